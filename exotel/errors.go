@@ -1,0 +1,124 @@
+package exotel
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kind classifies a failure so callers can decide what to do without
+// reading messages.
+type Kind int
+
+const (
+	KindUnknown   Kind = iota
+	KindInvalid        // 400: the request was refused as written; retrying will not help
+	KindAuth           // 401, 403: credentials, KYC, trial account; stop the whole run
+	KindNotFound       // 404
+	KindConflict       // 409: email or device already exists
+	KindThrottled      // 429
+	KindServer         // 5xx or an unreadable answer
+	KindTransport      // no HTTP answer at all: timeout, refused, dropped connection
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindInvalid:
+		return "invalid"
+	case KindAuth:
+		return "auth"
+	case KindNotFound:
+		return "not_found"
+	case KindConflict:
+		return "conflict"
+	case KindThrottled:
+		return "throttled"
+	case KindServer:
+		return "server"
+	case KindTransport:
+		return "transport"
+	}
+	return "unknown"
+}
+
+// APIError is an answer from the API that was not a success.
+type APIError struct {
+	Kind       Kind
+	HTTPStatus int
+	Code       string // error_data.code, e.g. "1022"; empty when the body had none
+	Message    string // error_data.message, or a description of the body
+	RequestID  string
+	// RetryAfter is the server's Retry-After, zero when it sent none.
+	RetryAfter time.Duration
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = "no message"
+	}
+	if e.Code != "" {
+		return fmt.Sprintf("HTTP %d, code %s: %s", e.HTTPStatus, e.Code, msg)
+	}
+	return fmt.Sprintf("HTTP %d: %s", e.HTTPStatus, msg)
+}
+
+// TransportError is a request that got no HTTP answer. Sent tells whether
+// the request was fully written before the failure: a POST that was sent may
+// have been carried out even though no answer came back.
+type TransportError struct {
+	Method string
+	Path   string
+	Sent   bool
+	Err    error
+}
+
+func (e *TransportError) Error() string {
+	state := "before the request was sent"
+	if e.Sent {
+		state = "after the request was sent"
+	}
+	return fmt.Sprintf("%s %s: no answer (%s): %v", e.Method, e.Path, state, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// KindOf returns the Kind of err, KindTransport for a *TransportError and
+// KindUnknown for anything else.
+func KindOf(err error) Kind {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Kind
+	}
+	var te *TransportError
+	if errors.As(err, &te) {
+		return KindTransport
+	}
+	return KindUnknown
+}
+
+// IsAmbiguous reports whether err leaves it unknown if a write took effect:
+// the request went out but no answer came back.
+func IsAmbiguous(err error) bool {
+	var te *TransportError
+	return errors.As(err, &te) && te.Sent
+}
+
+// kindForStatus maps an HTTP status to a Kind.
+func kindForStatus(status int) Kind {
+	switch {
+	case status == 401 || status == 403:
+		return KindAuth
+	case status == 404:
+		return KindNotFound
+	case status == 409:
+		return KindConflict
+	case status == 429:
+		return KindThrottled
+	case status >= 500:
+		return KindServer
+	case status >= 400:
+		return KindInvalid
+	}
+	return KindUnknown
+}
