@@ -1,0 +1,433 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    float64
+		wantErr bool
+	}{
+		{"50/min", 50.0 / 60, false},
+		{"50/m", 50.0 / 60, false},
+		{"2/s", 2, false},
+		{" 2 / sec ", 2, false},
+		{"3600/h", 1, false},
+		{"0.5", 0.5, false},
+		{"10", 10, false},
+		{"50/MIN", 50.0 / 60, false},
+		{"", 0, true},
+		{"0", 0, true},
+		{"-1/s", 0, true},
+		{"abc", 0, true},
+		{"5/day", 0, true},
+		{"NaN", 0, true},
+		{"Inf", 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseRate(tc.in)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("ParseRate(%q) error = %v, want error %v", tc.in, err, tc.wantErr)
+			}
+			if !tc.wantErr && math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("ParseRate(%q) = %v, want %v", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{"seconds", "30", 30 * time.Second, true},
+		{"fraction", "0.25", 250 * time.Millisecond, true},
+		{"zero", "0", 0, true},
+		{"http date", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{"date in the past", now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
+		{"absurdly long is capped", "999999", maxServerWait, true},
+		{"empty", "", 0, false},
+		{"negative", "-5", 0, false},
+		{"garbage", "soon", 0, false},
+		{"NaN", "NaN", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := ParseRetryAfter(tc.in, now)
+			if ok != tc.wantOK || got != tc.want {
+				t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+}
+
+func TestParseQuota(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	h := func(rem, reset string) http.Header {
+		hd := http.Header{}
+		hd.Set("X-RateLimit-Limit", "50")
+		if rem != "" {
+			hd.Set("X-RateLimit-Remaining", rem)
+		}
+		if reset != "" {
+			hd.Set("X-RateLimit-Reset", reset)
+		}
+		return hd
+	}
+	tests := []struct {
+		name      string
+		hdr       http.Header
+		wantOK    bool
+		wantRem   int
+		wantReset time.Time
+	}{
+		{"epoch seconds", h("7", "1800000042"), true, 7, now.Add(42 * time.Second)},
+		{"delta seconds", h("0", "12"), true, 0, now.Add(12 * time.Second)},
+		{"far future capped", h("3", "1900000000"), true, 3, now.Add(maxServerWait)},
+		{"no remaining", h("", "1800000042"), false, 0, time.Time{}},
+		{"no reset", h("5", ""), false, 0, time.Time{}},
+		{"garbage", h("many", "1800000042"), false, 0, time.Time{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q, ok := ParseQuota(tc.hdr, now)
+			if ok != tc.wantOK {
+				t.Fatalf("ok = %v, want %v", ok, tc.wantOK)
+			}
+			if !ok {
+				return
+			}
+			if q.Remaining != tc.wantRem || !q.Reset.Equal(tc.wantReset) || q.Limit != 50 {
+				t.Errorf("got %+v, want remaining %d reset %v", q, tc.wantRem, tc.wantReset)
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadRate(t *testing.T) {
+	for _, r := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		if _, err := New(Config{Rate: r}); err == nil {
+			t.Errorf("New(rate %v) succeeded, want an error", r)
+		}
+	}
+}
+
+// answer builds a response with the given status and headers.
+func answer(status int, kv ...string) *http.Response {
+	h := http.Header{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		h.Set(kv[i], kv[i+1])
+	}
+	return &http.Response{StatusCode: status, Header: h}
+}
+
+func mustNew(t *testing.T, cfg Config) *Limiter {
+	t.Helper()
+	l, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestWaitPacesAtRate(t *testing.T) {
+	const rate, n = 200.0, 21
+	l := mustNew(t, Config{Rate: rate})
+	ctx := context.Background()
+	start := time.Now()
+	for range n {
+		done, err := l.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done(answer(200))
+	}
+	// Burst 1: the first request goes at once, each of the other n-1
+	// waits one interval. A lower bound only; upper bounds are for benches.
+	if got, min := time.Since(start), time.Duration(float64(n-1)/rate*float64(time.Second))*9/10; got < min {
+		t.Errorf("%d requests at %v/s took %v, want at least %v", n, rate, got, min)
+	}
+	if s := l.Stats(); s.Requests != n || s.Throttled != 0 {
+		t.Errorf("stats = %+v, want %d requests and no throttles", s, n)
+	}
+}
+
+// A 429 drawn by one worker must hold every other worker for Retry-After.
+func TestThrottleHoldsEveryWorker(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1000})
+	ctx := context.Background()
+	done, err := l.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	throttledAt := time.Now()
+	done(answer(429, "Retry-After", "0.3"))
+
+	const workers = 5
+	var wg sync.WaitGroup
+	waited := make([]time.Duration, workers)
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := l.Wait(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			waited[i] = time.Since(throttledAt)
+			d(answer(200))
+		}()
+	}
+	wg.Wait()
+	for i, w := range waited {
+		if w < 290*time.Millisecond {
+			t.Errorf("worker %d went after %v, before the 300ms Retry-After ended", i, w)
+		}
+	}
+	if s := l.Stats(); s.Throttled != 1 {
+		t.Errorf("throttled = %d, want 1", s.Throttled)
+	}
+}
+
+func TestRetryAfterAsHTTPDate(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1000})
+	ctx := context.Background()
+	done, _ := l.Wait(ctx)
+	// HTTP dates have whole seconds: ask for "now + 2s", which is between
+	// 1 and 2 seconds away.
+	at := time.Now().Add(2 * time.Second).UTC()
+	done(answer(429, "Retry-After", at.Format(http.TimeFormat)))
+	start := time.Now()
+	d, err := l.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d(answer(200))
+	if got := time.Since(start); got < 900*time.Millisecond {
+		t.Errorf("waited %v after a Retry-After date about 1-2s away", got)
+	}
+}
+
+// Without Retry-After the limiter backs off exponentially and lowers the rate;
+// successes bring the rate back up gradually.
+func TestThrottleWithoutRetryAfterBacksOffAndAdapts(t *testing.T) {
+	const target = 5000.0
+	l := mustNew(t, Config{Rate: target, BaseBackoff: 40 * time.Millisecond})
+	ctx := context.Background()
+
+	var holds []time.Duration
+	for range 3 {
+		d, err := l.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d(answer(429))
+		start := time.Now()
+		d2, err := l.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		holds = append(holds, time.Since(start))
+		// Keep the 429 streak going: the request after the hold is
+		// throttled again (next loop's first Wait is this one's done).
+		d2(answer(429))
+	}
+	// Equal jitter: the n-th hold is at least half of base·2^(n-1).
+	for i, h := range holds {
+		if min := (40 * time.Millisecond << (2 * i)) / 2; h < min*9/10 {
+			t.Errorf("hold %d = %v, want at least %v", i+1, h, min)
+		}
+	}
+	cut := l.Stats().Rate
+	if cut >= target*decreaseFactor+1e-9 {
+		t.Fatalf("rate after 429s = %v, want it cut below %v", cut, target*decreaseFactor)
+	}
+	// Recovery is gradual: one success raises the rate by a few percent,
+	// not straight back to the target.
+	d, err := l.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d(answer(200))
+	after := l.Stats().Rate
+	if after <= cut || after > cut*1.05 {
+		t.Errorf("rate after one success = %v, want a small step up from %v", after, cut)
+	}
+	for range 400 {
+		d, err := l.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d(answer(200))
+	}
+	if r := l.Stats().Rate; math.Abs(r-target) > 1e-6 {
+		t.Errorf("rate after 400 successes = %v, want back at the target %v", r, target)
+	}
+}
+
+// Several 429s from requests that were all in flight before the first cut
+// are one episode: the rate is cut once, not once per answer.
+func TestOneCutPerEpisode(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1000, Burst: 10})
+	ctx := context.Background()
+	var dones []func(*http.Response)
+	for range 5 {
+		d, err := l.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dones = append(dones, d)
+	}
+	time.Sleep(2 * time.Millisecond)
+	for _, d := range dones {
+		d(answer(429, "Retry-After", "0"))
+	}
+	if got, want := l.Stats().Rate, 1000*decreaseFactor; math.Abs(got-want) > 1e-6 {
+		t.Errorf("rate = %v after five 429s of one episode, want one cut to %v", got, want)
+	}
+}
+
+// X-RateLimit-Remaining: 0 stops every worker until X-RateLimit-Reset, and
+// then a single probe goes out before the rest follow.
+func TestQuotaHoldAndProbe(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1000})
+	ctx := context.Background()
+	d, err := l.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reset := time.Now().Add(300 * time.Millisecond)
+	d(answer(200, "X-RateLimit-Remaining", "0",
+		"X-RateLimit-Reset", strconv.FormatFloat(float64(reset.UnixNano())/1e9, 'f', 3, 64)))
+
+	// Three workers wait; the first through is the probe and the others
+	// must not start until its answer arrives.
+	var started atomic.Int32
+	probeSeen := make(chan func(*http.Response), 3)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := l.Wait(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if time.Now().Before(reset) {
+				t.Errorf("a request started %v before the quota reset", time.Until(reset))
+			}
+			started.Add(1)
+			probeSeen <- d
+		}()
+	}
+	probe := <-probeSeen
+	time.Sleep(50 * time.Millisecond)
+	if n := started.Load(); n != 1 {
+		t.Fatalf("%d requests started right after the reset, want only the probe", n)
+	}
+	// The probe learns a fresh window with room for everyone.
+	probe(answer(200, "X-RateLimit-Remaining", "10",
+		"X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)))
+	wg.Wait()
+	close(probeSeen)
+	for d := range probeSeen {
+		d(answer(200))
+	}
+	if n := started.Load(); n != 3 {
+		t.Errorf("%d requests started after the probe's answer, want 3", n)
+	}
+}
+
+// With a known quota, requests in flight count against what is left.
+func TestQuotaBudgetCountsInFlight(t *testing.T) {
+	l := mustNew(t, Config{Rate: 10000, Burst: 10})
+	ctx := context.Background()
+	first, _ := l.Wait(ctx)
+	second, _ := l.Wait(ctx) // in flight while first's answer arrives
+	resetAt := time.Now().Add(400 * time.Millisecond)
+	first(answer(200, "X-RateLimit-Remaining", "2", "X-RateLimit-Reset",
+		strconv.FormatFloat(float64(resetAt.UnixNano())/1e9, 'f', 3, 64)))
+	// Remaining 2 minus one in flight leaves room for exactly one more.
+	third, err := l.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	ctxShort, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := l.Wait(ctxShort); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("fourth Wait = %v after %v, want it held until the reset", err, time.Since(start))
+	}
+	second(answer(200))
+	third(answer(200))
+}
+
+// An answer from an earlier window arriving late must not raise the budget.
+func TestStaleQuotaIgnored(t *testing.T) {
+	l := mustNew(t, Config{Rate: 10000, Burst: 10})
+	ctx := context.Background()
+	a, _ := l.Wait(ctx)
+	b, _ := l.Wait(ctx)
+	fresh := time.Now().Add(500 * time.Millisecond)
+	a(answer(200, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset",
+		strconv.FormatFloat(float64(fresh.UnixNano())/1e9, 'f', 3, 64)))
+	b(answer(200, "X-RateLimit-Remaining", "40", "X-RateLimit-Reset",
+		strconv.FormatFloat(float64(fresh.Add(-time.Second).UnixNano())/1e9, 'f', 3, 64)))
+	ctxShort, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := l.Wait(ctxShort); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait = %v, want held: the stale answer's budget must be ignored", err)
+	}
+}
+
+func TestWaitHonoursContext(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1000})
+	d, _ := l.Wait(context.Background())
+	d(answer(429, "Retry-After", "60"))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	start := time.Now()
+	if _, err := l.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait = %v, want context.Canceled", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Error("Wait did not return promptly on cancel")
+	}
+}
+
+func TestBackoffHonoursContext(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1, BaseBackoff: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Backoff(ctx, 3); !errors.Is(err, context.Canceled) {
+		t.Errorf("Backoff = %v, want context.Canceled", err)
+	}
+}
+
+// Calling done twice (a careless caller) must not corrupt the counts.
+func TestDoneIsIdempotent(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1000})
+	d, _ := l.Wait(context.Background())
+	d(answer(200))
+	d(answer(200))
+	if s := l.Stats(); s.Requests != 1 {
+		t.Errorf("requests = %d, want 1", s.Requests)
+	}
+}
