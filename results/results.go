@@ -1,0 +1,247 @@
+// Package results writes and reads exoroster's results files: one CSV line
+// per input data row saying what happened to it.
+//
+// The leading columns are a contract that users' scripts rely on:
+//
+//	row, status, user_id, device_id, http_status, error_code, message, attempts
+//
+// then any columns the command adds (offboard keeps a snapshot of each deleted
+// user), then the input row's cells as read. Lines are appended as rows finish,
+// each with a single write so a killed process can tear at most the line being
+// written, and the file is fsynced at a regular interval and on Close.
+package results
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Status is what happened to a row.
+type Status string
+
+// The statuses of every command. Scripts match on these words.
+const (
+	Created     Status = "created"
+	Exists      Status = "exists"
+	Invalid     Status = "invalid"
+	Failed      Status = "failed"
+	Skipped     Status = "skipped"
+	WouldCreate Status = "would_create"
+
+	Deleted     Status = "deleted"
+	WouldDelete Status = "would_delete"
+	NotFound    Status = "not_found"
+	Ambiguous   Status = "ambiguous"
+	Protected   Status = "protected"
+
+	Updated     Status = "updated"
+	Unchanged   Status = "unchanged"
+	WouldUpdate Status = "would_update"
+)
+
+// Columns returns the leading columns of every results file.
+func Columns() []string {
+	return []string{"row", "status", "user_id", "device_id", "http_status", "error_code", "message", "attempts"}
+}
+
+// inputPrefix marks an input column whose name collides with one of ours,
+// e.g. a user_id column in an offboard list.
+const inputPrefix = "input_"
+
+// Line is one row's outcome.
+type Line struct {
+	Row        int
+	Status     Status
+	UserID     string
+	DeviceID   string
+	HTTPStatus int // 0: no answer (or none needed)
+	ErrorCode  string
+	Message    string
+	Attempts   int
+	Extra      []string // the command's own columns, in Layout.Extra order
+	Input      []string // the input row's cells as read
+}
+
+// Layout names the columns after the leading ones.
+type Layout struct {
+	Extra []string // command-specific columns
+	Input []string // the input file's header as read
+}
+
+// Header returns the full header line: leading columns, extra columns, then
+// the input columns, renamed input_<name> where they would collide.
+func (l Layout) Header() []string {
+	h := append(Columns(), l.Extra...)
+	taken := make(map[string]bool, len(h))
+	for _, c := range h {
+		taken[strings.ToLower(c)] = true
+	}
+	for _, c := range l.Input {
+		name := c
+		for taken[strings.ToLower(name)] {
+			name = inputPrefix + name
+		}
+		taken[strings.ToLower(name)] = true
+		h = append(h, name)
+	}
+	return h
+}
+
+// DefaultSyncInterval is how often lines are forced to disk.
+const DefaultSyncInterval = time.Second
+
+// Writer appends lines to a results file. It is safe for concurrent use.
+type Writer struct {
+	mu         sync.Mutex
+	f          *os.File
+	buf        bytes.Buffer
+	csv        *csv.Writer
+	layout     Layout
+	lastSync   time.Time
+	syncEvery  time.Duration
+	extraWidth int
+	inputWidth int
+	err        error
+}
+
+// Create makes (or truncates) path and writes the header line.
+func Create(path string, layout Layout) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create results file: %w", err)
+	}
+	w := newWriter(f, layout)
+	w.csv.Write(layout.Header())
+	if err := w.flushLocked(true); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Append opens an existing results file, whose header is already written,
+// for more lines.
+func Append(path string, layout Layout) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open results file: %w", err)
+	}
+	return newWriter(f, layout), nil
+}
+
+func newWriter(f *os.File, layout Layout) *Writer {
+	w := &Writer{f: f, layout: layout, lastSync: time.Now(), syncEvery: DefaultSyncInterval,
+		extraWidth: len(layout.Extra), inputWidth: len(layout.Input)}
+	w.csv = csv.NewWriter(&w.buf)
+	return w
+}
+
+// Path returns the file's name.
+func (w *Writer) Path() string { return w.f.Name() }
+
+// Write appends one line. The line reaches the operating system before Write
+// returns, so a killed process loses nothing already written.
+func (w *Writer) Write(l Line) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	w.csv.Write(w.record(l))
+	return w.flushLocked(time.Since(w.lastSync) >= w.syncEvery)
+}
+
+func (w *Writer) record(l Line) []string {
+	rec := make([]string, 0, 8+w.extraWidth+max(w.inputWidth, len(l.Input)))
+	rec = append(rec,
+		strconv.Itoa(l.Row),
+		string(l.Status),
+		l.UserID,
+		l.DeviceID,
+		itoaOrEmpty(l.HTTPStatus),
+		l.ErrorCode,
+		oneLine(l.Message),
+		strconv.Itoa(l.Attempts),
+	)
+	extra := make([]string, w.extraWidth)
+	copy(extra, l.Extra)
+	rec = append(rec, extra...)
+	rec = append(rec, l.Input...)
+	for i := len(l.Input); i < w.inputWidth; i++ {
+		rec = append(rec, "")
+	}
+	return rec
+}
+
+// flushLocked writes the buffered line(s) in one write call and fsyncs when
+// asked to.
+func (w *Writer) flushLocked(sync bool) error {
+	w.csv.Flush()
+	if err := w.csv.Error(); err != nil {
+		w.err = err
+		return err
+	}
+	if w.buf.Len() > 0 {
+		if _, err := w.f.Write(w.buf.Bytes()); err != nil {
+			w.err = fmt.Errorf("writing results: %w", err)
+			return w.err
+		}
+		w.buf.Reset()
+	}
+	if sync {
+		if err := w.f.Sync(); err != nil {
+			w.err = fmt.Errorf("syncing results: %w", err)
+			return w.err
+		}
+		w.lastSync = time.Now()
+	}
+	return nil
+}
+
+// Sync forces written lines to disk.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	return w.flushLocked(true)
+}
+
+// Close syncs and closes the file.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	err := w.err
+	if err == nil {
+		err = w.flushLocked(true)
+	}
+	if cerr := w.f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if w.err == nil {
+		w.err = os.ErrClosed
+	}
+	return err
+}
+
+func itoaOrEmpty(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// oneLine keeps messages on one line so the file stays easy to grep.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
