@@ -1,0 +1,145 @@
+package roster
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+)
+
+const benchHeader = "First Name,Last Name,Email,Mobile,Role,Device Name\n"
+
+// benchRow is a realistic, valid row i, with phones written in the ways HR
+// spreadsheets write them. Rows differ in email and phone, so none is a duplicate.
+func benchRow(i int) string {
+	firsts := [...]string{"Rahul", "Priya", "Amit", "Neha", "Mary Ann", "José", "राहुल", "D'Souza"}
+	lasts := [...]string{"Sharma", "Nair", "Shah", "Rao", "Smith", "O'Brien", "शर्मा", "Fernandes"}
+	roles := [...]string{"", "agent", "Supervisor", "admin", "user"}
+	n := 20000 + i // 98765 2xxxx: valid Indian mobiles
+	var phone string
+	switch i % 4 {
+	case 0:
+		phone = fmt.Sprintf("098765%05d", n)
+	case 1:
+		phone = fmt.Sprintf("98765 %05d", n)
+	case 2:
+		phone = fmt.Sprintf("+91-98765-%05d", n)
+	default:
+		phone = fmt.Sprintf("+9198765%05d", n)
+	}
+	return fmt.Sprintf(" %s ,%s,agent%d+team@Example.com,%s,%s,%s's phone\n",
+		firsts[i%len(firsts)], lasts[i%len(lasts)], i, phone, roles[i%len(roles)], firsts[i%len(firsts)])
+}
+
+func benchCSV(rows int) []byte {
+	var b bytes.Buffer
+	b.WriteString(benchHeader)
+	for i := range rows {
+		b.WriteString(benchRow(i))
+	}
+	return b.Bytes()
+}
+
+func BenchmarkValidate(b *testing.B) {
+	const rows = 10000
+	h, recs, err := readAll(bytes.NewReader(benchCSV(rows)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := NewValidator(h, Options{})
+	for _, rec := range recs {
+		if _, probs := v.Check(rec); probs != nil {
+			b.Fatalf("row %d: %v", rec.Row, probs)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if i%rows == 0 {
+			// A fresh validator per pass, or every row after the first pass would
+			// be a duplicate and take the problem path.
+			v = NewValidator(h, Options{})
+		}
+		if _, probs := v.Check(recs[i%rows]); probs != nil {
+			b.Fatal(probs)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkReadAndValidate(b *testing.B) {
+	const rows = 10000
+	data := benchCSV(rows)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for range b.N {
+		r, err := NewReader(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		v := NewValidator(r.Header(), Options{})
+		for {
+			rec, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, probs := v.Check(rec); probs != nil {
+				b.Fatal(probs)
+			}
+		}
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	total := float64(b.N) * rows
+	b.ReportMetric(total/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/total, "allocs/row")
+}
+
+// The pieces, to see where the time goes.
+
+func BenchmarkNormalizePhone(b *testing.B) {
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := NormalizePhone("098765 43210", "IN"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkNormalizeEmail(b *testing.B) {
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := NormalizeEmail("rahul.sharma+ops@example.co.in"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidateNoPhone is Check without the phone column: what the rest of the
+// row costs once phonenumbers, which dominates, is taken out.
+func BenchmarkValidateNoPhone(b *testing.B) {
+	h := ParseHeader([]string{"First Name", "Last Name", "Email", "Role", "Device Name"})
+	const rows = 10000
+	recs := make([]Record, rows)
+	for i := range recs {
+		recs[i] = Record{Row: i + 1, Raw: []string{" Rahul ", "Sharma", fmt.Sprintf("agent%d+team@Example.com", i), "agent", "desk"}}
+	}
+	var v *Validator
+	b.ReportAllocs()
+	for i := range b.N {
+		if i%rows == 0 {
+			v = NewValidator(h, Options{})
+		}
+		if _, probs := v.Check(recs[i%rows]); probs != nil {
+			b.Fatal(probs)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

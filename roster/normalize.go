@@ -1,0 +1,418 @@
+package roster
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// reason is a short, human explanation of why a value was refused. A constant
+// reason becomes an error without allocating, which keeps bad rows cheap too.
+type reason string
+
+func (r reason) Error() string { return string(r) }
+
+const (
+	maxPhoneDigits = 19  // E.164 allows 15; leave room for an IDD such as 0091
+	maxNameRunes   = 64  // what the Exotel dashboard accepts for names
+	maxEmailLen    = 254 // RFC 5321 path limit, less the angle brackets
+	maxLocalLen    = 64
+	maxLabelLen    = 63
+)
+
+// DefaultRegion is the region numbers without a country code are read in when
+// Options.DefaultRegion or NormalizePhone's defaultRegion is empty.
+const DefaultRegion = "IN"
+
+// CheckRegion reports whether region is a two-letter region phonenumbers knows,
+// such as IN or GB, so that a bad --region flag fails the run once, not every row.
+func CheckRegion(region string) error {
+	if phonenumbers.GetCountryCodeForRegion(strings.ToUpper(region)) == 0 {
+		return reason("unknown region " + strconv.Quote(region) + ": use a two-letter country code such as IN")
+	}
+	return nil
+}
+
+// NormalizePhone returns raw in E.164 form (+919876543210). Numbers without a
+// leading + are read in defaultRegion (IN when empty), so 09876543210,
+// 0091 98765 43210 and 919876543210 all work. Callers pass non-empty values;
+// a sip: URI is not a phone number (see IsSIPURI).
+func NormalizePhone(raw, defaultRegion string) (string, error) {
+	s := trimCell(raw)
+	if s == "" {
+		return "", reason("is empty")
+	}
+	// Check the characters ourselves: phonenumbers maps letters to digits
+	// (+91-98765-ABCDE would pass) and reads x123 as an extension, and neither can
+	// be dialled as a device.
+	var buf [maxPhoneDigits + 1]byte // optional '+' and the digits
+	n, digits := 0, 0
+	letters, misplacedPlus := false, false
+	bad := rune(-1)
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+			if n < len(buf) {
+				buf[n] = byte(r)
+				n++
+			}
+		case r == '+':
+			if i == 0 {
+				buf[0] = '+'
+				n = 1
+			} else {
+				misplacedPlus = true
+			}
+		case r == '-' || r == '.' || r == '(' || r == ')' || r == '/' || unicode.IsSpace(r):
+			// separators
+		case unicode.IsLetter(r):
+			letters = true
+		default:
+			if bad < 0 {
+				bad = r
+			}
+		}
+	}
+	plus := n > 0 && buf[0] == '+'
+	switch {
+	case letters && isScientific(s):
+		return "", reason("is in scientific notation, so a spreadsheet has rounded it and lost digits: format the column as text and export again")
+	case letters:
+		return "", reason("letters are not allowed in a phone number")
+	case bad >= 0:
+		return "", reason("the character " + strconv.QuoteRune(bad) + " is not allowed in a phone number")
+	case misplacedPlus:
+		return "", reason("+ is only allowed at the start of a phone number")
+	case digits == 0:
+		return "", reason("has no digits")
+	case digits > maxPhoneDigits:
+		return "", reason("too long to be a phone number")
+	case plus && digits > 0 && buf[1] == '0':
+		return "", reason("country codes do not start with 0")
+	case digits < 3:
+		return "", reason("too short to be a phone number")
+	}
+
+	region := strings.ToUpper(defaultRegion)
+	if region == "" {
+		region = DefaultRegion
+	}
+	if !plus && phonenumbers.GetCountryCodeForRegion(region) == 0 {
+		return "", reason("has no country code, and the default region " + strconv.Quote(defaultRegion) + " is unknown: write it as +<country code> <number>")
+	}
+	// The library strips punctuation itself; handing it only the digits skips that
+	// work and cannot change the result.
+	num, err := phonenumbers.Parse(string(buf[:n]), region)
+	switch err {
+	case nil:
+	case phonenumbers.ErrInvalidCountryCode:
+		return "", reason("the country code is not valid")
+	case phonenumbers.ErrNumTooLong:
+		return "", reason("too long to be a phone number")
+	case phonenumbers.ErrTooShortNSN, phonenumbers.ErrTooShortAfterIDD, phonenumbers.ErrNotANumber:
+		return "", reason("too short to be a phone number")
+	default:
+		return "", reason("not a phone number")
+	}
+	if phonenumbers.IsValidNumber(num) {
+		return phonenumbers.Format(num, phonenumbers.E164), nil
+	}
+	// Only now ask why: a valid number is always a possible one, so the happy
+	// path skips this second pass over the metadata.
+	switch phonenumbers.IsPossibleNumberWithReason(num) {
+	case phonenumbers.TOO_SHORT:
+		return "", reason("too short to be a phone number")
+	case phonenumbers.TOO_LONG:
+		return "", reason("too long to be a phone number")
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return "", reason("the country code is not valid")
+	case phonenumbers.INVALID_LENGTH:
+		return "", reason("has the wrong number of digits for " + regionName(num))
+	}
+	return "", reason("not a valid phone number for " + regionName(num))
+}
+
+// regionName names the country of a number for messages: its region, or its
+// country code when that is not one region (+800 and the like).
+func regionName(num *phonenumbers.PhoneNumber) string {
+	cc := int(num.GetCountryCode())
+	if r := phonenumbers.GetRegionCodeForCountryCode(cc); r != "ZZ" && r != "001" {
+		return r
+	}
+	return "+" + strconv.Itoa(cc)
+}
+
+// isScientific recognises a number a spreadsheet has rewritten in scientific
+// notation, such as 9.87654E+09 or 9,87654E+09: its digits are lost for good.
+func isScientific(s string) bool {
+	i := strings.IndexAny(s, "eE")
+	if i <= 0 {
+		return false
+	}
+	mant, exp := s[:i], s[i+1:]
+	if exp != "" && (exp[0] == '+' || exp[0] == '-') {
+		exp = exp[1:]
+	}
+	if exp == "" || strings.Trim(exp, "0123456789") != "" {
+		return false
+	}
+	sep := false
+	for j := 0; j < len(mant); j++ {
+		switch c := mant[j]; {
+		case c >= '0' && c <= '9':
+		case (c == '.' || c == ',') && !sep && j > 0:
+			sep = true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// IsSIPURI reports whether a phone cell holds a SIP address (sip:agent42) rather
+// than a number. The API creates SIP devices by itself, so such a cell means
+// "no phone to send".
+func IsSIPURI(s string) bool {
+	s = trimCell(s)
+	return len(s) >= 4 && strings.EqualFold(s[:4], "sip:")
+}
+
+// checkSIP accepts sip: followed by printable ASCII without spaces.
+func checkSIP(s string) error {
+	rest := s[min(4, len(s)):]
+	if rest == "" {
+		return reason("not a valid SIP address: nothing after sip:")
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; c <= ' ' || c >= 0x7f {
+			return reason("not a valid SIP address: use sip:name with no spaces")
+		}
+	}
+	return nil
+}
+
+// NormalizeEmail checks that raw is one plain address and returns it trimmed but
+// otherwise as written: plus-addressing (name+tag@corp.com) is how the dashboard
+// guide adds people without a mailbox, and the case is the user's to choose. It
+// accepts the dot-atom form only; quoted local parts and IP domains are refused.
+func NormalizeEmail(raw string) (string, error) {
+	s := trimCell(raw)
+	if s == "" {
+		return "", reason("is empty")
+	}
+	at, ats := -1, 0
+	var angle, space, ctrl, nonASCII bool
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '@':
+			ats++
+			at = i
+		case c == '<' || c == '>':
+			angle = true
+		case c == ' ' || c == '\t':
+			space = true
+		case c < ' ' || c == 0x7f:
+			ctrl = true
+		case c >= utf8.RuneSelf:
+			nonASCII = true
+		}
+	}
+	switch {
+	case angle:
+		return "", reason("write the address alone, without a display name or < >")
+	case space || (nonASCII && strings.IndexFunc(s, unicode.IsSpace) >= 0):
+		return "", reason("spaces are not allowed in an email address")
+	case ctrl:
+		return "", reason("control characters are not allowed in an email address")
+	case nonASCII:
+		return "", reason("non-ASCII characters are not allowed in an email address")
+	case len(s) > maxEmailLen:
+		return "", reason("is longer than 254 characters")
+	case ats == 0:
+		return "", reason("has no @")
+	case ats > 1:
+		return "", reason("has more than one @ (one address per row)")
+	}
+	if err := checkLocal(s[:at]); err != nil {
+		return "", err
+	}
+	if err := checkDomain(s[at+1:]); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+func checkLocal(local string) error {
+	switch {
+	case local == "":
+		return reason("nothing before the @")
+	case len(local) > maxLocalLen:
+		return reason("the part before the @ is longer than 64 characters")
+	case local[0] == '.' || local[len(local)-1] == '.':
+		return reason("the part before the @ cannot start or end with a dot")
+	case strings.Contains(local, ".."):
+		return reason("the part before the @ has two dots in a row")
+	}
+	for i := 0; i < len(local); i++ {
+		if c := local[i]; !isAtext(c) && c != '.' {
+			return reason("the character " + strconv.QuoteRune(rune(c)) + " is not allowed before the @")
+		}
+	}
+	return nil
+}
+
+// isAtext is RFC 5322 atext: what an unquoted local part may hold besides dots.
+func isAtext(c byte) bool {
+	if isAlnum(c) {
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '/', '=', '?', '^', '_', '`', '{', '|', '}', '~', '-':
+		return true
+	}
+	return false
+}
+
+func checkDomain(domain string) error {
+	if domain == "" {
+		return reason("nothing after the @")
+	}
+	if strings.IndexByte(domain, '.') < 0 {
+		return reason("the domain has no dot (like example.com)")
+	}
+	for label := range strings.SplitSeq(domain, ".") {
+		switch {
+		case label == "":
+			return reason("the domain has an empty part (a dot at the start or end, or two dots in a row)")
+		case len(label) > maxLabelLen:
+			return reason("a part of the domain is longer than 63 characters")
+		case label[0] == '-' || label[len(label)-1] == '-':
+			return reason("a part of the domain cannot start or end with a hyphen")
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; !isAlnum(c) && c != '-' {
+				return reason("the character " + strconv.QuoteRune(rune(c)) + " is not allowed in the domain")
+			}
+		}
+	}
+	tld := domain[strings.LastIndexByte(domain, '.')+1:]
+	if len(tld) < 2 || strings.IndexFunc(tld, func(r rune) bool { return !isAlpha(byte(r)) }) >= 0 {
+		return reason("the domain must end in a name of two or more letters (like .com)")
+	}
+	return nil
+}
+
+func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+func isAlnum(c byte) bool { return isAlpha(c) || (c >= '0' && c <= '9') }
+
+// EmailKey is the form of an email used to compare addresses: mail systems treat
+// them case-insensitively, and so does Exotel's "email already exists".
+func EmailKey(email string) string { return strings.ToLower(email) }
+
+// NormalizeRole maps a role cell to the API's role: admin, supervisor or user.
+// Empty means user (the API default), and "agent", the guides' name for the
+// lowest role, is user too.
+func NormalizeRole(raw string) (string, error) {
+	s := trimCell(raw)
+	switch {
+	case s == "", strings.EqualFold(s, "user"), strings.EqualFold(s, "agent"):
+		return "user", nil
+	case strings.EqualFold(s, "admin"):
+		return "admin", nil
+	case strings.EqualFold(s, "supervisor"):
+		return "supervisor", nil
+	}
+	return "", reason("not a role: use admin, supervisor, user (or agent)")
+}
+
+// SplitName splits a full name into first and last name. "Last, First" (one
+// comma) is read as written; otherwise the last word is the last name and the rest
+// the first name ("Mary Ann Smith" → "Mary Ann", "Smith"). One word is a first
+// name only. Runs of whitespace become one space.
+func SplitName(full string) (first, last string) {
+	s := collapseSpaces(full)
+	if i := strings.IndexByte(s, ','); i >= 0 && strings.IndexByte(s[i+1:], ',') < 0 {
+		return strings.TrimSpace(s[i+1:]), strings.TrimSpace(s[:i])
+	}
+	if i := strings.LastIndexByte(s, ' '); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
+// collapseSpaces trims s and reduces each run of whitespace to one space. Names
+// are usually clean already, so that case returns s without allocating.
+func collapseSpaces(s string) string {
+	s = trimCell(s)
+	prev := false
+	for _, r := range s {
+		sp := unicode.IsSpace(r)
+		if sp && (r != ' ' || prev) {
+			return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+		}
+		prev = sp
+	}
+	return s
+}
+
+// CheckName checks a first or last name that is already trimmed. Any script is
+// fine, and so are apostrophes, hyphens, dots and digits after the first letter;
+// what is refused is what shows a wrong column or an unsafe cell: no letter at all,
+// an email, markup, control characters, or a leading formula character.
+func CheckName(s string) error {
+	if s == "" {
+		return reason("is required")
+	}
+	if !utf8.ValidString(s) {
+		return reason("is not valid UTF-8 text: save the file as \"CSV UTF-8\"")
+	}
+	switch s[0] {
+	case '=', '+', '-', '@':
+		return reason("cannot start with =, +, - or @ (a spreadsheet formula)")
+	}
+	runes, letter := 0, false
+	for _, r := range s {
+		runes++
+		switch {
+		case r == '\n' || r == '\r':
+			return reason("contains a line break (is a quote left open?)")
+		case unicode.IsControl(r):
+			return reason("contains a control character")
+		case r == '@':
+			return reason("contains @: this looks like an email address, not a name")
+		case r == '<' || r == '>':
+			return reason("cannot contain < or >")
+		case !letter && unicode.IsLetter(r):
+			letter = true
+		}
+	}
+	if runes > maxNameRunes {
+		return reason("is longer than 64 characters")
+	}
+	if !letter {
+		return reason("must contain a letter")
+	}
+	return nil
+}
+
+// CheckDeviceName checks the optional, friendly device name.
+func CheckDeviceName(s string) error {
+	if !utf8.ValidString(s) {
+		return reason("is not valid UTF-8 text: save the file as \"CSV UTF-8\"")
+	}
+	runes := 0
+	for _, r := range s {
+		runes++
+		if unicode.IsControl(r) {
+			return reason("contains a control character")
+		}
+	}
+	if runes > maxNameRunes {
+		return reason("is longer than 64 characters")
+	}
+	return nil
+}
