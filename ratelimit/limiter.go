@@ -13,6 +13,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -28,36 +29,51 @@ import (
 
 // Config sets up a Limiter.
 type Config struct {
-	// Rate is the target in requests per second across all workers.
+	// Rate is the most requests per second across all workers; the
+	// limiter paces a little under it (see headroom).
 	Rate float64
 	// Burst is how many requests may start back to back (default 1: evenly
 	// spaced, which never overshoots a server's own bucket).
 	Burst int
 	// BaseBackoff is the first hold after a 429 that names no wait; it
-	// doubles with each further 429 in a row, up to MaxBackoff. Defaults:
-	// the larger of 250ms and two request intervals; one minute.
+	// doubles with each further 429 in a row, up to MaxBackoff. By
+	// default it is two request intervals at the current (adapted) rate,
+	// at least 20ms: enough for a token bucket at that rate to refill,
+	// while a window-based server draws more 429s in a row and the
+	// doubling meets it. MaxBackoff defaults to a minute.
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
 	Logger      *slog.Logger
 }
 
-// Adaptive-rate tuning. A 429 that the headers did not warn about cuts the
-// rate by decreaseFactor (once per episode: only requests sent after the last
-// cut can cause another); each success then adds recoverStep of the current
-// rate, slowed to nearCeilingStep just below the rate that last drew a 429,
-// so the rate settles under the server's limit instead of sawing across it.
+// Adaptive-rate tuning. Requests go out at (1-headroom) of the configured
+// rate: a server that allows exactly that rate refuses a request that
+// arrives a few milliseconds early, and each refusal costs a Retry-After
+// (30 s on Exotel). A 429 that the headers did not warn about cuts the rate
+// by decreaseFactor, once per episode (only requests sent after the last cut
+// can cause another); successes then raise it by recoverStep each, up to
+// ceilingShare of the rate that drew the 429, so the rate settles under the
+// server's limit instead of sawing across it.
 const (
+	headroom        = 0.03
 	decreaseFactor  = 0.75
 	recoverStep     = 0.02
-	nearCeilingStep = 0.002
-	nearCeiling     = 0.97
+	ceilingShare    = 0.95
 	minRateFraction = 1.0 / 64
-	// forgetCeiling: after this many successes without a 429 the old
-	// ceiling is forgotten and recovery runs at full speed again.
-	forgetCeiling = 200
+	// forgetCeiling: after this many successes without a 429 the ceiling is
+	// forgotten, in case the 429 was a passing fault, and the rate climbs
+	// back towards the target.
+	forgetCeiling = 1000
+	// The accepted-rate estimate needs a few successes to be worth more
+	// than a fixed step, and only recent ones describe the server now.
+	minAcceptedSamples = 6
+	maxAcceptedSamples = 32
 	// resetMargin is added to a quota's reset time: the header has whole
 	// seconds, the server's window may not.
 	resetMargin = 25 * time.Millisecond
+	// minBaseBackoff keeps a very high --rate from turning 429s into a
+	// tight loop.
+	minBaseBackoff = 20 * time.Millisecond
 )
 
 // Stats counts what the limiter saw.
@@ -65,7 +81,7 @@ type Stats struct {
 	Requests  int           // answers and failures reported through done
 	Throttled int           // 429 answers
 	Held      time.Duration // total time the shared hold was in force
-	Rate      float64       // current rate, requests/second
+	Rate      float64       // current pace, requests/second
 }
 
 // Limiter is safe for concurrent use. Create one per run and share it.
@@ -74,6 +90,7 @@ type Limiter struct {
 	log    *slog.Logger
 	bucket *rate.Limiter
 
+	line    chan struct{} // capacity 1: the caller at the head of the line
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced whenever waiters should look again
 
@@ -82,6 +99,10 @@ type Limiter struct {
 	ceiling  float64 // rate that last drew a 429; 0 when forgotten
 	sinceCut int     // successes since the last 429
 	lastCut  time.Time
+	// accepted holds the times of recent successes since the last hold:
+	// while we send faster than the server allows, they arrive at the
+	// server's own rate, which is the best guess of its limit.
+	accepted []time.Time
 
 	holdUntil   time.Time
 	holdFrom    time.Time // start of the hold in force, for Stats.Held
@@ -98,8 +119,15 @@ type Limiter struct {
 	probeInFlight bool
 
 	inFlight int
+	stopped  bool
 	stats    Stats
 }
+
+// errStopped is what Wait returns once Stop has been called.
+var errStopped = errors.New("run stopped: no new requests")
+
+// ErrStopped reports whether err says the limiter was stopped.
+func ErrStopped(err error) bool { return errors.Is(err, errStopped) }
 
 // New returns a Limiter for cfg. Rate must be positive.
 func New(cfg Config) (*Limiter, error) {
@@ -109,9 +137,6 @@ func New(cfg Config) (*Limiter, error) {
 	if cfg.Burst < 1 {
 		cfg.Burst = 1
 	}
-	if cfg.BaseBackoff <= 0 {
-		cfg.BaseBackoff = max(250*time.Millisecond, time.Duration(2*float64(time.Second)/cfg.Rate))
-	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = time.Minute
 	}
@@ -120,13 +145,15 @@ func New(cfg Config) (*Limiter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	target := cfg.Rate * (1 - headroom)
 	return &Limiter{
 		cfg:     cfg,
 		log:     log,
-		bucket:  rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst),
+		bucket:  rate.NewLimiter(rate.Limit(target), cfg.Burst),
 		changed: make(chan struct{}),
-		target:  cfg.Rate,
-		current: cfg.Rate,
+		line:    make(chan struct{}, 1),
+		target:  target,
+		current: target,
 	}, nil
 }
 
@@ -149,49 +176,58 @@ func (l *Limiter) Stats() Stats {
 // Wait blocks until a request may start: no hold in force, quota left, and
 // a token from the bucket. It returns the function to call with the answer
 // (nil when no answer came). It returns ctx's error if ctx ends first.
+//
+// One caller at a time waits at the head of the line and takes its token at
+// the moment it really leaves, so a worker that wakes a few milliseconds
+// late delays the next request instead of crowding it: against a server
+// that allows exactly our rate, crowding is a 429.
 func (l *Limiter) Wait(ctx context.Context) (func(*http.Response), error) {
+	select {
+	case l.line <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-l.line }()
 	for {
 		l.mu.Lock()
+		if l.stopped {
+			l.mu.Unlock()
+			return nil, errStopped
+		}
 		now := time.Now()
 		pause, notify := l.gate(now)
 		if pause == 0 && notify == nil {
-			// Admitted: take a token and count the request before
-			// letting go of the lock, so other waiters see the budget.
-			res := l.bucket.ReserveN(now, 1)
-			delay := res.DelayFrom(now)
-			probe := l.admit()
-			changed := l.changed
-			l.mu.Unlock()
-			if delay > 0 {
-				if err := sleep(ctx, delay, nil); err != nil {
-					res.Cancel()
-					l.release(probe)
-					return nil, err
-				}
-				// A 429 elsewhere may have started a hold while this
-				// request waited for its token: honour it.
-				select {
-				case <-changed:
-					l.mu.Lock()
-					held := l.holdUntil.After(time.Now())
-					l.mu.Unlock()
-					if held {
-						l.release(probe)
-						continue
-					}
-				default:
-				}
+			if l.bucket.AllowN(now, 1) {
+				probe := l.admit()
+				l.mu.Unlock()
+				var once sync.Once
+				return func(resp *http.Response) {
+					once.Do(func() { l.done(now, probe, resp) })
+				}, nil
 			}
-			start := time.Now()
-			var once sync.Once
-			return func(resp *http.Response) {
-				once.Do(func() { l.done(start, probe, resp) })
-			}, nil
+			// The token comes at the bucket's rate; a hold, a cut or a
+			// Stop wakes us sooner.
+			missing := 1 - l.bucket.TokensAt(now)
+			pause = time.Duration(missing / float64(l.bucket.Limit()) * float64(time.Second))
+			pause = max(pause, time.Microsecond)
+			notify = l.changed
 		}
 		l.mu.Unlock()
 		if err := sleep(ctx, pause, notify); err != nil {
 			return nil, err
 		}
+	}
+}
+
+// Stop lets no further request start: waiting and future calls to Wait
+// return an error that ErrStopped recognises. Requests already sent finish.
+// This is how a run winds down after Ctrl-C or a failed authentication.
+func (l *Limiter) Stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.stopped = true
+		l.broadcast()
 	}
 }
 
@@ -240,20 +276,6 @@ func (l *Limiter) admit() (probe bool) {
 	return false
 }
 
-// release undoes admit for a request that never went out.
-func (l *Limiter) release(probe bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	defer l.broadcast()
-	l.inFlight--
-	switch {
-	case probe:
-		l.probeInFlight = false
-	case l.quotaKnown && !l.probing:
-		l.budget++
-	}
-}
-
 // done takes in the answer to a request that started at start.
 func (l *Limiter) done(start time.Time, probe bool, resp *http.Response) {
 	l.mu.Lock()
@@ -298,11 +320,19 @@ func (l *Limiter) done(start time.Time, probe bool, resp *http.Response) {
 
 	if resp.StatusCode != http.StatusTooManyRequests {
 		l.consecutive = 0
+		l.recordSuccess(now)
 		l.recover()
 		return
 	}
 	l.stats.Throttled++
 	l.consecutive++
+	// The server's own counters explain this 429 (a request that was
+	// already in flight when the window ran out); the bucket is not at
+	// fault. Otherwise our rate is too high: cut it, once per episode,
+	// before the backoff is sized from it.
+	if !haveQuota && start.After(l.lastCut) {
+		l.cut(now)
+	}
 	wait, named := ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	switch {
 	case named:
@@ -312,12 +342,6 @@ func (l *Limiter) done(start time.Time, probe bool, resp *http.Response) {
 		wait = l.backoff(l.consecutive)
 	}
 	l.hold(now, wait)
-	// The server's own counters explain this 429 (a request that was
-	// already in flight when the window ran out); the bucket is not at
-	// fault. Otherwise our rate is too high: cut it, once per episode.
-	if !haveQuota && start.After(l.lastCut) {
-		l.cut(now)
-	}
 }
 
 // hold stops every worker until now+d (extending, never shortening).
@@ -326,6 +350,7 @@ func (l *Limiter) hold(now time.Time, d time.Duration) {
 	if !until.After(l.holdUntil) {
 		return
 	}
+	l.accepted = l.accepted[:0] // a pause is not the server's pace
 	if l.holdFrom.IsZero() || !now.Before(l.holdUntil) {
 		l.endHold(now)
 		l.holdFrom = now
@@ -343,12 +368,41 @@ func (l *Limiter) endHold(now time.Time) {
 	l.holdFrom = time.Time{}
 }
 
+// cut lowers the rate after a 429. When recent successes show the pace the
+// server accepted, it jumps just under that instead of stepping down.
 func (l *Limiter) cut(now time.Time) {
 	l.ceiling = l.current
-	l.current = max(l.current*decreaseFactor, l.target*minRateFraction)
+	next := l.current * decreaseFactor
+	if est, ok := l.acceptedRate(); ok && est < l.ceiling {
+		l.ceiling = est
+		next = min(next, est*ceilingShare)
+	}
+	l.current = max(next, l.target*minRateFraction)
 	l.lastCut, l.sinceCut = now, 0
 	l.bucket.SetLimitAt(now, rate.Limit(l.current))
 	l.log.Debug("rate lowered after 429", "rate_per_min", math.Round(l.current*60))
+}
+
+// acceptedRate is the rate of the recent successes, when there are enough
+// of them to mean something.
+func (l *Limiter) acceptedRate() (float64, bool) {
+	n := len(l.accepted)
+	if n < minAcceptedSamples {
+		return 0, false
+	}
+	span := l.accepted[n-1].Sub(l.accepted[0])
+	if span <= 0 {
+		return 0, false
+	}
+	return float64(n-1) / span.Seconds(), true
+}
+
+func (l *Limiter) recordSuccess(now time.Time) {
+	if len(l.accepted) == maxAcceptedSamples {
+		copy(l.accepted, l.accepted[1:])
+		l.accepted = l.accepted[:maxAcceptedSamples-1]
+	}
+	l.accepted = append(l.accepted, now)
 }
 
 func (l *Limiter) recover() {
@@ -356,21 +410,25 @@ func (l *Limiter) recover() {
 	if l.ceiling > 0 && l.sinceCut >= forgetCeiling {
 		l.ceiling = 0
 	}
-	if l.current >= l.target {
+	limit := l.target
+	if l.ceiling > 0 {
+		limit = min(limit, l.ceiling*ceilingShare)
+	}
+	if l.current >= limit {
 		return
 	}
-	step := recoverStep
-	if l.ceiling > 0 && l.current >= l.ceiling*nearCeiling && l.current < l.ceiling {
-		step = nearCeilingStep
-	}
-	l.current = min(l.target, l.current*(1+step))
+	l.current = min(limit, l.current*(1+recoverStep))
 	l.bucket.SetLimit(rate.Limit(l.current))
 }
 
 // backoff is the n-th hold for 429s that name no wait: exponential, with
 // "equal jitter" (half fixed, half random) so workers do not return in step.
 func (l *Limiter) backoff(n int) time.Duration {
-	d := l.cfg.BaseBackoff << min(n-1, 16)
+	base := l.cfg.BaseBackoff
+	if base <= 0 {
+		base = max(minBaseBackoff, time.Duration(2*float64(time.Second)/l.current))
+	}
+	d := base << min(n-1, 16)
 	if d <= 0 || d > l.cfg.MaxBackoff {
 		d = l.cfg.MaxBackoff
 	}

@@ -225,7 +225,8 @@ func TestRetryAfterAsHTTPDate(t *testing.T) {
 }
 
 // Without Retry-After the limiter backs off exponentially and lowers the rate;
-// successes bring the rate back up gradually.
+// successes bring the rate back up gradually, to just under the rate that
+// drew the last 429.
 func TestThrottleWithoutRetryAfterBacksOffAndAdapts(t *testing.T) {
 	const target = 5000.0
 	l := mustNew(t, Config{Rate: target, BaseBackoff: 40 * time.Millisecond})
@@ -255,9 +256,12 @@ func TestThrottleWithoutRetryAfterBacksOffAndAdapts(t *testing.T) {
 		}
 	}
 	cut := l.Stats().Rate
-	if cut >= target*decreaseFactor+1e-9 {
-		t.Fatalf("rate after 429s = %v, want it cut below %v", cut, target*decreaseFactor)
+	// Six 429s, each for a request sent after the previous cut: six
+	// episodes, each cutting the paced rate by decreaseFactor.
+	if want := target * (1 - headroom) * math.Pow(decreaseFactor, 6); math.Abs(cut-want) > 1e-6 {
+		t.Fatalf("rate after six 429 episodes = %v, want %v", cut, want)
 	}
+	lastCeiling := cut / decreaseFactor // the rate that drew the last 429
 	// Recovery is gradual: one success raises the rate by a few percent,
 	// not straight back to the target.
 	d, err := l.Wait(ctx)
@@ -276,8 +280,9 @@ func TestThrottleWithoutRetryAfterBacksOffAndAdapts(t *testing.T) {
 		}
 		d(answer(200))
 	}
-	if r := l.Stats().Rate; math.Abs(r-target) > 1e-6 {
-		t.Errorf("rate after 400 successes = %v, want back at the target %v", r, target)
+	// It settles just under the rate that drew the last 429, not above.
+	if r, want := l.Stats().Rate, lastCeiling*ceilingShare; math.Abs(r-want) > 1e-6 {
+		t.Errorf("rate after 400 successes = %v, want it to settle at %v", r, want)
 	}
 }
 
@@ -298,7 +303,7 @@ func TestOneCutPerEpisode(t *testing.T) {
 	for _, d := range dones {
 		d(answer(429, "Retry-After", "0"))
 	}
-	if got, want := l.Stats().Rate, 1000*decreaseFactor; math.Abs(got-want) > 1e-6 {
+	if got, want := l.Stats().Rate, 1000*(1-headroom)*decreaseFactor; math.Abs(got-want) > 1e-6 {
 		t.Errorf("rate = %v after five 429s of one episode, want one cut to %v", got, want)
 	}
 }
@@ -429,5 +434,92 @@ func TestDoneIsIdempotent(t *testing.T) {
 	d(answer(200))
 	if s := l.Stats(); s.Requests != 1 {
 		t.Errorf("requests = %d, want 1", s.Requests)
+	}
+}
+
+func TestStopEndsWaitsButNotRequestsInFlight(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1000})
+	ctx := context.Background()
+	inFlight, err := l.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight(answer(429, "Retry-After", "60")) // everyone is now held
+	errs := make(chan error, 1)
+	go func() {
+		_, err := l.Wait(ctx)
+		errs <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	l.Stop()
+	select {
+	case err := <-errs:
+		if !ErrStopped(err) {
+			t.Errorf("held Wait after Stop = %v, want the stopped error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a held Wait did not return after Stop")
+	}
+	if _, err := l.Wait(ctx); !ErrStopped(err) {
+		t.Errorf("Wait after Stop = %v, want the stopped error", err)
+	}
+	l.Stop() // twice is harmless
+}
+
+func TestRetry(t *testing.T) {
+	errThrottled := errors.New("429")
+	errServer := errors.New("500")
+	errFinal := errors.New("400")
+	classify := func(err error) Verdict {
+		switch err {
+		case errThrottled:
+			return Again
+		case errServer:
+			return Backoff
+		}
+		return Stop
+	}
+	tests := []struct {
+		name         string
+		errs         []error // what successive calls return; nil = success
+		max          int
+		wantAttempts int
+		wantErr      error
+	}{
+		{"first try", []error{nil}, 5, 1, nil},
+		{"throttled then ok", []error{errThrottled, errThrottled, nil}, 5, 3, nil},
+		{"server error then ok", []error{errServer, nil}, 5, 2, nil},
+		{"final error stops", []error{errServer, errFinal, nil}, 5, 2, errFinal},
+		{"attempts run out", []error{errServer, errServer, errServer, nil}, 3, 3, errServer},
+	}
+	l := mustNew(t, Config{Rate: 1000, BaseBackoff: time.Millisecond})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			n, err := l.Retry(context.Background(), tc.max, classify, func() error {
+				calls++
+				return tc.errs[calls-1]
+			})
+			if n != tc.wantAttempts || n != calls || err != tc.wantErr {
+				t.Errorf("Retry = %d, %v (calls %d); want %d, %v", n, err, calls, tc.wantAttempts, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestCeilingIsForgottenAfterLongSuccess(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1e6})
+	ctx := context.Background()
+	d, _ := l.Wait(ctx)
+	d(answer(429, "Retry-After", "0"))
+	for range forgetCeiling + 200 {
+		d, err := l.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d(answer(200))
+	}
+	if r, want := l.Stats().Rate, 1e6*(1-headroom); math.Abs(r-want) > 1e-3 {
+		t.Errorf("rate = %v after a long quiet spell, want back at %v", r, want)
 	}
 }
