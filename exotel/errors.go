@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/exoroster/exoroster/ratelimit"
 )
 
 // Kind classifies a failure so callers can decide what to do without
@@ -121,4 +123,18 @@ func kindForStatus(status int) Kind {
 		return KindInvalid
 	}
 	return KindUnknown
+}
+
+// RetryVerdict classifies err for a request that is safe to repeat (a GET,
+// or a DELETE whose repeat answers 404): a 429 is retried as soon as the
+// shared limiter allows, a 5xx or a lost connection after a backoff, and
+// anything else is final.
+func RetryVerdict(err error) ratelimit.Verdict {
+	switch KindOf(err) {
+	case KindThrottled:
+		return ratelimit.Again
+	case KindServer, KindTransport:
+		return ratelimit.Backoff
+	}
+	return ratelimit.Stop
 }
