@@ -1,0 +1,131 @@
+package importer_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/exotel/exoteltest"
+	"github.com/exoroster/exoroster/importer"
+	"github.com/exoroster/exoroster/ratelimit"
+	"github.com/exoroster/exoroster/results"
+	"github.com/exoroster/exoroster/roster"
+)
+
+// scenario is a server's rate limit and how fast the tool is told to go.
+type scenario struct {
+	name   string
+	limit  exoteltest.Limit
+	told   float64 // --rate as a multiple of the server's limit
+	faults exoteltest.Options
+}
+
+// limitScenarios are the rate-limit conditions the import must handle,
+// at a server limit of perSecond requests a second.
+func limitScenarios(perSecond float64) []scenario {
+	bucket := exoteltest.Limit{Rate: perSecond, Window: time.Second, Burst: 1}
+	window := exoteltest.Limit{Rate: perSecond, Window: time.Second, Mode: exoteltest.FixedWindow}
+	withRetryAfter := bucket
+	withRetryAfter.RetryAfter = true
+	html := bucket
+	html.Body = exoteltest.ThrottleHTML
+	headers := window
+	headers.Headers, headers.RetryAfter, headers.Body = true, true, exoteltest.ThrottleRestException
+	return []scenario{
+		{name: "own_limit", limit: withRetryAfter, told: 1},
+		{name: "4x_html_no_retry_after", limit: html, told: 4},
+		{name: "4x_fixed_window_headers", limit: headers, told: 4},
+		{name: "faults_15pct_5xx_8pct_drops", limit: withRetryAfter, told: 1,
+			faults: exoteltest.Options{ServerErrorRate: 0.15, DropBeforeRate: 0.04, DropAfterRate: 0.04,
+				FaultMethods: []string{"POST"}, AllowDuplicates: true}},
+	}
+}
+
+type scenarioResult struct {
+	elapsed   time.Duration
+	requests  int
+	throttled int
+	created   int
+	dupes     int
+}
+
+// runScenario imports rows people against a fake with sc's limit and 20ms
+// (±10ms) latency.
+func runScenario(tb testing.TB, sc scenario, perSecond float64, rows int) scenarioResult {
+	return runScenarioLog(tb, sc, perSecond, rows, nil)
+}
+
+func runScenarioLog(tb testing.TB, sc scenario, perSecond float64, rows int, log *slog.Logger) scenarioResult {
+	tb.Helper()
+	opts := sc.faults
+	opts.Seed = 11
+	opts.Limit = sc.limit
+	opts.Latency, opts.LatencyJitter = 20*time.Millisecond, 10*time.Millisecond
+	srv := exoteltest.NewServer(opts)
+	defer srv.Close()
+	limiter, err := ratelimit.New(ratelimit.Config{Rate: perSecond * sc.told, Logger: log})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	client, err := exotel.New(exotel.Options{BaseURL: srv.URL(),
+		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret("test-token"), AccountSID: "test-sid"},
+		HTTPClient:  exotel.NewHTTPClient(8, 5*time.Second), Pacer: limiter})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dir := tb.TempDir()
+	path := filepath.Join(dir, "roster.csv")
+	if err := os.WriteFile(path, []byte(people(rows)), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	plan, err := importer.Prepare(input(path), roster.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := results.Create(filepath.Join(dir, "results.csv"), plan.Layout())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer out.Close()
+	start := time.Now()
+	sum, err := importer.New(client, limiter, importer.Config{Workers: 8, MaxAttempts: 12}).
+		Run(context.Background(), nil, plan, out, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res := scenarioResult{elapsed: time.Since(start), requests: len(srv.Requests()), throttled: srv.Throttled(),
+		created: sum.Counts[results.Created]}
+	for _, n := range srv.CreatesByEmail() {
+		if n > 1 {
+			res.dupes += n - 1
+		}
+	}
+	return res
+}
+
+// BenchmarkImportRateLimits runs a 200-row import against a server limited
+// to 20 requests/s in each scenario and reports the run's time as a multiple
+// of the ideal (rows ÷ server limit) and the share of requests drawing 429.
+// Run it with -benchtime=1x: each iteration is a whole import.
+func BenchmarkImportRateLimits(b *testing.B) {
+	const perSecond, rows = 20.0, 200
+	ideal := time.Duration(rows / perSecond * float64(time.Second))
+	for _, sc := range limitScenarios(perSecond) {
+		b.Run(sc.name, func(b *testing.B) {
+			var last scenarioResult
+			for range b.N {
+				last = runScenario(b, sc, perSecond, rows)
+				if last.created != rows || last.dupes != 0 {
+					b.Fatalf("created %d of %d, %d duplicates", last.created, rows, last.dupes)
+				}
+			}
+			b.ReportMetric(last.elapsed.Seconds()/ideal.Seconds(), "x_ideal")
+			b.ReportMetric(100*float64(last.throttled)/float64(last.requests), "pct_429")
+			b.ReportMetric(float64(last.requests), "requests")
+		})
+	}
+}

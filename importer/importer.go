@@ -1,0 +1,524 @@
+// Package importer creates Exotel users from a roster CSV.
+//
+// Rows stream from the file through offline validation; invalid rows are
+// recorded and never reach the API. Valid rows go to a pool of workers that
+// share one rate limiter, and every row ends as exactly one line of the
+// results file, whatever happens: created, exists, invalid, failed or skipped.
+package importer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/ratelimit"
+	"github.com/exoroster/exoroster/results"
+	"github.com/exoroster/exoroster/roster"
+)
+
+// API is what the importer needs from Exotel; *exotel.Client has it.
+type API interface {
+	CreateUser(ctx context.Context, req exotel.CreateUserRequest) (*exotel.User, error)
+	ListUsers(ctx context.Context, opts exotel.ListOptions) (*exotel.Page, error)
+}
+
+// Pacer is what the importer needs from the shared limiter
+// (*ratelimit.Limiter): a backoff between retries of a create, a retry loop
+// for lookups, and a way to let no further request start once the run is
+// stopping.
+type Pacer interface {
+	Backoff(ctx context.Context, attempt int) error
+	Retry(ctx context.Context, maxAttempts int, classify func(error) ratelimit.Verdict, fn func() error) (int, error)
+	Stop()
+}
+
+// Progress hears about each finished row.
+type Progress interface {
+	Start(total int)
+	Row(status results.Status)
+	Finish()
+}
+
+// EmailTaken says what to do when an email was used by a deleted user.
+type EmailTaken string
+
+const (
+	// EmailTakenFail fails the row with an explanation (the default).
+	EmailTakenFail EmailTaken = "fail"
+	// EmailTakenPlus retries with local+1@domain, +2 and so on, as
+	// Exotel's dashboard guide suggests.
+	EmailTakenPlus EmailTaken = "plus"
+)
+
+// DefaultPlusLimit bounds the +N addresses tried for one row.
+const DefaultPlusLimit = 9
+
+// Config tunes a run.
+type Config struct {
+	Workers     int // concurrent requests; default 4
+	MaxAttempts int // POSTs per row, 429s included; default 10
+	DryRun      bool
+	Roster      roster.Options
+	// OnEmailTaken: what to do on 409 1022 for an email no current user
+	// holds (a deleted user's).
+	OnEmailTaken EmailTaken
+	PlusLimit    int
+	// RetryUnverifiable allows re-sending a create whose answer was lost
+	// for a row with neither email nor phone, which cannot be looked up.
+	RetryUnverifiable bool
+	// CheckExisting looks rows up in batches before creating them, so a
+	// rerun without --resume spends one GET per 50 rows instead of a
+	// POST and a GET per row. Resuming always does it.
+	CheckExisting bool
+	Logger        *slog.Logger
+	Progress      Progress
+}
+
+// Importer runs imports. Create one with New.
+type Importer struct {
+	api   API
+	pacer Pacer
+	cfg   Config
+	log   *slog.Logger
+}
+
+// New returns an Importer. api and pacer may be nil for a dry run.
+func New(api API, pacer Pacer, cfg Config) *Importer {
+	if cfg.Workers < 1 {
+		cfg.Workers = 4
+	}
+	if cfg.MaxAttempts < 1 {
+		cfg.MaxAttempts = 10
+	}
+	if cfg.OnEmailTaken == "" {
+		cfg.OnEmailTaken = EmailTakenFail
+	}
+	if cfg.PlusLimit < 1 {
+		cfg.PlusLimit = DefaultPlusLimit
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = noProgress{}
+	}
+	return &Importer{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
+}
+
+// Input is a roster file. Open is called twice: once to check the whole
+// file, once to stream it to the workers.
+type Input struct {
+	Name string
+	Open func() (io.ReadCloser, error)
+}
+
+// Plan is what a first pass over the input found.
+type Plan struct {
+	Input   Input
+	Header  *roster.Header
+	Rows    int
+	Invalid int
+	SHA256  string // of the input bytes, to match a results file on resume
+}
+
+// Prepare reads the whole input once: checks the header, counts rows and
+// invalid ones, and fingerprints the file. Its errors are run-level: an
+// unreadable file or one without name columns.
+func Prepare(in Input, opts roster.Options) (*Plan, error) {
+	rc, err := in.Open()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
+	}
+	defer rc.Close()
+	sum := sha256.New()
+	r, err := roster.NewReader(io.TeeReader(rc, sum))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
+	}
+	h := r.Header()
+	if err := h.CheckForImport(); err != nil {
+		return nil, fmt.Errorf("%s: %w", in.Name, err)
+	}
+	v := roster.NewValidator(h, opts)
+	plan := &Plan{Input: in, Header: h}
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
+		}
+		plan.Rows++
+		if _, problems := v.Check(rec); len(problems) > 0 {
+			plan.Invalid++
+		}
+	}
+	// The hash must cover every byte, including any the CSV reader did
+	// not need.
+	if _, err := io.Copy(io.Discard, io.TeeReader(rc, sum)); err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
+	}
+	plan.SHA256 = hex.EncodeToString(sum.Sum(nil))
+	return plan, nil
+}
+
+// Layout is the results file's layout for this input.
+func (p *Plan) Layout() results.Layout { return results.Layout{Input: p.Header.Names} }
+
+// Summary is the outcome of a run.
+type Summary struct {
+	Rows        int
+	Counts      map[results.Status]int
+	Elapsed     time.Duration
+	Interrupted bool  // stopped by the user
+	Aborted     error // stopped by the API (credentials); the run-level cause
+}
+
+// OK reports whether every row was created or already existed.
+func (s *Summary) OK() bool {
+	for st, n := range s.Counts {
+		if n > 0 && st != results.Created && st != results.Exists && st != results.WouldCreate {
+			return false
+		}
+	}
+	return s.Aborted == nil && !s.Interrupted
+}
+
+// Resume carries what an earlier run's results file said.
+type Resume struct {
+	Prior *results.Prior
+}
+
+// done reports whether the earlier run settled the row for good.
+func doneStatus(s results.Status) bool { return s == results.Created || s == results.Exists }
+
+// KeepOnResume says which earlier lines a resumed run keeps: rows created or
+// found existing. Everything else is done again.
+func KeepOnResume(_ int, p results.PriorRow) bool { return doneStatus(p.Status) }
+
+// job is one valid row on its way to a worker.
+type job struct {
+	rec    roster.Record
+	person roster.Person
+	// checked: a lookup before the create already ran; found is its
+	// answer (nil: nobody matched, safe to create).
+	checked bool
+	found   *exotel.User
+	// mayExist: an earlier run may have created this row's user (its
+	// answer was lost, or the run died with the row in flight), so the
+	// create must not be sent blind.
+	mayExist bool
+}
+
+// run holds one Run's shared state.
+type run struct {
+	im       *Importer
+	plan     *Plan
+	resume   *Resume
+	lines    chan results.Line
+	stopOnce sync.Once
+	stopCh   chan struct{}
+	// stopCtx ends when the run stops: waits between requests use it,
+	// requests themselves use the caller's ctx so they can finish.
+	stopCtx    context.Context
+	cancelStop context.CancelFunc
+	mu         sync.Mutex
+	aborted    error
+}
+
+// Run imports plan's rows and writes one line per row to out. ctx ends
+// in-flight requests (a second Ctrl-C); interrupt, when closed, stops the run
+// gracefully: no new rows or requests, in-flight ones finish, the rest are
+// recorded as skipped. The returned error is for run-level failures only
+// (the input became unreadable, the results file cannot be written); an
+// authentication failure is reported in Summary.Aborted.
+func (im *Importer) Run(ctx context.Context, interrupt <-chan struct{}, plan *Plan, out *results.Writer, resume *Resume) (*Summary, error) {
+	start := time.Now()
+	r := &run{im: im, plan: plan, resume: resume,
+		lines:  make(chan results.Line, 2*im.cfg.Workers),
+		stopCh: make(chan struct{})}
+	r.stopCtx, r.cancelStop = context.WithCancel(ctx)
+	defer r.cancelStop()
+	sum := &Summary{Counts: map[results.Status]int{}}
+
+	total := plan.Rows
+	if resume != nil {
+		for row, p := range resume.Prior.Rows {
+			if row <= plan.Rows && doneStatus(p.Status) {
+				total--
+				sum.Counts[p.Status]++
+				sum.Rows++
+			}
+		}
+	}
+	im.cfg.Progress.Start(total)
+	defer im.cfg.Progress.Finish()
+
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		select {
+		case <-interrupt:
+			sum.Interrupted = true
+			r.stop()
+		case <-ctx.Done():
+			r.stop()
+		case <-watchDone:
+		}
+	}()
+
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan job)
+	var producers sync.WaitGroup
+	producers.Add(1 + im.cfg.Workers)
+	g.Go(func() error {
+		defer producers.Done()
+		defer close(jobs)
+		return r.feed(gctx, jobs)
+	})
+	for range im.cfg.Workers {
+		g.Go(func() error {
+			defer producers.Done()
+			for j := range jobs {
+				r.lines <- r.process(ctx, j)
+			}
+			return nil
+		})
+	}
+	go func() {
+		producers.Wait()
+		close(r.lines)
+	}()
+
+	var writeErr error
+	for line := range r.lines {
+		if writeErr == nil {
+			if writeErr = out.Write(line); writeErr != nil {
+				r.stop()
+			}
+		}
+		sum.Counts[line.Status]++
+		sum.Rows++
+		im.cfg.Progress.Row(line.Status)
+	}
+	err := g.Wait()
+	sum.Elapsed = time.Since(start)
+	sum.Aborted = r.abortCause()
+	if sum.Aborted != nil {
+		sum.Interrupted = false
+	}
+	return sum, errors.Join(err, writeErr)
+}
+
+// stop ends the run gracefully: the limiter lets no new request start and
+// rows not yet sent are skipped.
+func (r *run) stop() {
+	r.stopOnce.Do(func() {
+		close(r.stopCh)
+		r.cancelStop()
+		if r.im.pacer != nil {
+			r.im.pacer.Stop()
+		}
+	})
+}
+
+func (r *run) stopping() bool {
+	select {
+	case <-r.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// abort stops the run because the API refused the credentials.
+func (r *run) abort(cause error) {
+	r.mu.Lock()
+	if r.aborted == nil {
+		r.aborted = cause
+	}
+	r.mu.Unlock()
+	r.stop()
+}
+
+func (r *run) abortCause() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.aborted
+}
+
+// feed streams the input, records invalid rows, and hands valid ones to the
+// workers (after a batched lookup when resuming or checking existing users).
+func (r *run) feed(ctx context.Context, jobs chan<- job) error {
+	rc, err := r.plan.Input.Open()
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", r.plan.Input.Name, err)
+	}
+	defer rc.Close()
+	rd, err := roster.NewReader(rc)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", r.plan.Input.Name, err)
+	}
+	v := roster.NewValidator(rd.Header(), r.im.cfg.Roster)
+	lookupFirst := r.resume != nil || r.im.cfg.CheckExisting
+	batch := make([]job, 0, exotel.MaxPageSize)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if !r.stopping() {
+			r.lookupBatch(ctx, batch)
+		}
+		for _, j := range batch {
+			r.dispatch(jobs, j)
+		}
+		batch = batch[:0]
+	}
+	defer flush()
+
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", r.plan.Input.Name, err)
+		}
+		person, problems := v.Check(rec)
+		prior, seen := r.priorRow(rec.Row)
+		if seen {
+			if prior.InputHash != results.InputHash(rec.Raw) {
+				return fmt.Errorf("the results file's row %d was written for different input: %s changed since that run; use a new --results file", rec.Row, r.plan.Input.Name)
+			}
+			if doneStatus(prior.Status) {
+				continue // settled by the earlier run; its line was kept
+			}
+		}
+		if len(problems) > 0 {
+			r.lines <- invalidLine(rec, problems)
+			continue
+		}
+		j := job{rec: rec, person: person}
+		if r.resume != nil {
+			// A row the results do not mention may have been in flight
+			// when the earlier run died; one whose last answer was lost
+			// may have been created.
+			j.mayExist = !seen || (prior.Attempts > 0 && prior.HTTPStatus == 0)
+		}
+		if r.im.cfg.DryRun {
+			r.lines <- results.Line{Row: rec.Row, Status: results.WouldCreate, Input: rec.Raw,
+				Message: describePerson(person)}
+			continue
+		}
+		if !lookupFirst || (person.Email == "" && person.Phone == "") {
+			r.dispatch(jobs, j)
+			continue
+		}
+		batch = append(batch, j)
+		if len(batch) == cap(batch) {
+			flush()
+		}
+	}
+}
+
+func (r *run) priorRow(row int) (results.PriorRow, bool) {
+	if r.resume == nil {
+		return results.PriorRow{}, false
+	}
+	p, ok := r.resume.Prior.Rows[row]
+	return p, ok
+}
+
+// dispatch hands a job to a worker, or records it as skipped once the run is
+// stopping.
+func (r *run) dispatch(jobs chan<- job, j job) {
+	if !r.stopping() {
+		select {
+		case jobs <- j:
+			return
+		case <-r.stopCh:
+		}
+	}
+	r.lines <- skippedLine(j, 0, "")
+}
+
+func invalidLine(rec roster.Record, problems []roster.Problem) results.Line {
+	msgs := make([]string, len(problems))
+	for i, p := range problems {
+		msgs[i] = p.String()
+	}
+	return results.Line{Row: rec.Row, Status: results.Invalid, Message: strings.Join(msgs, "; "), Input: rec.Raw}
+}
+
+func skippedLine(j job, attempts int, why string) results.Line {
+	msg := "not attempted: the run stopped first"
+	if attempts > 0 {
+		msg = "stopped before the row finished"
+	}
+	if why != "" {
+		msg += "; " + why
+	}
+	return results.Line{Row: j.rec.Row, Status: results.Skipped, Attempts: attempts, Message: msg, Input: j.rec.Raw}
+}
+
+// describePerson says what a dry run would send.
+func describePerson(p roster.Person) string {
+	parts := []string{p.FirstName + " " + p.LastName, "role " + p.Role}
+	if p.Email != "" {
+		parts = append(parts, p.Email)
+	}
+	if p.Phone != "" {
+		parts = append(parts, p.Phone)
+	}
+	return "would create " + strings.Join(parts, ", ")
+}
+
+type noProgress struct{}
+
+func (noProgress) Start(int)          {}
+func (noProgress) Row(results.Status) {}
+func (noProgress) Finish()            {}
+
+// CheckResume makes sure an earlier run's results belong to this input: each
+// row they mention must exist and hold the same cells it held then. It reads
+// the input once more and sends nothing.
+func (p *Plan) CheckResume(prior *results.Prior) error {
+	rc, err := p.Input.Open()
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", p.Input.Name, err)
+	}
+	defer rc.Close()
+	rd, err := roster.NewReader(rc)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", p.Input.Name, err)
+	}
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", p.Input.Name, err)
+		}
+		if pr, ok := prior.Rows[rec.Row]; ok && pr.InputHash != results.InputHash(rec.Raw) {
+			return fmt.Errorf("the results file was written for a different input: its row %d does not match row %d of %s", rec.Row, rec.Row, p.Input.Name)
+		}
+	}
+	for row := range prior.Rows {
+		if row > p.Rows {
+			return fmt.Errorf("the results file was written for a different input: it has row %d, %s has %d rows", row, p.Input.Name, p.Rows)
+		}
+	}
+	return nil
+}
