@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/ratelimit"
+)
+
+// apiFlags are the flags of every command that talks to Exotel.
+type apiFlags struct {
+	region      string
+	baseURL     string
+	rate        string
+	burst       int
+	workers     int
+	maxAttempts int
+	timeout     time.Duration
+}
+
+// defaultRate is Exotel's documented limit for user-management APIs.
+const defaultRate = "50/min"
+
+func (f *apiFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.region, "region", "sg", "Exotel cluster: sg (ccm-api.exotel.com) or mumbai (ccm-api.in.exotel.com)")
+	fs.StringVar(&f.baseURL, "base-url", "", "API scheme and host, overriding --region (env EXOTEL_BASE_URL); http:// only for loopback")
+	fs.StringVar(&f.rate, "rate", defaultRate, "requests across all workers: 50/min, 2/s or a plain number per second")
+	fs.IntVar(&f.burst, "burst", 1, "requests that may start back to back")
+	fs.IntVar(&f.workers, "workers", 4, "concurrent requests")
+	fs.IntVar(&f.maxAttempts, "max-attempts", 10, "requests per row before it fails (429s, 5xx and lost connections)")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of each request")
+}
+
+func (f *apiFlags) check() error {
+	switch {
+	case f.workers < 1 || f.workers > 64:
+		return usageErr("--workers %d: use 1 to 64", f.workers)
+	case f.burst < 1:
+		return usageErr("--burst %d: use 1 or more", f.burst)
+	case f.maxAttempts < 1:
+		return usageErr("--max-attempts %d: use 1 or more", f.maxAttempts)
+	case f.timeout <= 0:
+		return usageErr("--timeout %v: use a positive duration like 30s", f.timeout)
+	}
+	if _, err := ratelimit.ParseRate(f.rate); err != nil {
+		return usageErr("--rate: %v", err)
+	}
+	return nil
+}
+
+// apiSetup is a run's connection to Exotel: one client, one limiter.
+type apiSetup struct {
+	client  *exotel.Client
+	limiter *ratelimit.Limiter
+	baseURL string
+	rate    float64
+}
+
+// connect reads credentials from the environment and builds the client and
+// its shared limiter. Its errors are one sentence naming what is wrong.
+func (a *app) connect(f *apiFlags) (*apiSetup, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	getenv := a.env.Getenv
+	creds := exotel.Credentials{
+		APIKey:     strings.TrimSpace(getenv("EXOTEL_API_KEY")),
+		APIToken:   exotel.NewSecret(strings.TrimSpace(getenv("EXOTEL_API_TOKEN"))),
+		AccountSID: strings.TrimSpace(getenv("EXOTEL_ACCOUNT_SID")),
+	}
+	if err := exotel.CheckCredentials(creds); err != nil {
+		return nil, abortErr(err)
+	}
+	override := f.baseURL
+	if override == "" {
+		override = strings.TrimSpace(getenv("EXOTEL_BASE_URL"))
+	}
+	base, err := exotel.ResolveBaseURL(f.region, override)
+	if err != nil {
+		return nil, abortErr(err)
+	}
+	perSecond, _ := ratelimit.ParseRate(f.rate)
+	limiter, err := ratelimit.New(ratelimit.Config{Rate: perSecond, Burst: f.burst, Logger: a.log})
+	if err != nil {
+		return nil, usageErr("--rate: %v", err)
+	}
+	client, err := exotel.New(exotel.Options{
+		BaseURL:     base,
+		Credentials: creds,
+		HTTPClient:  exotel.NewHTTPClient(f.workers, f.timeout),
+		Pacer:       limiter,
+		UserAgent:   "exoroster/" + version,
+		Logger:      a.log,
+	})
+	if err != nil {
+		return nil, abortErr(err)
+	}
+	a.log.Debug("connecting", "base_url", base, "account", creds.AccountSID, "api_key", creds.APIKey,
+		"token", creds.APIToken, "rate_per_min", math.Round(perSecond*60))
+	return &apiSetup{client: client, limiter: limiter, baseURL: base, rate: perSecond}, nil
+}
+
+// formatRate writes requests per second as a per-minute figure.
+func formatRate(perSecond float64) string {
+	return fmt.Sprintf("%.1f/min", perSecond*60)
+}

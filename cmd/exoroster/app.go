@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// ExitCode is the process's exit status. Scripts rely on these numbers.
+type ExitCode int
+
+const (
+	ExitOK          ExitCode = 0   // every row created or already there
+	ExitAborted     ExitCode = 1   // run stopped: credentials, unreadable input, bad config
+	ExitUsage       ExitCode = 2   // wrong flags or arguments
+	ExitRowsNotDone ExitCode = 3   // finished, but some rows are invalid, failed or skipped
+	ExitInterrupted ExitCode = 130 // stopped by Ctrl-C
+)
+
+// Env is everything the program takes from its surroundings, so tests can
+// run it with buffers and a map for the environment.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// Interrupt is closed on the first Ctrl-C.
+	Interrupt <-chan struct{}
+	// IsTerminal: stderr is a terminal, so a progress bar can be drawn.
+	IsTerminal bool
+}
+
+// exitError carries an exit code with the one-sentence reason.
+type exitError struct {
+	code ExitCode
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func abortErr(err error) error { return &exitError{code: ExitAborted, err: err} }
+
+// exitCodeOnly is returned by a command that has already said everything
+// and only needs the process to end with code.
+func exitCodeOnly(code ExitCode) error { return &exitError{code: code} }
+
+// run is the whole program: parse args, run the command, map the outcome to
+// an exit code. Nothing here touches os directly.
+func run(ctx context.Context, args []string, env Env) ExitCode {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if env.Interrupt == nil {
+		env.Interrupt = make(chan struct{})
+	}
+	app := &app{env: env}
+	root := app.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(env.Stderr, "exoroster: %s\n", sentence(ee.err))
+		}
+		return ee.code
+	}
+	// Errors cobra makes itself: unknown commands, flags and arguments.
+	fmt.Fprintf(env.Stderr, "exoroster: %s\nRun 'exoroster --help' for usage.\n", sentence(err))
+	return ExitUsage
+}
+
+// sentence ends an error's text with a full stop.
+func sentence(err error) string {
+	s := strings.TrimSpace(err.Error())
+	if s == "" || strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
+}
+
+// app holds what every command shares.
+type app struct {
+	env      Env
+	logLevel string
+	log      *slog.Logger
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "exoroster",
+		Short: "Bulk-manage Exotel contact-center users from CSV files",
+		Long: `exoroster imports, exports, offboards and updates Exotel CCM users in bulk.
+
+Every command respects Exotel's limit of about 50 user-management requests a
+minute, retries what is safe to retry, and writes one results line per input
+row, so a run can be checked row by row and resumed.
+
+Credentials come from the environment: EXOTEL_API_KEY, EXOTEL_API_TOKEN and
+EXOTEL_ACCOUNT_SID (EXOTEL_BASE_URL overrides the region's host).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setupLogging()
+		},
+	}
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log detail on stderr: debug, info, warn or error")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.AddCommand(
+		a.importCommand(),
+		a.validateCommand(),
+		a.sandboxCommand(),
+		a.versionCommand(),
+	)
+	return root
+}
+
+func (a *app) setupLogging() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return usageErr("--log-level %q: use debug, info, warn or error", a.logLevel)
+	}
+	a.log = slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: level}))
+	return nil
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(cmd.OutOrStdout(), "exoroster", version)
+			return nil
+		},
+	}
+}
+
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr("unexpected argument %q", args[0])
+	}
+	return nil
+}
+
+func oneFileArg(_ *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageErr("want exactly one CSV file, got %d arguments", len(args))
+	}
+	return nil
+}
+
+// roundDuration makes durations readable in summaries.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d > time.Minute:
+		return d.Round(time.Second)
+	case d > time.Second:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}

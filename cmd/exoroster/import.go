@@ -1,0 +1,260 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/exoroster/exoroster/importer"
+	"github.com/exoroster/exoroster/results"
+	"github.com/exoroster/exoroster/roster"
+)
+
+type importFlags struct {
+	api               apiFlags
+	defaultRegion     string
+	resultsPath       string
+	dryRun            bool
+	resume            bool
+	onEmailTaken      string
+	retryUnverifiable bool
+	checkExisting     bool
+	progressEvery     time.Duration
+}
+
+func (a *app) importCommand() *cobra.Command {
+	f := &importFlags{}
+	cmd := &cobra.Command{
+		Use:   "import ROSTER.csv",
+		Short: "Create the users listed in a CSV roster",
+		Long: `Validates every row offline, then creates the valid rows' users concurrently
+under one shared rate limit. Invalid rows never reach the API. Every input row
+gets a line in the results file (default: <roster>.results.csv next to the
+input) saying created, exists, invalid, failed or skipped.
+
+A run that stops (Ctrl-C, a crash, a lost laptop lid) can be continued with
+--resume: rows already created are not sent again, and rows whose outcome is
+unknown are looked up before anything is created.`,
+		Example: `  exoroster import roster.csv --results results.csv
+  exoroster import roster.csv --dry-run
+  exoroster import roster.csv --results results.csv --resume`,
+		Args: oneFileArg,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runImport(cmd, args[0], f) },
+	}
+	fs := cmd.Flags()
+	f.api.register(fs)
+	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
+	fs.StringVar(&f.resultsPath, "results", "", "results CSV (default <roster>.results.csv; <roster>.dry-run.csv with --dry-run)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and show what would be created; send nothing")
+	fs.BoolVar(&f.resume, "resume", false, "continue the run recorded in --results: skip rows created, look up rows in doubt")
+	fs.StringVar(&f.onEmailTaken, "on-email-taken", string(importer.EmailTakenFail),
+		"when an email belonged to a deleted user: fail the row, or plus (retry as local+1@domain, +2, ...)")
+	fs.BoolVar(&f.retryUnverifiable, "retry-unverifiable", false,
+		"re-send a create whose answer was lost even when the row has no email or phone to look it up by")
+	fs.BoolVar(&f.checkExisting, "check-existing", false, "look rows up in batches of 50 before creating (cheap reruns without --resume)")
+	fs.DurationVar(&f.progressEvery, "progress-every", 5*time.Second, "how often to print a progress line when stderr is not a terminal (0: never)")
+	return cmd
+}
+
+// openInput returns an Input for a file path.
+func openInput(path string) importer.Input {
+	return importer.Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+}
+
+// defaultResultsPath puts results next to the input: roster.csv →
+// roster.results.csv.
+func defaultResultsPath(input, suffix string) string {
+	ext := filepath.Ext(input)
+	return strings.TrimSuffix(input, ext) + suffix
+}
+
+func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error {
+	if err := roster.CheckRegion(f.defaultRegion); err != nil {
+		return usageErr("--default-region: %v", err)
+	}
+	policy := importer.EmailTaken(f.onEmailTaken)
+	if policy != importer.EmailTakenFail && policy != importer.EmailTakenPlus {
+		return usageErr("--on-email-taken %q: use fail or plus", f.onEmailTaken)
+	}
+	if f.dryRun && f.resume {
+		return usageErr("--dry-run and --resume do not go together")
+	}
+	if err := f.api.check(); err != nil {
+		return err
+	}
+	stderr := a.env.Stderr
+	opts := roster.Options{DefaultRegion: f.defaultRegion}
+	plan, err := importer.Prepare(openInput(input), opts)
+	if err != nil {
+		return abortErr(err)
+	}
+	reportHeader(stderr, plan.Header)
+
+	resultsPath := f.resultsPath
+	if resultsPath == "" {
+		resultsPath = defaultResultsPath(input, ".results.csv")
+		if f.dryRun {
+			resultsPath = defaultResultsPath(input, ".dry-run.csv")
+		}
+	}
+	if same, _ := sameFile(input, resultsPath); same {
+		return usageErr("--results %s is the input file", resultsPath)
+	}
+
+	cfg := importer.Config{
+		Workers:           f.api.workers,
+		MaxAttempts:       f.api.maxAttempts,
+		DryRun:            f.dryRun,
+		Roster:            opts,
+		OnEmailTaken:      policy,
+		RetryUnverifiable: f.retryUnverifiable,
+		CheckExisting:     f.checkExisting,
+		Logger:            a.log,
+		Progress:          a.newProgress("import", f.progressEvery),
+	}
+	var setup *apiSetup
+	var im *importer.Importer
+	if f.dryRun {
+		im = importer.New(nil, nil, cfg)
+	} else {
+		if setup, err = a.connect(&f.api); err != nil {
+			return err
+		}
+		im = importer.New(setup.client, setup.limiter, cfg)
+	}
+
+	out, resume, err := openImportResults(stderr, plan, resultsPath, f.resume)
+	if err != nil {
+		return abortErr(err)
+	}
+	state := results.State{Command: "import", Input: input, InputSHA256: plan.SHA256, InputRows: plan.Rows, Updated: time.Now().UTC()}
+	if err := results.SaveState(resultsPath, state); err != nil {
+		out.Close()
+		return abortErr(err)
+	}
+
+	sum, runErr := im.Run(cmd.Context(), a.env.Interrupt, plan, out, resume)
+	closeErr := out.Close()
+	if sum != nil {
+		var stats *limiterStats
+		if setup != nil {
+			s := setup.limiter.Stats()
+			stats = &limiterStats{requests: s.Requests, throttled: s.Throttled, held: s.Held}
+		}
+		printImportSummary(cmd.OutOrStdout(), sum, stats, resultsPath)
+	}
+	switch {
+	case runErr != nil || closeErr != nil:
+		return abortErr(errors.Join(runErr, closeErr))
+	case sum.Aborted != nil:
+		return abortErr(sum.Aborted)
+	case sum.Interrupted:
+		fmt.Fprintf(stderr, "Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume\n",
+			shellQuote(input), shellQuote(resultsPath))
+		return exitCodeOnly(ExitInterrupted)
+	case !sum.OK():
+		return exitCodeOnly(ExitRowsNotDone)
+	}
+	return nil
+}
+
+// openImportResults creates the results file, or for --resume checks that
+// the existing one belongs to this input and reopens it.
+func openImportResults(stderr io.Writer, plan *importer.Plan, path string, resume bool) (*results.Writer, *importer.Resume, error) {
+	layout := plan.Layout()
+	if !resume {
+		w, err := results.Create(path, layout)
+		return w, nil, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stderr, "note: %s does not exist yet; starting from the first row\n", path)
+		w, err := results.Create(path, layout)
+		return w, nil, err
+	}
+	state, ok, err := results.LoadState(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ok && (state.Command != "import" || state.InputSHA256 != plan.SHA256) {
+		return nil, nil, fmt.Errorf("%s belongs to a different input (%s %s, which has changed since or is another file); "+
+			"resume with the same file, or choose a new --results", path, state.Command, state.Input)
+	}
+	prior, err := results.Load(path, layout)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := plan.CheckResume(prior); err != nil {
+		return nil, nil, err
+	}
+	if prior.TornLine {
+		fmt.Fprintf(stderr, "note: %s ended in a partial line (the last run was killed); it was dropped and that row will be checked\n", path)
+	}
+	w, err := results.Reopen(path, layout, importer.KeepOnResume)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, &importer.Resume{Prior: prior}, nil
+}
+
+// reportHeader mentions unknown or duplicate columns once.
+func reportHeader(w io.Writer, h *roster.Header) {
+	if len(h.Unknown) > 0 {
+		fmt.Fprintf(w, "note: ignoring unknown column(s): %s\n", strings.Join(h.Unknown, ", "))
+	}
+	for _, n := range h.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+func sameFile(a, b string) (bool, error) {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	sb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(sa, sb), nil
+}
+
+// shellQuote quotes a path for a command line the user may paste.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+type limiterStats struct {
+	requests, throttled int
+	held                time.Duration
+}
+
+// printImportSummary writes the final counts.
+func printImportSummary(w io.Writer, sum *importer.Summary, stats *limiterStats, resultsPath string) {
+	state := "finished"
+	switch {
+	case sum.Aborted != nil:
+		state = "stopped"
+	case sum.Interrupted:
+		state = "interrupted"
+	}
+	fmt.Fprintf(w, "import %s in %v: %d rows\n", state, roundDuration(sum.Elapsed), sum.Rows)
+	writeCounts(w, sum.Counts)
+	if stats != nil {
+		perMin := 0.0
+		if m := sum.Elapsed.Minutes(); m > 0 {
+			perMin = float64(stats.requests) / m
+		}
+		fmt.Fprintf(w, "requests: %d (%.1f/min), 429s: %d, held by the rate limit %v\n",
+			stats.requests, perMin, stats.throttled, roundDuration(stats.held))
+	}
+	fmt.Fprintf(w, "results: %s\n", resultsPath)
+}

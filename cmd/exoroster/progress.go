@@ -1,0 +1,187 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/exoroster/exoroster/results"
+)
+
+// progress is what the commands report rows to. It satisfies the importer's
+// (and the other runners') Progress interfaces.
+type progress interface {
+	Start(total int)
+	Row(status results.Status)
+	Finish()
+}
+
+// newProgress draws a bar when stderr is a terminal, and otherwise (cron,
+// CI) prints a plain line every interval; interval 0 prints nothing.
+func (a *app) newProgress(verb string, interval time.Duration) progress {
+	if a.env.IsTerminal {
+		return &barProgress{w: a.env.Stderr, verb: verb}
+	}
+	return &lineProgress{w: a.env.Stderr, verb: verb, every: interval}
+}
+
+// tally counts finished rows by status.
+type tally struct {
+	mu     sync.Mutex
+	total  int
+	done   int
+	counts map[results.Status]int
+	start  time.Time
+}
+
+func (t *tally) reset(total int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.total, t.done, t.counts, t.start = total, 0, map[results.Status]int{}, time.Now()
+}
+
+func (t *tally) add(s results.Status) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.done++
+	t.counts[s]++
+}
+
+// line describes progress so far: "120/500 rows (24%), created 100, failed 2,
+// 48.0 rows/min, about 7m55s left".
+func (t *tally) line() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d rows", t.done, t.total)
+	if t.total > 0 {
+		fmt.Fprintf(&b, " (%d%%)", t.done*100/t.total)
+	}
+	b.WriteString(formatCounts(t.counts, ", "))
+	elapsed := time.Since(t.start)
+	if t.done > 0 && elapsed > 0 {
+		perMin := float64(t.done) / elapsed.Minutes()
+		fmt.Fprintf(&b, ", %.1f rows/min", perMin)
+		if left := t.total - t.done; left > 0 {
+			eta := time.Duration(float64(left) / perMin * float64(time.Minute))
+			fmt.Fprintf(&b, ", about %v left", eta.Round(time.Second))
+		}
+	}
+	return b.String()
+}
+
+// statusOrder lists statuses successes first, for summaries.
+func statusOrder(counts map[results.Status]int) []results.Status {
+	rank := map[results.Status]int{
+		results.Created: 1, results.Exists: 2, results.Updated: 3, results.Deleted: 4,
+		results.Unchanged: 5, results.WouldCreate: 6, results.WouldUpdate: 7, results.WouldDelete: 8,
+		results.NotFound: 9, results.Protected: 10, results.Ambiguous: 11,
+		results.Invalid: 12, results.Failed: 13, results.Skipped: 14,
+	}
+	keys := make([]results.Status, 0, len(counts))
+	for s, n := range counts {
+		if n > 0 {
+			keys = append(keys, s)
+		}
+	}
+	slices.SortFunc(keys, func(a, b results.Status) int {
+		if ra, rb := rank[a], rank[b]; ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(string(a), string(b))
+	})
+	return keys
+}
+
+// formatCounts lists non-zero counts, each prefixed by sep.
+func formatCounts(counts map[results.Status]int, sep string) string {
+	var b strings.Builder
+	for _, s := range statusOrder(counts) {
+		fmt.Fprintf(&b, "%s%s %d", sep, s, counts[s])
+	}
+	return b.String()
+}
+
+// writeCounts writes one "  status   n" line per non-zero count.
+func writeCounts(w io.Writer, counts map[results.Status]int) {
+	for _, s := range statusOrder(counts) {
+		fmt.Fprintf(w, "  %-13s %6d\n", s, counts[s])
+	}
+}
+
+// lineProgress prints a plain line every so often: readable in a log file.
+type lineProgress struct {
+	w     io.Writer
+	verb  string
+	every time.Duration
+	t     tally
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func (p *lineProgress) Start(total int) {
+	p.t.reset(total)
+	if p.every <= 0 {
+		return
+	}
+	p.stop = make(chan struct{})
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		tick := time.NewTicker(p.every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				fmt.Fprintf(p.w, "%s: %s\n", p.verb, p.t.line())
+			case <-p.stop:
+				return
+			}
+		}
+	}()
+}
+
+func (p *lineProgress) Row(s results.Status) { p.t.add(s) }
+
+func (p *lineProgress) Finish() {
+	if p.stop != nil {
+		close(p.stop)
+		p.wg.Wait()
+		p.stop = nil
+	}
+}
+
+// barProgress draws progressbar/v3's bar with rate and ETA.
+type barProgress struct {
+	w    io.Writer
+	verb string
+	bar  *progressbar.ProgressBar
+}
+
+func (p *barProgress) Start(total int) {
+	p.bar = progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionSetDescription(p.verb),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("rows"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(150*time.Millisecond),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.w) }),
+	)
+}
+
+func (p *barProgress) Row(results.Status) { _ = p.bar.Add(1) }
+
+func (p *barProgress) Finish() {
+	if p.bar != nil && !p.bar.IsFinished() {
+		_ = p.bar.Exit()
+		fmt.Fprintln(p.w)
+	}
+}
