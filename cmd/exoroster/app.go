@@ -33,6 +33,8 @@ type Env struct {
 	Interrupt <-chan struct{}
 	// IsTerminal: stderr is a terminal, so a progress bar can be drawn.
 	IsTerminal bool
+	// Interactive: stdin is a terminal too, so a confirmation can be asked.
+	Interactive bool
 }
 
 // exitError carries an exit code with the one-sentence reason.

@@ -28,13 +28,15 @@ func main() {
 		cancel()
 	}()
 
+	stderrTTY := term.IsTerminal(int(os.Stderr.Fd()))
 	code := run(ctx, os.Args[1:], Env{
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		Getenv:     os.Getenv,
-		Interrupt:  interrupt,
-		IsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		Stdin:       os.Stdin,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		Getenv:      os.Getenv,
+		Interrupt:   interrupt,
+		IsTerminal:  stderrTTY,
+		Interactive: stderrTTY && term.IsTerminal(int(os.Stdin.Fd())),
 	})
 	os.Exit(int(code))
 }

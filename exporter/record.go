@@ -1,0 +1,124 @@
+// Package exporter writes reports of an Exotel account's users: a CSV that
+// import can read back, or JSON Lines, and an audit summary.
+package exporter
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/exoroster/exoroster/exotel"
+)
+
+// Record is one user as a report line. The csv tags are the report's
+// columns; first_name, last_name, email, role, device_contact_uri and
+// device_name are the headers import reads, so a report re-imports as is.
+type Record struct {
+	UserID           string `csv:"user_id" json:"user_id"`
+	FirstName        string `csv:"first_name" json:"first_name"`
+	LastName         string `csv:"last_name" json:"last_name"`
+	Email            string `csv:"email" json:"email"`
+	EmailVerified    string `csv:"email_verified" json:"email_verified"`
+	Role             string `csv:"role" json:"role"`
+	DeviceContactURI string `csv:"device_contact_uri" json:"device_contact_uri"`
+	DeviceName       string `csv:"device_name" json:"device_name"`
+	DeviceID         string `csv:"device_id" json:"device_id"`
+	DeviceType       string `csv:"device_type" json:"device_type"`
+	DeviceVerified   string `csv:"device_verified" json:"device_verified"`
+	DeviceAvailable  string `csv:"device_available" json:"device_available"`
+	DeviceStatus     string `csv:"device_status" json:"device_status"`
+	ExtraDevices     string `csv:"extra_devices" json:"extra_devices"`
+	LastLogin        string `csv:"last_login" json:"last_login"`
+	ActiveCall       string `csv:"active_call" json:"active_call"`
+	DateCreated      string `csv:"date_created" json:"date_created"`
+	DateUpdated      string `csv:"date_updated" json:"date_updated"`
+}
+
+// Columns returns the report's header, in order.
+func Columns() []string {
+	return []string{"user_id", "first_name", "last_name", "email", "email_verified", "role",
+		"device_contact_uri", "device_name", "device_id", "device_type", "device_verified",
+		"device_available", "device_status", "extra_devices", "last_login", "active_call",
+		"date_created", "date_updated"}
+}
+
+// NewRecord describes u. The first device fills the device columns; the
+// others are listed in extra_devices as contact_uri;contact_uri. Values are
+// as the API gave them: call Cells for spreadsheet-safe CSV cells.
+func NewRecord(u exotel.User) Record {
+	r := Record{
+		UserID:        u.ID,
+		FirstName:     u.FirstName,
+		LastName:      u.LastName,
+		Email:         u.Email,
+		EmailVerified: strconv.FormatBool(u.EmailVerified),
+		Role:          u.Role,
+		LastLogin:     u.LastLogin,
+		ActiveCall:    u.ActiveCall,
+		DateCreated:   u.DateCreated,
+		DateUpdated:   u.DateUpdated,
+	}
+	if d := u.PrimaryDevice(); d != nil {
+		r.DeviceContactURI = d.ContactURI
+		r.DeviceName = d.Name
+		r.DeviceID = strconv.FormatInt(d.ID, 10)
+		r.DeviceType = d.Type
+		r.DeviceVerified = strconv.FormatBool(d.Verified)
+		if d.Available != nil {
+			r.DeviceAvailable = strconv.FormatBool(*d.Available)
+		}
+		r.DeviceStatus = d.Status
+	}
+	if len(u.Devices) > 1 {
+		extra := make([]string, 0, len(u.Devices)-1)
+		for _, d := range u.Devices[1:] {
+			extra = append(extra, d.ContactURI)
+		}
+		r.ExtraDevices = strings.Join(extra, ";")
+	}
+	return r
+}
+
+// Cells returns the record's CSV cells in Columns order, each made safe to
+// open in a spreadsheet (see Neutralize). device_contact_uri keeps an E.164
+// number exactly as it is, so the report re-imports.
+func (r Record) Cells() []string {
+	cells := []string{r.UserID, r.FirstName, r.LastName, r.Email, r.EmailVerified, r.Role,
+		r.DeviceContactURI, r.DeviceName, r.DeviceID, r.DeviceType, r.DeviceVerified,
+		r.DeviceAvailable, r.DeviceStatus, r.ExtraDevices, r.LastLogin, r.ActiveCall,
+		r.DateCreated, r.DateUpdated}
+	const contactColumn = 6
+	for i, c := range cells {
+		if i == contactColumn && IsE164(c) {
+			continue
+		}
+		cells[i] = Neutralize(c)
+	}
+	return cells
+}
+
+// Neutralize defuses a cell that a spreadsheet would run as a formula: one
+// that starts with =, +, -, @, a tab or a carriage return gets a leading
+// single quote, which spreadsheets show as text and import strips again.
+func Neutralize(cell string) string {
+	if cell == "" {
+		return cell
+	}
+	switch cell[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + cell
+	}
+	return cell
+}
+
+// IsE164 reports whether s is + and 8 to 15 digits, the first not 0.
+func IsE164(s string) bool {
+	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
