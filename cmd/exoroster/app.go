@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,6 +66,10 @@ func run(ctx context.Context, args []string, env Env) ExitCode {
 	if env.Interrupt == nil {
 		env.Interrupt = make(chan struct{})
 	}
+	// Progress, logs and summaries write from several goroutines; the
+	// writers we are given need not be safe for that.
+	env.Stdout = &syncWriter{w: env.Stdout}
+	env.Stderr = &syncWriter{w: env.Stderr}
 	app := &app{env: env}
 	root := app.rootCommand()
 	root.SetArgs(args)
@@ -85,6 +90,18 @@ func run(ctx context.Context, args []string, env Env) ExitCode {
 	// Errors cobra makes itself: unknown commands, flags and arguments.
 	fmt.Fprintf(env.Stderr, "exoroster: %s\nRun 'exoroster --help' for usage.\n", sentence(err))
 	return ExitUsage
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // sentence ends an error's text with a full stop.

@@ -253,7 +253,7 @@ func printImportSummary(w io.Writer, sum *importer.Summary, stats *limiterStats,
 		if m := sum.Elapsed.Minutes(); m > 0 {
 			perMin = float64(stats.requests) / m
 		}
-		fmt.Fprintf(w, "requests: %d (%.1f/min), 429s: %d, held by the rate limit %v\n",
+		fmt.Fprintf(w, "requests: %d (%.1f/min), throttled (429): %d, held by the rate limit %v\n",
 			stats.requests, perMin, stats.throttled, roundDuration(stats.held))
 	}
 	fmt.Fprintf(w, "results: %s\n", resultsPath)
