@@ -1,6 +1,7 @@
 package exotel
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -23,16 +24,23 @@ func ResolveBaseURL(region, override string) (string, error) {
 	return "", fmt.Errorf("unknown region %q: use sg or mumbai", region)
 }
 
+func errBaseURLCredentials() error {
+	return errors.New("base URL must not carry credentials; set EXOTEL_API_KEY and EXOTEL_API_TOKEN instead")
+}
+
 // CheckBaseURL accepts a scheme and host (and port) only: https anywhere,
 // plain http only on loopback, where nothing leaves the machine. It returns
 // the URL without a trailing slash.
 func CheckBaseURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" {
+		if strings.Contains(raw, "@") { // do not echo what may be key:token@
+			return "", errBaseURLCredentials()
+		}
 		return "", fmt.Errorf("base URL %q is not a URL like https://ccm-api.exotel.com", raw)
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("base URL must not carry credentials; set EXOTEL_API_KEY and EXOTEL_API_TOKEN instead")
+		return "", errBaseURLCredentials()
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("base URL %q must be a scheme and host only; the tool appends /v2/accounts/<sid>/users", u.Redacted())

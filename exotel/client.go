@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/exoroster/exoroster/ratelimit"
@@ -92,20 +93,26 @@ func CheckCredentials(c Credentials) error {
 // devices.
 func (c *Client) CreateUser(ctx context.Context, req CreateUserRequest) (*User, error) {
 	var u User
-	if err := c.single(ctx, http.MethodPost, "", nil, req, &u); err != nil {
+	if err := c.single(ctx, http.MethodPost, "", "", req, &u); err != nil {
 		return nil, err
+	}
+	if u.ID == "" {
+		// A success without the new user's id leaves its outcome as
+		// unknown as a lost answer; callers look it up.
+		return nil, &APIError{Kind: KindServer, HTTPStatus: http.StatusOK,
+			Message: "the answer to a create carried no user id"}
 	}
 	return &u, nil
 }
 
 // GetUser fetches one user. fields may ask for "devices" and the like.
 func (c *Client) GetUser(ctx context.Context, id string, fields ...string) (*User, error) {
-	q := url.Values{}
+	query := ""
 	if len(fields) > 0 {
-		q.Set("fields", strings.Join(fields, ","))
+		query = "fields=" + strings.Join(fields, ",") // literal commas, as the bulk GET
 	}
 	var u User
-	if err := c.single(ctx, http.MethodGet, "/"+url.PathEscape(id), q, nil, &u); err != nil {
+	if err := c.single(ctx, http.MethodGet, "/"+url.PathEscape(id), query, nil, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -114,7 +121,7 @@ func (c *Client) GetUser(ctx context.Context, id string, fields ...string) (*Use
 // UpdateUser changes a user's names, or its email while none is set.
 func (c *Client) UpdateUser(ctx context.Context, id string, req UpdateUserRequest) (*User, error) {
 	var u User
-	if err := c.single(ctx, http.MethodPut, "/"+url.PathEscape(id), nil, req, &u); err != nil {
+	if err := c.single(ctx, http.MethodPut, "/"+url.PathEscape(id), "", req, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -124,7 +131,7 @@ func (c *Client) UpdateUser(ctx context.Context, id string, req UpdateUserReques
 func (c *Client) UpdateDevice(ctx context.Context, userID string, deviceID int64, req UpdateDeviceRequest) (*Device, error) {
 	var d Device
 	path := "/" + url.PathEscape(userID) + "/devices/" + strconv.FormatInt(deviceID, 10)
-	if err := c.single(ctx, http.MethodPut, path, nil, req, &d); err != nil {
+	if err := c.single(ctx, http.MethodPut, path, "", req, &d); err != nil {
 		return nil, err
 	}
 	return &d, nil
@@ -132,7 +139,7 @@ func (c *Client) UpdateDevice(ctx context.Context, userID string, deviceID int64
 
 // DeleteUser deletes a user. It cannot be undone.
 func (c *Client) DeleteUser(ctx context.Context, id string) error {
-	return c.single(ctx, http.MethodDelete, "/"+url.PathEscape(id), nil, nil, nil)
+	return c.single(ctx, http.MethodDelete, "/"+url.PathEscape(id), "", nil, nil)
 }
 
 // ListUsers fetches one page of the bulk GET.
@@ -208,8 +215,8 @@ func escapeList(vals []string) string {
 
 // single performs a call whose response is one record and decodes its data
 // into out (when out is not nil).
-func (c *Client) single(ctx context.Context, method, path string, q url.Values, body, out any) error {
-	env, status, err := c.do(ctx, method, path, q.Encode(), body)
+func (c *Client) single(ctx context.Context, method, path, rawQuery string, body, out any) error {
+	env, status, err := c.do(ctx, method, path, rawQuery, body)
 	if err != nil {
 		return err
 	}
@@ -238,7 +245,8 @@ func (c *Client) single(ctx context.Context, method, path string, q url.Values, 
 
 // recordError turns a record that is not a success into an *APIError.
 func recordError(r Record, httpStatus int, requestID string) *APIError {
-	failed := r.ErrorData != nil || (r.Code != 0 && (r.Code < 200 || r.Code > 299))
+	failed := r.ErrorData != nil || (r.Code != 0 && (r.Code < 200 || r.Code > 299)) ||
+		(r.Status != "" && !strings.EqualFold(r.Status, "success"))
 	if !failed {
 		return nil
 	}
@@ -284,8 +292,14 @@ func (c *Client) do(ctx context.Context, method, path, rawQuery string, body any
 	if rawQuery != "" {
 		full += "?" + rawQuery
 	}
-	var sent bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { sent = true }}
+	// WroteRequest also reports a failed write (Err set), and may run on the
+	// transport's writer goroutine after Do has returned.
+	var sent atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+		if info.Err == nil {
+			sent.Store(true)
+		}
+	}}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, full, bytes.NewReader(payload))
 	if err != nil {
 		done(nil)
@@ -302,8 +316,8 @@ func (c *Client) do(ctx context.Context, method, path, rawQuery string, body any
 	resp, err := c.http.Do(req)
 	if err != nil {
 		done(nil)
-		c.log.Debug("request failed", "method", method, "path", path, "sent", sent, "err", err)
-		return nil, 0, &TransportError{Method: method, Path: path, Sent: sent, Err: stripURL(err)}
+		c.log.Debug("request failed", "method", method, "path", path, "sent", sent.Load(), "err", err)
+		return nil, 0, &TransportError{Method: method, Path: path, Sent: sent.Load(), Err: stripURL(err)}
 	}
 	defer resp.Body.Close()
 	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))

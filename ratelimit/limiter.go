@@ -123,11 +123,13 @@ type Limiter struct {
 	stats    Stats
 }
 
-// errStopped is what Wait returns once Stop has been called.
-var errStopped = errors.New("run stopped: no new requests")
+// stoppedError is what Wait returns once Stop has been called.
+type stoppedError struct{}
+
+func (stoppedError) Error() string { return "run stopped: no new requests" }
 
 // ErrStopped reports whether err says the limiter was stopped.
-func ErrStopped(err error) bool { return errors.Is(err, errStopped) }
+func ErrStopped(err error) bool { return errors.As(err, &stoppedError{}) }
 
 // New returns a Limiter for cfg. Rate must be positive.
 func New(cfg Config) (*Limiter, error) {
@@ -192,7 +194,7 @@ func (l *Limiter) Wait(ctx context.Context) (func(*http.Response), error) {
 		l.mu.Lock()
 		if l.stopped {
 			l.mu.Unlock()
-			return nil, errStopped
+			return nil, stoppedError{}
 		}
 		now := time.Now()
 		pause, notify := l.gate(now)
