@@ -212,7 +212,7 @@ func (r *run) findOne(ctx context.Context, email, phone string) (*exotel.User, e
 	var opts exotel.ListOptions
 	switch {
 	case email != "":
-		opts.Emails = []string{email}
+		opts.Emails = withLowerCase([]string{email})
 	case phone != "":
 		opts.ContactURIs = []string{phone}
 	default:

@@ -23,7 +23,7 @@ func (r *run) lookupBatch(ctx context.Context, batch []job) {
 	}
 	byEmail := map[string]*exotel.User{}
 	byPhone := map[string]*exotel.User{}
-	for _, group := range exotel.Batches(emails, 0) {
+	for _, group := range exotel.Batches(withLowerCase(emails), 0) {
 		users, err := r.listAll(ctx, exotel.ListOptions{Emails: group})
 		if err != nil {
 			r.im.log.Warn("batched lookup failed; rows will be checked one by one", "err", err)
@@ -57,10 +57,28 @@ func (r *run) lookupBatch(ctx context.Context, batch []job) {
 	}
 }
 
-// listAll pages through a filtered bulk GET.
+// withLowerCase adds the lower-case form of each email that has capitals:
+// emails compare case-insensitively, but a server's filter may not.
+func withLowerCase(emails []string) []string {
+	out := emails
+	for _, e := range emails {
+		if l := roster.EmailKey(e); l != e {
+			if len(out) == len(emails) {
+				out = append([]string(nil), emails...)
+			}
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// listAll pages through a filtered bulk GET. Emails and numbers are unique,
+// so it stops once it holds as many users as the filter named: a server that
+// ignored the filter must not make one lookup page through the account.
 func (r *run) listAll(ctx context.Context, opts exotel.ListOptions) ([]exotel.User, error) {
 	opts.Limit = exotel.MaxPageSize
 	opts.Fields = []string{"devices"}
+	enough := len(opts.Emails) + len(opts.ContactURIs)
 	var all []exotel.User
 	for {
 		var page *exotel.Page
@@ -73,7 +91,7 @@ func (r *run) listAll(ctx context.Context, opts exotel.ListOptions) ([]exotel.Us
 			return nil, err
 		}
 		all = append(all, page.Users...)
-		if len(page.Users) == 0 || opts.Offset+len(page.Users) >= page.Total {
+		if len(page.Users) == 0 || opts.Offset+len(page.Users) >= page.Total || len(all) >= enough {
 			return all, nil
 		}
 		opts.Offset += len(page.Users)
