@@ -131,7 +131,11 @@ func TestResumeKeepsChosenLinesAndAppends(t *testing.T) {
 	writeResults(t, path, layout, map[int]Status{1: Created, 2: Failed, 3: Exists, 4: Skipped})
 
 	keepDone := func(_ int, p PriorRow) bool { return p.Status == Created || p.Status == Exists }
-	prior, w, err := Resume(path, layout, keepDone)
+	prior, err := Load(path, layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := Reopen(path, layout, keepDone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +173,11 @@ func TestResumeDropsTornLastLine(t *testing.T) {
 	f.WriteString(`3,created,abc,1,200,,,1,"First`)
 	f.Close()
 
-	prior, w, err := Resume(path, layout, func(int, PriorRow) bool { return true })
+	prior, err := Load(path, layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := Reopen(path, layout, func(int, PriorRow) bool { return true })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +201,7 @@ func TestResumeRefusesOtherInputsAndDamage(t *testing.T) {
 
 	other := filepath.Join(dir, "other.csv")
 	writeResults(t, other, Layout{Input: []string{"name", "email"}}, map[int]Status{1: Created})
-	if _, _, err := Resume(other, layout, keepAll); err == nil || !strings.Contains(err.Error(), "does not match") {
+	if _, err := Reopen(other, layout, keepAll); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Errorf("resume with other columns: err = %v, want a mismatch", err)
 	}
 
@@ -202,11 +210,11 @@ func TestResumeRefusesOtherInputsAndDamage(t *testing.T) {
 	f, _ := os.OpenFile(damaged, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("x,created\n2,created,,,,,,1,A,B\n")
 	f.Close()
-	if _, _, err := Resume(damaged, layout, keepAll); err == nil || !strings.Contains(err.Error(), "damaged") {
+	if _, err := Load(damaged, layout); err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Errorf("resume of a damaged file: err = %v, want it refused", err)
 	}
 
-	if _, _, err := Resume(filepath.Join(dir, "missing.csv"), layout, keepAll); err == nil {
+	if _, err := Load(filepath.Join(dir, "missing.csv"), layout); err == nil {
 		t.Error("resume of a missing file succeeded")
 	}
 }

@@ -49,19 +49,25 @@ func InputHash(cells []string) uint64 {
 	return h.Sum64()
 }
 
-// Resume reads the results file at path, keeps the lines for which keep
-// returns true, rewrites the file with just those (atomically, through a
-// temporary file in the same directory) and returns it open for appending.
-// The file's header must be the one layout makes: the same command and the
-// same input columns.
-func Resume(path string, layout Layout, keep func(row int, p PriorRow) bool) (*Prior, *Writer, error) {
-	prior, kept, err := load(path, layout, keep)
+// Load reads the results file at path without changing it. The file's
+// header must be the one layout makes: the same command and the same input
+// columns. A torn last line is left out.
+func Load(path string, layout Layout) (*Prior, error) {
+	prior, _, err := load(path, layout, func(int, PriorRow) bool { return false })
+	return prior, err
+}
+
+// Reopen rewrites the results file at path with just the lines for which
+// keep returns true (atomically, through a temporary file in the same
+// directory) and returns it open for appending the rest.
+func Reopen(path string, layout Layout, keep func(row int, p PriorRow) bool) (*Writer, error) {
+	_, kept, err := load(path, layout, keep)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot rewrite results file: %w", err)
+		return nil, fmt.Errorf("cannot rewrite results file: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op once renamed
 	cw := csv.NewWriter(tmp)
@@ -71,16 +77,12 @@ func Resume(path string, layout Layout, keep func(row int, p PriorRow) bool) (*P
 	}
 	cw.Flush()
 	if err := errors.Join(cw.Error(), tmp.Sync(), tmp.Close()); err != nil {
-		return nil, nil, fmt.Errorf("cannot rewrite results file: %w", err)
+		return nil, fmt.Errorf("cannot rewrite results file: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return nil, nil, fmt.Errorf("cannot rewrite results file: %w", err)
+		return nil, fmt.Errorf("cannot rewrite results file: %w", err)
 	}
-	w, err := Append(path, layout)
-	if err != nil {
-		return nil, nil, err
-	}
-	return prior, w, nil
+	return Append(path, layout)
 }
 
 // load parses path and returns the prior rows and the records to keep.
