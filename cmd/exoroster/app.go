@@ -142,6 +142,7 @@ EXOTEL_ACCOUNT_SID (EXOTEL_BASE_URL overrides the region's host).`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 	root.AddCommand(
 		a.importCommand(),
+		a.exportCommand(),
 		a.validateCommand(),
 		a.sandboxCommand(),
 		a.versionCommand(),

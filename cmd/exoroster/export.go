@@ -1,0 +1,328 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/roster"
+)
+
+type exportFlags struct {
+	api           apiFlags
+	out           string
+	format        string
+	emails        []string
+	phones        []string
+	emailsFrom    string
+	defaultRegion string
+	roles         []string
+	inactiveDays  int
+	summary       bool
+	summaryJSON   string
+	progressEvery time.Duration
+}
+
+// exportSummaryBesideOut is --summary-json's value when given without one.
+const exportSummaryBesideOut = "<out>.summary.json"
+
+func (a *app) exportCommand() *cobra.Command {
+	f := &exportFlags{}
+	cmd := &cobra.Command{
+		Use:   "export --out FILE",
+		Short: "Write the account's users to a CSV (or JSON Lines) report, with an audit summary",
+		Long: `Pages through the bulk GET, 50 users a request (the API's maximum), and writes
+every user with their devices to --out, in account order. After the first page
+gives the total, the other pages are fetched concurrently (--workers) under the
+shared rate limit. A user returned twice because the account changed during the
+export is written once; if the number of users seen differs from the API's
+total, the run says so.
+
+Filters:
+  --email, --phone, --emails-from  ask the API for these users only (its email
+                                   and devices.contact_uri filters, 50 values a
+                                   request); phone numbers are normalised to
+                                   E.164 first (--default-region for local ones).
+  --role, --inactive-days          applied by exoroster after fetching: the API
+                                   has no filter for them, so every user is
+                                   still fetched. --inactive-days N keeps users
+                                   who never logged in or last logged in at
+                                   least N days (of 24 hours) ago.
+
+The report:
+  CSV columns are those import reads (first_name, last_name, email, role,
+  device_contact_uri, device_name) plus user_id, verification, device, login and
+  date columns that import passes over, so a report re-imports into another
+  account as it is. A user's first device fills the device columns; other
+  devices are listed in extra_devices as contact_uri;contact_uri.
+  Spreadsheet safety: a cell starting with =, +, -, @, tab or CR gets a leading
+  ' so a spreadsheet shows it as text instead of running it (import removes the
+  ' again). E.164 numbers in device_contact_uri (+91...) are kept exactly.
+  --format json writes JSON Lines: one object per user, the same fields, values
+  exactly as the API gave them.
+  The report is written to a hidden temporary file beside --out and renamed over
+  it at the end: a failed or interrupted export leaves an existing report as it
+  was. A new report is created like any file (0644 less the umask); a replaced
+  one keeps its permissions. --out - writes to stdout instead.
+
+Audit summary (counted from the same pass, no extra requests):
+  users by role, admins, never logged in, inactive (never logged in, or last
+  login at least N days ago, N = --inactive-days or else 90, the quarterly
+  review), of those the ones who did log in, unverified devices (counted per
+  device, and users with one), unverified emails (set but not verified), users
+  without email, without device, and users seen against the API's total.
+  "report" counts the users written, after --role and --inactive-days; when
+  those are given, "fetched" counts every user fetched before them (the whole
+  account unless --email/--phone/--emails-from narrowed it), so the account's
+  admin count is always there.
+  --summary prints it (to stdout; to stderr when --out is -).
+  --summary-json writes it as JSON to <out>.summary.json, or to the file given
+  as --summary-json=FILE (required when --out is -).
+
+Exit codes: 0 report written; 1 credentials refused, a page kept failing or a
+file could not be written (no report replaced); 2 wrong flags; 3 report written
+but the API marked some user records as failed (they are missing); 130
+interrupted (no report replaced).`,
+		Example: `  exoroster export --out users.csv
+  exoroster export --out admins.csv --role admin
+  exoroster export --out stale.csv --inactive-days 90 --summary
+  exoroster export --out some.csv --email a@x.com,b@x.com --phone 098765-43210
+  exoroster export --out - --format json | jq .email`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 && f.summaryJSON == exportSummaryBesideOut {
+				// pflag cannot tell "--summary-json FILE" from a bare flag
+				// followed by an argument.
+				return usageErr("unexpected argument %q: give --summary-json its file as --summary-json=FILE", args[0])
+			}
+			return noArgs(nil, args)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runExport(cmd, f) },
+	}
+	fs := cmd.Flags()
+	f.api.register(fs)
+	fs.StringVar(&f.out, "out", "", "report file to write (required); - for stdout")
+	fs.StringVar(&f.format, "format", string(exporter.FormatCSV), "csv, or json (JSON Lines, one user per line)")
+	fs.StringSliceVar(&f.emails, "email", nil, "export only these users, by email (comma-separated, repeatable)")
+	fs.StringSliceVar(&f.phones, "phone", nil, "export only these users, by device number (comma-separated, repeatable; local numbers read in --default-region)")
+	fs.StringVar(&f.emailsFrom, "emails-from", "", "export only the users whose emails this file lists (one a line, or a CSV with an email column)")
+	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of --phone numbers written without +country code")
+	fs.StringSliceVar(&f.roles, "role", nil, "keep only these roles: admin, supervisor, user or agent (applied after fetching: the API has no filter for it)")
+	fs.IntVar(&f.inactiveDays, "inactive-days", 0, "keep only users who never logged in or not in this many days (applied after fetching: the API has no filter for it); also the summary's threshold")
+	fs.BoolVar(&f.summary, "summary", false, "print the audit summary")
+	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the audit summary as JSON (bare flag: <out>.summary.json)")
+	fs.Lookup("summary-json").NoOptDefVal = exportSummaryBesideOut
+	fs.DurationVar(&f.progressEvery, "progress-every", 5*time.Second, "how often to print a progress line when stderr is not a terminal (0: never)")
+	return cmd
+}
+
+// exportOptions are the checked flags.
+type exportOptions struct {
+	format      exporter.Format
+	summaryPath string
+	cfg         exporter.Config
+}
+
+// checkExport turns the flags into options, or a usage error (exit 2). An
+// unreadable --emails-from file is exit 1, as for import's input.
+func (a *app) checkExport(f *exportFlags) (*exportOptions, error) {
+	if f.out == "" {
+		return nil, usageErr("--out is required: a file name, or - for stdout")
+	}
+	if st, err := os.Stat(f.out); err == nil && st.IsDir() {
+		return nil, usageErr("--out %s is a directory: give a file name", f.out)
+	}
+	format, err := exporter.ParseFormat(strings.ToLower(f.format))
+	if err != nil {
+		return nil, usageErr("--format: %v", err)
+	}
+	if f.inactiveDays < 0 {
+		return nil, usageErr("--inactive-days %d: use 0 (no filter) or more", f.inactiveDays)
+	}
+	if err := roster.CheckRegion(f.defaultRegion); err != nil {
+		return nil, usageErr("--default-region: %v", err)
+	}
+	if err := f.api.check(); err != nil {
+		return nil, err
+	}
+	o := &exportOptions{format: format, summaryPath: f.summaryJSON}
+	switch {
+	case f.summaryJSON == exportSummaryBesideOut && f.out == "-":
+		return nil, usageErr("--summary-json needs a file name when --out is -: use --summary-json=FILE")
+	case f.summaryJSON == exportSummaryBesideOut:
+		o.summaryPath = f.out + ".summary.json"
+	}
+	if o.summaryPath != "" && o.summaryPath == f.out {
+		return nil, usageErr("--summary-json %s is the report file", o.summaryPath)
+	}
+	roles, err := exporter.CleanRoles(f.roles)
+	if err != nil {
+		return nil, usageErr("--role: %v", err)
+	}
+	emails, err := exporter.CleanEmails(f.emails)
+	if err != nil {
+		return nil, usageErr("--email: %v", err)
+	}
+	if f.emailsFrom != "" {
+		more, err := exportReadEmails(f.emailsFrom)
+		if err != nil {
+			return nil, abortErr(err)
+		}
+		if len(more) == 0 {
+			return nil, abortErr(fmt.Errorf("%s lists no email addresses", f.emailsFrom))
+		}
+		if emails, err = exporter.CleanEmails(append(emails, more...)); err != nil {
+			return nil, abortErr(err)
+		}
+	}
+	phones, err := exporter.CleanPhones(f.phones, f.defaultRegion)
+	if err != nil {
+		return nil, usageErr("--phone: %v", err)
+	}
+	o.cfg = exporter.Config{
+		Workers:      f.api.workers,
+		MaxAttempts:  f.api.maxAttempts,
+		Emails:       emails,
+		Phones:       phones,
+		Roles:        roles,
+		InactiveDays: f.inactiveDays,
+		Logger:       a.log,
+	}
+	return o, nil
+}
+
+func exportReadEmails(path string) ([]string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, exportPathErr(err))
+	}
+	defer fh.Close()
+	emails, err := exporter.ReadEmails(fh)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return emails, nil
+}
+
+func exportPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
+	o, err := a.checkExport(f)
+	if err != nil {
+		return err
+	}
+	setup, err := a.connect(&f.api)
+	if err != nil {
+		return err
+	}
+
+	// The report goes to a temporary file that only a finished export puts
+	// in place; stdout cannot be taken back, so it is written as it comes.
+	toStdout := f.out == "-"
+	status := cmd.OutOrStdout() // where the outcome and the summary go
+	var dest io.Writer = cmd.OutOrStdout()
+	var file *exporter.File
+	if toStdout {
+		status = a.env.Stderr
+	} else {
+		if file, err = exporter.CreateFile(f.out); err != nil {
+			return abortErr(err)
+		}
+		defer file.Abort()
+		dest = file
+	}
+	w := exporter.NewWriter(dest, o.format)
+
+	o.cfg.Progress = a.newProgress("export", f.progressEvery)
+	ex := exporter.New(setup.client, setup.limiter, o.cfg)
+	sum, runErr := ex.Run(cmd.Context(), a.env.Interrupt, w)
+	if runErr == nil && !sum.Interrupted {
+		runErr = w.Flush()
+	}
+	switch {
+	case sum != nil && sum.Interrupted:
+		fmt.Fprintf(a.env.Stderr, "Interrupted after %d of %d users: %s\n", sum.Seen, sum.APITotal, exportUntouched(f.out))
+		return exitCodeOnly(ExitInterrupted)
+	case runErr != nil:
+		if !toStdout {
+			return abortErr(fmt.Errorf("%w (%s)", runErr, exportUntouched(f.out)))
+		}
+		return abortErr(runErr)
+	}
+
+	// Both files are complete before either is put in place.
+	var summaryFile *exporter.File
+	if o.summaryPath != "" {
+		if summaryFile, err = exporter.CreateFile(o.summaryPath); err != nil {
+			return abortErr(err)
+		}
+		defer summaryFile.Abort()
+		if err := sum.WriteJSON(summaryFile); err != nil {
+			return abortErr(fmt.Errorf("cannot write %s: %w", o.summaryPath, err))
+		}
+	}
+	if file != nil {
+		if err := file.Commit(); err != nil {
+			return abortErr(err)
+		}
+	}
+	if summaryFile != nil {
+		if err := summaryFile.Commit(); err != nil {
+			return abortErr(err)
+		}
+	}
+
+	where := f.out
+	if toStdout {
+		where = "stdout"
+	}
+	fmt.Fprintf(status, "export finished in %v: %s written to %s (%s), %d fetched with %s\n",
+		roundDuration(sum.Elapsed), exportCount(sum.Report.Users, "user"), where, o.format, sum.Seen, exportCount(sum.Requests, "request"))
+	if f.summary {
+		if err := sum.WriteText(status); err != nil {
+			return abortErr(err)
+		}
+	}
+	for _, n := range sum.Notes() {
+		fmt.Fprintf(status, "note: %s.\n", n)
+	}
+	if o.summaryPath != "" {
+		fmt.Fprintf(status, "summary: %s\n", o.summaryPath)
+	}
+	if sum.RecordErrors > 0 {
+		return exitCodeOnly(ExitRowsNotDone)
+	}
+	return nil
+}
+
+// exportCount writes "1 user", "2 users".
+func exportCount(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// exportUntouched says what became of the destination of a report that was not
+// finished.
+func exportUntouched(out string) string {
+	switch out {
+	case "-":
+		return "what reached stdout is incomplete"
+	}
+	if _, err := os.Stat(out); err == nil {
+		return out + " was left as it was"
+	}
+	return "no report was written"
+}

@@ -1,0 +1,247 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/ratelimit"
+	"github.com/exoroster/exoroster/results"
+)
+
+// API is what the exporter needs from Exotel; *exotel.Client has it.
+type API interface {
+	ListUsers(ctx context.Context, opts exotel.ListOptions) (*exotel.Page, error)
+}
+
+// Pacer is what the exporter needs from the shared limiter
+// (*ratelimit.Limiter): a retry loop for pages (a 429 waits for the shared
+// hold, a 5xx or a lost connection backs off) and a way to let no further
+// request start once the run is stopping.
+type Pacer interface {
+	Retry(ctx context.Context, maxAttempts int, classify func(error) ratelimit.Verdict, fn func() error) (int, error)
+	Stop()
+}
+
+// Progress hears about each distinct user fetched. The total is the API's
+// count for a full export, or the number of filter values (an upper bound)
+// for a filtered one.
+type Progress interface {
+	Start(total int)
+	Row(status results.Status)
+	Finish()
+}
+
+// Statuses reported to Progress.
+const (
+	Exported    results.Status = "exported"     // written to the report
+	FilteredOut results.Status = "filtered_out" // fetched, but not the --role or --inactive-days asked for
+)
+
+// DefaultAuditDays is the summary's inactivity threshold when none is set:
+// the team-management guide's quarterly review.
+const DefaultAuditDays = 90
+
+// Sink receives the report's records, in account order.
+type Sink interface {
+	Write(Record) error
+}
+
+// Config tunes an export.
+type Config struct {
+	Workers     int // pages fetched at once; default 4
+	MaxAttempts int // requests per page, 429s included; default 10
+
+	// Emails and Phones ask the API for these users only (its email= and
+	// devices.contact_uri= filters), in batches; a user matching either is
+	// exported. Pass them through CleanEmails and CleanPhones first.
+	Emails []string
+	Phones []string
+	// FilterBytes bounds a batch's escaped values; default
+	// exotel.DefaultFilterBytes.
+	FilterBytes int
+
+	// Roles and InactiveDays are applied here, after fetching: the API has
+	// no filter for them. Roles are API roles (admin, supervisor, user);
+	// empty keeps every role. InactiveDays > 0 keeps users who never
+	// logged in or whose last login is at least that many days (of 24
+	// hours) before Now.
+	Roles        []string
+	InactiveDays int
+	// AuditDays is the summary's inactivity threshold; default
+	// InactiveDays when set, else DefaultAuditDays.
+	AuditDays int
+
+	Now      func() time.Time
+	Progress Progress
+	Logger   *slog.Logger
+}
+
+func (c Config) filtered() bool { return len(c.Emails) > 0 || len(c.Phones) > 0 }
+
+// Exporter runs exports. Create one with New.
+type Exporter struct {
+	api   API
+	pacer Pacer
+	cfg   Config
+	log   *slog.Logger
+}
+
+// New returns an Exporter.
+func New(api API, pacer Pacer, cfg Config) *Exporter {
+	if cfg.Workers < 1 {
+		cfg.Workers = 4
+	}
+	if cfg.MaxAttempts < 1 {
+		cfg.MaxAttempts = 10
+	}
+	if cfg.AuditDays < 1 {
+		cfg.AuditDays = DefaultAuditDays
+		if cfg.InactiveDays > 0 {
+			cfg.AuditDays = cfg.InactiveDays
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = noProgress{}
+	}
+	return &Exporter{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
+}
+
+// run holds one Run's state. Pages are fetched by several goroutines; the
+// atomics are theirs to share, and everything from roles on is touched by
+// the one goroutine that takes the pages, in order.
+type run struct {
+	ex  *Exporter
+	out Sink
+	now time.Time
+
+	stopOnce    sync.Once
+	stopCtx     context.Context // ends when the run stops; every request and wait uses it
+	cancelStop  context.CancelFunc
+	interrupted atomic.Bool
+	requests    atomic.Int64
+
+	roles   map[string]bool
+	seen    map[string]int // user id → index of the query that first returned it
+	sum     *Summary
+	started bool // Progress.Start called
+}
+
+// Run fetches the users, writes those the filters keep to out in account
+// order, and returns the audit summary. ctx ends everything at once;
+// interrupt, when closed, stops the run: no new requests, and the summary
+// says Interrupted (the report is then incomplete and must not be kept).
+// The returned error is a run-level failure: credentials refused, a page
+// that kept failing, or out refusing a write.
+func (ex *Exporter) Run(ctx context.Context, interrupt <-chan struct{}, out Sink) (*Summary, error) {
+	start := time.Now()
+	r := &run{ex: ex, out: out, now: ex.cfg.Now(),
+		seen: map[string]int{}, roles: map[string]bool{}}
+	for _, role := range ex.cfg.Roles {
+		r.roles[strings.ToLower(role)] = true
+	}
+	r.sum = newSummary(r.now, ex.cfg)
+	r.stopCtx, r.cancelStop = context.WithCancel(ctx)
+	defer r.cancelStop()
+
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		select {
+		case <-interrupt:
+			r.interrupted.Store(true)
+			r.stop()
+		case <-ctx.Done():
+			r.interrupted.Store(true)
+			r.stop()
+		case <-watchDone:
+		}
+	}()
+
+	err := r.export()
+	if r.started {
+		ex.cfg.Progress.Finish()
+	}
+	r.sum.finish()
+	r.sum.Requests = int(r.requests.Load())
+	r.sum.Elapsed = time.Since(start)
+	if r.interrupted.Load() {
+		r.sum.Interrupted = true
+		return r.sum, nil
+	}
+	return r.sum, err
+}
+
+// stop lets no new request start and ends waits and requests in flight:
+// they are GETs, so abandoning them changes nothing.
+func (r *run) stop() {
+	r.stopOnce.Do(func() {
+		r.cancelStop()
+		if r.ex.pacer != nil {
+			r.ex.pacer.Stop()
+		}
+	})
+}
+
+func (r *run) startProgress(total int) {
+	if !r.started {
+		r.started = true
+		r.ex.cfg.Progress.Start(total)
+	}
+}
+
+// user takes in one distinct user: it counts towards the summary and is
+// written when the filters keep it.
+func (r *run) user(u *exotel.User) error {
+	days := r.ex.cfg.AuditDays
+	r.sum.Fetched.add(u, r.now, days)
+	if !r.keep(u) {
+		r.ex.cfg.Progress.Row(FilteredOut)
+		return nil
+	}
+	if err := r.out.Write(NewRecord(*u)); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	r.sum.Report.add(u, r.now, days)
+	r.ex.cfg.Progress.Row(Exported)
+	return nil
+}
+
+// keep applies the client-side filters.
+func (r *run) keep(u *exotel.User) bool {
+	if len(r.roles) > 0 && !r.roles[strings.ToLower(u.Role)] {
+		return false
+	}
+	if d := r.ex.cfg.InactiveDays; d > 0 {
+		never, inactive := loginState(u.LastLogin, r.now, d)
+		return never || inactive
+	}
+	return true
+}
+
+// authError says in one sentence that the API refused the credentials.
+func authError(err error) error {
+	var ae *exotel.APIError
+	if errors.As(err, &ae) && ae.HTTPStatus == 401 {
+		return fmt.Errorf("Exotel refused the credentials (HTTP 401: %s): check EXOTEL_API_KEY and EXOTEL_API_TOKEN", ae.Message)
+	}
+	return fmt.Errorf("Exotel refused the request (%v): check the account SID, its KYC and that it is not a trial account", err)
+}
+
+type noProgress struct{}
+
+func (noProgress) Start(int)          {}
+func (noProgress) Row(results.Status) {}
+func (noProgress) Finish()            {}
