@@ -23,6 +23,10 @@ const (
 	FieldRole
 	FieldDeviceName
 	FieldUserID // used to find users by offboard/update; import ignores it
+	// FieldNewEmail and FieldNewPhone carry update's new value for a column
+	// that also identifies the row (find by phone, change the phone).
+	FieldNewEmail
+	FieldNewPhone
 	fieldCount
 )
 
@@ -46,6 +50,10 @@ func (f Field) String() string {
 		return "device_name"
 	case FieldUserID:
 		return "user_id"
+	case FieldNewEmail:
+		return "new_email"
+	case FieldNewPhone:
+		return "new_phone"
 	}
 	return "Field(" + strconv.Itoa(int(f)) + ")"
 }
@@ -71,6 +79,12 @@ func fieldForKey(k string) (Field, bool) {
 		return FieldDeviceName, true
 	case "user id", "userid", "id", "exotel id":
 		return FieldUserID, true
+	case "new email", "new e mail", "new mail", "new email address", "new e mail address", "new email id":
+		return FieldNewEmail, true
+	case "new phone", "new phone number", "new phone no", "new mobile", "new mobile number", "new mobile no",
+		"new contact", "new contact number", "new contact no", "new number", "new cell", "new msisdn",
+		"new device contact uri", "new contact uri":
+		return FieldNewPhone, true
 	}
 	return 0, false
 }

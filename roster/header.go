@@ -57,6 +57,12 @@ func ParseHeader(names []string) *Header {
 	return h
 }
 
+// FieldForHeader reports which field a header cell names, by the same rules
+// as ParseHeader (aliases, case and punctuation ignored).
+func FieldForHeader(name string) (Field, bool) {
+	return fieldForKey(headerKey(name))
+}
+
 // Has reports whether the file has a column for f.
 func (h *Header) Has(f Field) bool {
 	_, ok := h.Index(f)

@@ -181,6 +181,10 @@ func IsSIPURI(s string) bool {
 	return len(s) >= 4 && strings.EqualFold(s[:4], "sip:")
 }
 
+// CheckSIP checks a cell that IsSIPURI accepted: sip: followed by printable
+// ASCII without spaces.
+func CheckSIP(s string) error { return checkSIP(trimCell(s)) }
+
 // checkSIP accepts sip: followed by printable ASCII without spaces.
 func checkSIP(s string) error {
 	rest := s[min(4, len(s)):]
