@@ -1,0 +1,308 @@
+package offboard
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/ratelimit"
+	"github.com/exoroster/exoroster/resolve"
+	"github.com/exoroster/exoroster/results"
+)
+
+// run holds one Delete's shared state.
+type run struct {
+	o        *Offboarder
+	stopOnce sync.Once
+	stopCh   chan struct{}
+	// stopCtx ends when the run stops: backoffs between attempts use it,
+	// requests use the caller's ctx so that one already sent can finish.
+	stopCtx    context.Context
+	cancelStop context.CancelFunc
+	mu         sync.Mutex
+	aborted    error
+}
+
+// Delete deletes the users of the plan's rows to delete, concurrently under
+// the shared limiter, and writes one line per row to out: first the rows
+// decided without a DELETE, in input order, then each deletion as it ends.
+// ctx ends requests in flight (a second Ctrl-C); closing interrupt stops the
+// run gracefully: nothing new is sent, requests in flight finish, the rest
+// are skipped. The error is for the results file only.
+func (o *Offboarder) Delete(ctx context.Context, interrupt <-chan struct{}, plan *Plan, out *results.Writer) (*Summary, error) {
+	start := time.Now()
+	r := &run{o: o, stopCh: make(chan struct{})}
+	r.stopCtx, r.cancelStop = context.WithCancel(ctx)
+	defer r.cancelStop()
+	sum := &Summary{Counts: map[results.Status]int{}}
+	prog := o.cfg.Progress
+	prog.Start(len(plan.Rows))
+	defer prog.Finish()
+
+	var interrupted atomic.Bool
+	select {
+	case <-interrupt: // before the first DELETE: send none
+		interrupted.Store(true)
+		r.stop()
+	default:
+	}
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		select {
+		case <-interrupt:
+			interrupted.Store(true)
+			r.stop()
+		case <-ctx.Done():
+			r.stop()
+		case <-watchDone:
+		}
+	}()
+
+	var writeErr error
+	write := func(l results.Line) {
+		if writeErr == nil {
+			if writeErr = out.Write(l); writeErr != nil {
+				r.stop() // no record of a deletion must go missing
+			}
+		}
+		sum.Rows++
+		sum.Counts[l.Status]++
+		prog.Row(l.Status)
+	}
+	var todo []*Row
+	for _, row := range plan.Rows {
+		switch row.Status {
+		case results.WouldDelete:
+			todo = append(todo, row)
+		case "":
+			l := row.line()
+			l.Status, l.Message = results.Skipped, "not looked up: the run stopped first"
+			write(l)
+		default:
+			write(row.line())
+		}
+	}
+
+	jobs := make(chan *Row)
+	lines := make(chan results.Line, o.cfg.Workers)
+	var producers sync.WaitGroup
+	producers.Add(1 + o.cfg.Workers)
+	go func() {
+		defer producers.Done()
+		defer close(jobs)
+		for _, row := range todo {
+			if !r.stopping() {
+				select {
+				case jobs <- row:
+					continue
+				case <-r.stopCh:
+				}
+			}
+			lines <- skipped(row, 0, false)
+		}
+	}()
+	for range o.cfg.Workers {
+		go func() {
+			defer producers.Done()
+			for row := range jobs {
+				lines <- r.deleteOne(ctx, row)
+			}
+		}()
+	}
+	go func() {
+		producers.Wait()
+		close(lines)
+	}()
+	for l := range lines {
+		write(l)
+	}
+
+	sum.Elapsed = time.Since(start)
+	sum.Aborted = r.abortCause()
+	sum.Interrupted = interrupted.Load() && sum.Aborted == nil
+	return sum, writeErr
+}
+
+// deleteOne deletes one row's user. DELETE is safe to repeat: a repeat
+// that answers 404 means the user is gone, deleted by an earlier attempt of
+// ours if one may have been carried out (a 5xx, or no answer after the
+// request was sent).
+func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
+	if r.stopping() {
+		return skipped(row, 0, false)
+	}
+	var mayHave bool
+	classify := func(err error) ratelimit.Verdict {
+		if exotel.KindOf(err) == exotel.KindNotFound {
+			return ratelimit.Stop
+		}
+		return exotel.RetryVerdict(err)
+	}
+	attempts, err := r.o.pacer.Retry(r.stopCtx, r.o.cfg.MaxAttempts, classify, func() error {
+		err := r.o.api.DeleteUser(ctx, row.User.ID)
+		if exotel.KindOf(err) == exotel.KindServer || exotel.IsAmbiguous(err) {
+			mayHave = true
+		}
+		return err
+	})
+	if ratelimit.ErrStopped(err) {
+		attempts-- // the limiter refused it: never sent
+	}
+	l := row.line()
+	l.Attempts = attempts
+	ae := apiError(err)
+	if ae != nil {
+		l.HTTPStatus, l.ErrorCode = ae.HTTPStatus, ae.Code
+	}
+	who := resolve.Who(row.User)
+	switch {
+	case err == nil:
+		l.Status, l.HTTPStatus, l.Message = results.Deleted, 200, "deleted "+who
+		if row.User.ActiveCall != "" {
+			l.Message += "; was on a call (" + row.User.ActiveCall + ") when looked up"
+		}
+	case exotel.KindOf(err) == exotel.KindNotFound && mayHave:
+		l.Status = results.Deleted
+		l.Message = "deleted " + who + ": an earlier attempt's answer was lost and the repeat answered 404, so the user is gone"
+	case exotel.KindOf(err) == exotel.KindNotFound:
+		l.Status = results.NotFound
+		l.Message = "already gone: DELETE answered 404 (deleted since it was looked up)"
+	case exotel.KindOf(err) == exotel.KindAuth:
+		r.abort(resolve.AuthMessage(err))
+		l.Status, l.Message = results.Failed, "credentials refused; run stopped: "+err.Error()
+	case ratelimit.ErrStopped(err), r.stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
+		// Stopped between attempts of a DELETE that would have been retried.
+		return skipped(row, attempts, mayHave)
+	default:
+		l.Status = results.Failed
+		msg := err.Error()
+		if ae != nil {
+			msg = ae.Message
+		}
+		if attempts > 1 {
+			msg = fmt.Sprintf("gave up after %d attempts: %s", attempts, msg)
+		}
+		if mayHave {
+			l.HTTPStatus = 0 // the outcome is unknown
+			msg += "; the user may have been deleted anyway: a rerun reports not_found if so"
+		}
+		l.Message = msg
+	}
+	return l
+}
+
+// skipped is the line of a row the run stopped before (or while) deleting.
+func skipped(row *Row, attempts int, mayHave bool) results.Line {
+	l := row.line()
+	l.Status, l.Attempts = results.Skipped, attempts
+	l.Message = "not deleted: the run stopped first: " + resolve.Who(row.User)
+	if attempts > 0 {
+		l.Message = "stopped while retrying the DELETE of " + resolve.Who(row.User)
+	}
+	if mayHave {
+		l.Message += "; the user may have been deleted: a rerun reports not_found if so"
+	}
+	return l
+}
+
+func (r *run) stop() {
+	r.stopOnce.Do(func() {
+		close(r.stopCh)
+		r.cancelStop()
+		r.o.pacer.Stop()
+	})
+}
+
+func (r *run) stopping() bool {
+	select {
+	case <-r.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *run) abort(cause error) {
+	r.mu.Lock()
+	if r.aborted == nil {
+		r.aborted = cause
+	}
+	r.mu.Unlock()
+	r.stop()
+}
+
+func (r *run) abortCause() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.aborted
+}
+
+func apiError(err error) *exotel.APIError {
+	var ae *exotel.APIError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return nil
+}
+
+// WriteBackup appends the full records of the users about to be deleted to
+// path, in export's format (import reads it as is), and syncs the file, so
+// the records are on disk before the first DELETE is sent. An existing
+// backup is appended to, never truncated: a rerun must not wipe the record
+// of an earlier run's deletions.
+func WriteBackup(path string, rows []*Row) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot write the backup: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("cannot write the backup: %w", err)
+	}
+	var buf strings.Builder
+	w := csv.NewWriter(&buf)
+	if info.Size() == 0 {
+		w.Write(exporter.Columns())
+	} else if err := checkBackupHeader(f); err != nil {
+		return fmt.Errorf("%s exists and is not an offboard backup (%v): choose another --backup", path, err)
+	}
+	for _, row := range rows {
+		w.Write(exporter.NewRecord(*row.User).Cells())
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("cannot write the backup: %w", err)
+	}
+	if _, err := f.WriteString(buf.String()); err != nil {
+		return fmt.Errorf("cannot write the backup: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("cannot write the backup: %w", err)
+	}
+	return f.Close()
+}
+
+func checkBackupHeader(f *os.File) error {
+	cr := csv.NewReader(bufio.NewReader(io.NewSectionReader(f, 0, 1<<20)))
+	header, err := cr.Read()
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(header, exporter.Columns()) {
+		return errors.New("its header is not export's")
+	}
+	return nil
+}

@@ -1,0 +1,426 @@
+// Package offboard deletes the Exotel users a list names, carefully.
+//
+// A run has two phases. Decide reads every row, resolves them all with
+// batched GETs and decides each row's fate (would_delete, not_found,
+// ambiguous, protected, invalid, failed) without deleting anything, so the
+// caller can apply its guards — a dry run, --max-delete, a confirmation —
+// to the whole list. Then either Plan.Record writes the decisions as they
+// are, or Delete sends the DELETEs concurrently under the shared limiter.
+//
+// Every results line of a user carries that user's full record, as export
+// writes it, taken before any DELETE; WriteBackup keeps the same records in
+// a file that is synced before the first DELETE goes out.
+package offboard
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/ratelimit"
+	"github.com/exoroster/exoroster/resolve"
+	"github.com/exoroster/exoroster/results"
+	"github.com/exoroster/exoroster/roster"
+)
+
+// API is what offboarding needs from Exotel; *exotel.Client has it.
+type API interface {
+	resolve.API
+	DeleteUser(ctx context.Context, id string) error
+}
+
+// Pacer is the shared limiter: retries, and a way to let no further
+// request start once the run is stopping. *ratelimit.Limiter has it.
+type Pacer interface {
+	Retry(ctx context.Context, maxAttempts int, classify func(error) ratelimit.Verdict, fn func() error) (int, error)
+	Stop()
+}
+
+// Progress hears about each finished row.
+type Progress interface {
+	Start(total int)
+	Row(status results.Status)
+	Finish()
+}
+
+// Config tunes a run.
+type Config struct {
+	Workers     int // concurrent requests; default 4
+	MaxAttempts int // per request, 429s included; default 10
+	// AllowAdmins lets admins be deleted; the account's last admin never is.
+	AllowAdmins bool
+	Logger      *slog.Logger
+	Progress    Progress
+}
+
+// Offboarder runs offboards. Create one with New.
+type Offboarder struct {
+	api   API
+	pacer Pacer
+	cfg   Config
+	log   *slog.Logger
+	res   *resolve.Resolver
+}
+
+// New returns an Offboarder.
+func New(api API, pacer Pacer, cfg Config) *Offboarder {
+	if cfg.Workers < 1 {
+		cfg.Workers = 4
+	}
+	if cfg.MaxAttempts < 1 {
+		cfg.MaxAttempts = 10
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = noProgress{}
+	}
+	return &Offboarder{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger,
+		res: resolve.New(api, pacer, resolve.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})}
+}
+
+// Row is one input row and what was decided for it.
+type Row struct {
+	Rec roster.Record
+	// Status is final for every row except those to delete, which are
+	// WouldDelete until Delete or Record settles them. It is empty for a
+	// row the run stopped before deciding.
+	Status  results.Status
+	User    *exotel.User // the user the row names, when there is one
+	Message string
+	Err     error // a failed lookup's error, for http_status and error_code
+}
+
+// Plan is every row's fate, decided before anything is deleted.
+type Plan struct {
+	List *resolve.List
+	Rows []*Row // in input order
+	// Admins is how many admins the account has, counted only when an
+	// admin's deletion was planned; -1 when not counted.
+	Admins int
+	// Requests counts the GETs spent deciding.
+	Requests int
+	Strategy resolve.Strategy
+	// Aborted: Exotel refused the credentials; Interrupted: the user
+	// stopped the run. Either way undecided rows have no Status.
+	Aborted     error
+	Interrupted bool
+}
+
+// ToDelete returns the rows whose users would be deleted, in input order.
+func (p *Plan) ToDelete() []*Row {
+	var out []*Row
+	for _, r := range p.Rows {
+		if r.Status == results.WouldDelete {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Decide resolves every row of list and decides its fate. It sends only
+// GETs. Closing interrupt abandons the lookups: the plan comes back with
+// Interrupted set. A refused credential comes back in Aborted.
+func (o *Offboarder) Decide(ctx context.Context, interrupt <-chan struct{}, list *resolve.List) *Plan {
+	plan := &Plan{List: list, Admins: -1}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var interrupted atomic.Bool
+	select {
+	case <-interrupt: // already: look nothing up
+		interrupted.Store(true)
+		cancel()
+	default:
+	}
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		select {
+		case <-interrupt:
+			interrupted.Store(true)
+			cancel() // lookups are safe to abandon mid-flight
+		case <-watchDone:
+		}
+	}()
+	// stop records why the lookups ended early.
+	stop := func(err error) *Plan {
+		switch {
+		case interrupted.Load() || ctx.Err() != nil:
+			plan.Interrupted = true
+		case resolve.IsAuth(err):
+			plan.Aborted = resolve.AuthMessage(err)
+		default:
+			plan.Aborted = err
+		}
+		return plan
+	}
+
+	var idents []resolve.Ident
+	for _, lr := range list.Rows {
+		r := &Row{Rec: lr.Rec}
+		if len(lr.Problems) > 0 {
+			r.Status, r.Message = results.Invalid, lr.Message()
+		} else {
+			idents = append(idents, lr.Ident)
+		}
+		plan.Rows = append(plan.Rows, r)
+	}
+	ix, err := o.res.Lookup(ctx, idents)
+	plan.Requests, plan.Strategy = ix.Requests, ix.Strategy
+	if err != nil {
+		return stop(err)
+	}
+
+	claims := resolve.Claims{}
+	var admins []*Row
+	for i, lr := range list.Rows {
+		r := plan.Rows[i]
+		if r.Status != "" {
+			continue
+		}
+		m := ix.Match(lr.Ident)
+		if m.User == nil {
+			r.Status, r.Message, r.Err = m.Status, m.Message, m.Err
+			continue
+		}
+		u := m.User
+		r.User = u
+		if why := namesDisagree(list.Header, lr.Rec, u); why != "" {
+			r.Status, r.Message = results.Ambiguous, why
+			continue
+		}
+		if first, dup := claims.Claim(u.ID, lr.Rec.Row); dup {
+			r.Status, r.Message = results.Invalid, resolve.SameUserMessage(first)
+			continue
+		}
+		if u.Role == exotel.RoleAdmin && !o.cfg.AllowAdmins {
+			r.Status, r.Message = results.Protected, "admin: not deleted without --allow-admins"
+			continue
+		}
+		r.Status = results.WouldDelete
+		if u.Role == exotel.RoleAdmin {
+			admins = append(admins, r)
+		}
+	}
+	if len(admins) > 0 {
+		if err := o.keepLastAdmin(ctx, plan, ix, admins); err != nil {
+			return stop(err)
+		}
+		plan.Requests = ix.Requests
+	}
+	for _, r := range plan.Rows {
+		if r.Status == results.WouldDelete {
+			r.Message = "would delete " + resolve.Who(r.User)
+		}
+	}
+	plan.Interrupted = interrupted.Load()
+	return plan
+}
+
+// keepLastAdmin makes sure the account keeps at least one admin: it lists
+// the whole account (only now that an admin's deletion is planned), counts
+// its admins and protects the rows that would remove the last one. If the
+// count cannot be made, every admin row is protected. The error is
+// run-level only.
+func (o *Offboarder) keepLastAdmin(ctx context.Context, plan *Plan, ix *resolve.Index, rows []*Row) error {
+	err := o.res.Complete(ctx, ix)
+	if resolve.IsRunLevel(err) {
+		return err
+	}
+	if err != nil || !ix.Complete() {
+		why := "could not list the whole account to count its admins"
+		if err != nil {
+			why += " (" + err.Error() + ")"
+		}
+		for _, r := range rows {
+			r.Status, r.Message = results.Protected, "admin: "+why+", so no admin is deleted"
+		}
+		return nil
+	}
+	current := map[string]bool{}
+	for _, u := range ix.All() {
+		if u.Role == exotel.RoleAdmin {
+			current[u.ID] = true
+		}
+	}
+	plan.Admins = len(current)
+	left := len(current)
+	for _, r := range rows {
+		if !current[r.User.ID] {
+			continue // gone or no longer an admin since it was looked up; the DELETE will tell
+		}
+		if left <= 1 {
+			r.Status = results.Protected
+			r.Message = fmt.Sprintf("would remove the last remaining admin of the account (it has %d); "+
+				"an account must keep one admin, so this row is kept even with --allow-admins", plan.Admins)
+			continue
+		}
+		left--
+	}
+	return nil
+}
+
+// namesDisagree guards against an identifier that is mistyped into someone
+// else's: when the row has names, at least one of their words must be in
+// the user's name. It is loose on purpose (initials, middle names, order
+// and case do not matter); a row with no name columns is not checked.
+func namesDisagree(h *roster.Header, rec roster.Record, u *exotel.User) string {
+	given := strings.TrimSpace(strings.Join([]string{rec.Get(h, roster.FieldFirstName),
+		rec.Get(h, roster.FieldLastName), rec.Get(h, roster.FieldName)}, " "))
+	words := nameWords(given)
+	if len(words) == 0 {
+		return ""
+	}
+	have := map[string]bool{}
+	for _, w := range nameWords(u.FirstName + " " + u.LastName) {
+		have[w] = true
+	}
+	for _, w := range words {
+		if have[w] {
+			return ""
+		}
+	}
+	return fmt.Sprintf("the row names %q but it matches user %s; check the row, or leave the name columns out "+
+		"to match by user_id, email and phone alone", given, resolve.IDAndName(u))
+}
+
+// nameWords splits a name into lower-case words of two or more letters.
+func nameWords(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if len([]rune(w)) >= 2 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Layout is the results file's layout for the plan's list.
+func (p *Plan) Layout() results.Layout { return Layout(p.List) }
+
+// Layout is the results file's layout: the snapshot columns after the
+// leading ones, then the input's columns. Input columns that import would
+// read are renamed input_<name>, so importing the results file re-creates
+// people from the snapshot alone and never from a row that deleted nobody.
+func Layout(list *resolve.List) results.Layout {
+	in := make([]string, len(list.Header.Names))
+	for i, name := range list.Header.Names {
+		in[i] = name
+		if _, ok := roster.FieldForHeader(name); ok {
+			in[i] = "input_" + strings.TrimSpace(name)
+		}
+	}
+	return results.Layout{Extra: SnapshotColumns(), Input: in}
+}
+
+// SnapshotColumns are export's columns less user_id and device_id, which
+// the leading columns already hold.
+func SnapshotColumns() []string {
+	var out []string
+	for _, c := range exporter.Columns() {
+		if c != "user_id" && c != "device_id" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// snapshot returns u's cells for SnapshotColumns, as export writes them.
+func snapshot(u *exotel.User) []string {
+	if u == nil {
+		return nil
+	}
+	cells := exporter.NewRecord(*u).Cells()
+	out := make([]string, 0, len(cells))
+	for i, c := range exporter.Columns() {
+		if c != "user_id" && c != "device_id" {
+			out = append(out, cells[i])
+		}
+	}
+	return out
+}
+
+// line is a row's results line before the DELETE (or without one).
+func (r *Row) line() results.Line {
+	l := results.Line{Row: r.Rec.Row, Status: r.Status, Message: r.Message, Input: r.Rec.Raw}
+	if r.User != nil {
+		l.UserID = r.User.ID
+		if d := r.User.PrimaryDevice(); d != nil {
+			l.DeviceID = fmt.Sprint(d.ID)
+		}
+		l.Extra = snapshot(r.User)
+	}
+	if ae := apiError(r.Err); ae != nil {
+		l.HTTPStatus, l.ErrorCode = ae.HTTPStatus, ae.Code
+	}
+	return l
+}
+
+// Summary is the outcome of a run.
+type Summary struct {
+	Rows        int
+	Counts      map[results.Status]int
+	Elapsed     time.Duration
+	Interrupted bool  // stopped by the user
+	Aborted     error // stopped by the API (credentials)
+}
+
+// OK reports whether every row ended deleted, would_delete or not_found
+// (what a rerun of a finished list gives).
+func (s *Summary) OK() bool {
+	for st, n := range s.Counts {
+		if n > 0 && st != results.Deleted && st != results.WouldDelete && st != results.NotFound {
+			return false
+		}
+	}
+	return s.Aborted == nil && !s.Interrupted
+}
+
+// Record writes every row's line without deleting anyone. Rows to delete
+// get status (would_delete for a dry run, skipped when a guard refused) and
+// why, when given, as their message. Rows the run never decided are
+// skipped.
+func (p *Plan) Record(out *results.Writer, prog Progress, status results.Status, why string) (*Summary, error) {
+	if prog == nil {
+		prog = noProgress{}
+	}
+	start := time.Now()
+	prog.Start(len(p.Rows))
+	defer prog.Finish()
+	sum := &Summary{Counts: map[results.Status]int{}, Interrupted: p.Interrupted, Aborted: p.Aborted}
+	for _, r := range p.Rows {
+		l := r.line()
+		switch r.Status {
+		case "":
+			l.Status, l.Message = results.Skipped, "not looked up: the run stopped first"
+		case results.WouldDelete:
+			l.Status = status
+			if why != "" {
+				l.Message = why + ": " + resolve.Who(r.User)
+			}
+		}
+		if err := out.Write(l); err != nil {
+			return sum, err
+		}
+		sum.Rows++
+		sum.Counts[l.Status]++
+		prog.Row(l.Status)
+	}
+	sum.Elapsed = time.Since(start)
+	return sum, nil
+}
+
+type noProgress struct{}
+
+func (noProgress) Start(int)          {}
+func (noProgress) Row(results.Status) {}
+func (noProgress) Finish()            {}
