@@ -143,6 +143,8 @@ EXOTEL_ACCOUNT_SID (EXOTEL_BASE_URL overrides the region's host).`,
 	root.AddCommand(
 		a.importCommand(),
 		a.exportCommand(),
+		a.offboardCommand(),
+		a.updateCommand(),
 		a.validateCommand(),
 		a.sandboxCommand(),
 		a.versionCommand(),
