@@ -138,3 +138,21 @@ func RetryVerdict(err error) ratelimit.Verdict {
 	}
 	return ratelimit.Stop
 }
+
+// AsAPIError returns the *APIError in err's chain, or nil.
+func AsAPIError(err error) *APIError {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return nil
+}
+
+// ExplainAuth says in one sentence why the API refused a run's requests
+// (a KindAuth error) and what to check.
+func ExplainAuth(err error) error {
+	if ae := AsAPIError(err); ae != nil && ae.HTTPStatus == 401 {
+		return fmt.Errorf("Exotel refused the credentials (HTTP 401: %s): check EXOTEL_API_KEY and EXOTEL_API_TOKEN", ae.Message)
+	}
+	return fmt.Errorf("Exotel refused the request (%v): check the account SID, its KYC and that it is not a trial account", err)
+}

@@ -2,15 +2,14 @@ package exporter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/results"
 )
@@ -127,11 +126,10 @@ type run struct {
 	out Sink
 	now time.Time
 
-	stopOnce    sync.Once
-	stopCtx     context.Context // ends when the run stops; every request and wait uses it
-	cancelStop  context.CancelFunc
-	interrupted atomic.Bool
-	requests    atomic.Int64
+	// halt stops the run; every request and wait uses its context: pages
+	// are GETs, so abandoning one in flight changes nothing.
+	halt     *halt.Switch
+	requests atomic.Int64
 
 	roles   map[string]bool
 	seen    map[string]int // user id → index of the query that first returned it
@@ -153,22 +151,12 @@ func (ex *Exporter) Run(ctx context.Context, interrupt <-chan struct{}, out Sink
 		r.roles[strings.ToLower(role)] = true
 	}
 	r.sum = newSummary(r.now, ex.cfg)
-	r.stopCtx, r.cancelStop = context.WithCancel(ctx)
-	defer r.cancelStop()
-
-	watchDone := make(chan struct{})
-	defer close(watchDone)
-	go func() {
-		select {
-		case <-interrupt:
-			r.interrupted.Store(true)
-			r.stop()
-		case <-ctx.Done():
-			r.interrupted.Store(true)
-			r.stop()
-		case <-watchDone:
-		}
-	}()
+	var stopPacer func()
+	if ex.pacer != nil {
+		stopPacer = ex.pacer.Stop
+	}
+	r.halt = halt.New(ctx, interrupt, stopPacer)
+	defer r.halt.Close()
 
 	err := r.export()
 	if r.started {
@@ -177,22 +165,11 @@ func (ex *Exporter) Run(ctx context.Context, interrupt <-chan struct{}, out Sink
 	r.sum.finish()
 	r.sum.Requests = int(r.requests.Load())
 	r.sum.Elapsed = time.Since(start)
-	if r.interrupted.Load() {
+	if r.halt.Stopping() { // by the user, or by ctx
 		r.sum.Interrupted = true
 		return r.sum, nil
 	}
 	return r.sum, err
-}
-
-// stop lets no new request start and ends waits and requests in flight:
-// they are GETs, so abandoning them changes nothing.
-func (r *run) stop() {
-	r.stopOnce.Do(func() {
-		r.cancelStop()
-		if r.ex.pacer != nil {
-			r.ex.pacer.Stop()
-		}
-	})
 }
 
 func (r *run) startProgress(total int) {
@@ -229,15 +206,6 @@ func (r *run) keep(u *exotel.User) bool {
 		return never || inactive
 	}
 	return true
-}
-
-// authError says in one sentence that the API refused the credentials.
-func authError(err error) error {
-	var ae *exotel.APIError
-	if errors.As(err, &ae) && ae.HTTPStatus == 401 {
-		return fmt.Errorf("Exotel refused the credentials (HTTP 401: %s): check EXOTEL_API_KEY and EXOTEL_API_TOKEN", ae.Message)
-	}
-	return fmt.Errorf("Exotel refused the request (%v): check the account SID, its KYC and that it is not a trial account", err)
 }
 
 type noProgress struct{}

@@ -136,7 +136,7 @@ func (r *run) pageRest(q *query) error {
 			return nil // every value of the batch matched: no user is left to find
 		}
 		off := q.lastOffset + q.limit
-		p, err := r.fetch(r.stopCtx, pageJob{q: q, offset: off})
+		p, err := r.fetch(r.halt.Context(), pageJob{q: q, offset: off})
 		if err != nil {
 			return err
 		}
@@ -200,7 +200,7 @@ type fetched struct {
 // waits in a buffer of Workers slots until the pages before it are taken, so
 // memory holds about Workers pages however large the account.
 func (r *run) fetchInOrder(jobs iter.Seq[pageJob], take func(pageJob, *exotel.Page) error) error {
-	ctx, cancel := context.WithCancel(r.stopCtx)
+	ctx, cancel := context.WithCancel(r.halt.Context())
 	defer cancel()
 	type slot struct {
 		job  pageJob
@@ -262,7 +262,7 @@ func (r *run) fetch(ctx context.Context, j pageJob) (*exotel.Page, error) {
 	case err == nil:
 		return page, nil
 	case exotel.KindOf(err) == exotel.KindAuth:
-		return nil, authError(err)
+		return nil, exotel.ExplainAuth(err)
 	}
 	return nil, fmt.Errorf("fetching users at offset %d failed after %d attempts: %w", j.offset, n, err)
 }

@@ -32,7 +32,7 @@ type attempt struct {
 
 // process creates one row's user and returns its results line.
 func (r *run) process(ctx context.Context, j job) results.Line {
-	if r.stopping() {
+	if r.halt.Stopping() {
 		return skippedLine(j, 0, "")
 	}
 	a := &attempt{j: j, req: createRequest(j.person)}
@@ -87,7 +87,7 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 	case exotel.KindThrottled:
 		return results.Line{}, false // the shared limiter holds everyone
 	case exotel.KindAuth:
-		r.abort(authError(err))
+		r.halt.Abort(exotel.ExplainAuth(err))
 		return r.failed(a, "credentials refused; run stopped"), true
 	case exotel.KindConflict:
 		return r.resolveConflict(ctx, a, err)
@@ -114,7 +114,7 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 	if a.attempts >= r.im.cfg.MaxAttempts {
 		return r.failed(a, "gave up after %d attempts", a.attempts), true
 	}
-	if err := r.im.pacer.Backoff(r.stopCtx, a.attempts); err != nil {
+	if err := r.im.pacer.Backoff(r.halt.Context(), a.attempts); err != nil {
 		return r.interrupted(a), true
 	}
 	return results.Line{}, false
@@ -129,7 +129,7 @@ func (r *run) checkBeforeRetry(ctx context.Context, a *attempt) (results.Line, b
 			return r.interrupted(a), true
 		}
 		if exotel.KindOf(err) == exotel.KindAuth {
-			r.abort(authError(err))
+			r.halt.Abort(exotel.ExplainAuth(err))
 			return r.failed(a, "credentials refused; run stopped"), true
 		}
 		return r.failed(a, "could not check whether the user exists after a lost answer (%v); not sent again", err), true
@@ -234,7 +234,7 @@ func (r *run) findOne(ctx context.Context, email, phone string) (*exotel.User, e
 // retry runs a request that is safe to repeat. Its backoffs end when the
 // run stops; the request itself runs under ctx.
 func (r *run) retry(ctx context.Context, fn func() error) (int, error) {
-	return r.im.pacer.Retry(r.stopCtx, r.im.cfg.MaxAttempts, exotel.RetryVerdict, fn)
+	return r.im.pacer.Retry(r.halt.Context(), r.im.cfg.MaxAttempts, exotel.RetryVerdict, fn)
 }
 
 func canLookUp(a *attempt) bool { return a.req.Email != "" || a.j.person.Phone != "" }
@@ -359,12 +359,4 @@ func (r *run) interrupted(a *attempt) results.Line {
 		line.HTTPStatus, line.ErrorCode = ae.HTTPStatus, ae.Code
 	}
 	return line
-}
-
-func authError(err error) error {
-	var ae *exotel.APIError
-	if errors.As(err, &ae) && ae.HTTPStatus == 401 {
-		return fmt.Errorf("Exotel refused the credentials (HTTP 401: %s): check EXOTEL_API_KEY and EXOTEL_API_TOKEN", ae.Message)
-	}
-	return fmt.Errorf("Exotel refused the request (%v): check the account SID, its KYC and that it is not a trial account", err)
 }

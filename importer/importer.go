@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
@@ -223,18 +224,13 @@ type job struct {
 
 // run holds one Run's shared state.
 type run struct {
-	im       *Importer
-	plan     *Plan
-	resume   *Resume
-	lines    chan results.Line
-	stopOnce sync.Once
-	stopCh   chan struct{}
-	// stopCtx ends when the run stops: waits between requests use it,
+	im     *Importer
+	plan   *Plan
+	resume *Resume
+	lines  chan results.Line
+	// halt stops the run: its context ends waits between requests, while
 	// requests themselves use the caller's ctx so they can finish.
-	stopCtx    context.Context
-	cancelStop context.CancelFunc
-	mu         sync.Mutex
-	aborted    error
+	halt *halt.Switch
 }
 
 // Run imports plan's rows and writes one line per row to out. ctx ends
@@ -245,11 +241,14 @@ type run struct {
 // authentication failure is reported in Summary.Aborted.
 func (im *Importer) Run(ctx context.Context, interrupt <-chan struct{}, plan *Plan, out *results.Writer, resume *Resume) (*Summary, error) {
 	start := time.Now()
+	var stopPacer func()
+	if im.pacer != nil {
+		stopPacer = im.pacer.Stop
+	}
 	r := &run{im: im, plan: plan, resume: resume,
-		lines:  make(chan results.Line, 2*im.cfg.Workers),
-		stopCh: make(chan struct{})}
-	r.stopCtx, r.cancelStop = context.WithCancel(ctx)
-	defer r.cancelStop()
+		lines: make(chan results.Line, 2*im.cfg.Workers),
+		halt:  halt.New(ctx, interrupt, stopPacer)}
+	defer r.halt.Close()
 	sum := &Summary{Counts: map[results.Status]int{}}
 
 	total := plan.Rows
@@ -264,19 +263,6 @@ func (im *Importer) Run(ctx context.Context, interrupt <-chan struct{}, plan *Pl
 	}
 	im.cfg.Progress.Start(total)
 	defer im.cfg.Progress.Finish()
-
-	watchDone := make(chan struct{})
-	defer close(watchDone)
-	go func() {
-		select {
-		case <-interrupt:
-			sum.Interrupted = true
-			r.stop()
-		case <-ctx.Done():
-			r.stop()
-		case <-watchDone:
-		}
-	}()
 
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan job)
@@ -305,7 +291,7 @@ func (im *Importer) Run(ctx context.Context, interrupt <-chan struct{}, plan *Pl
 	for line := range r.lines {
 		if writeErr == nil {
 			if writeErr = out.Write(line); writeErr != nil {
-				r.stop()
+				r.halt.Stop()
 			}
 		}
 		sum.Counts[line.Status]++
@@ -314,48 +300,9 @@ func (im *Importer) Run(ctx context.Context, interrupt <-chan struct{}, plan *Pl
 	}
 	err := g.Wait()
 	sum.Elapsed = time.Since(start)
-	sum.Aborted = r.abortCause()
-	if sum.Aborted != nil {
-		sum.Interrupted = false
-	}
+	sum.Aborted = r.halt.Cause()
+	sum.Interrupted = r.halt.Interrupted()
 	return sum, errors.Join(err, writeErr)
-}
-
-// stop ends the run gracefully: the limiter lets no new request start and
-// rows not yet sent are skipped.
-func (r *run) stop() {
-	r.stopOnce.Do(func() {
-		close(r.stopCh)
-		r.cancelStop()
-		if r.im.pacer != nil {
-			r.im.pacer.Stop()
-		}
-	})
-}
-
-func (r *run) stopping() bool {
-	select {
-	case <-r.stopCh:
-		return true
-	default:
-		return false
-	}
-}
-
-// abort stops the run because the API refused the credentials.
-func (r *run) abort(cause error) {
-	r.mu.Lock()
-	if r.aborted == nil {
-		r.aborted = cause
-	}
-	r.mu.Unlock()
-	r.stop()
-}
-
-func (r *run) abortCause() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.aborted
 }
 
 // feed streams the input, records invalid rows, and hands valid ones to the
@@ -377,7 +324,7 @@ func (r *run) feed(ctx context.Context, jobs chan<- job) error {
 		if len(batch) == 0 {
 			return
 		}
-		if !r.stopping() {
+		if !r.halt.Stopping() {
 			r.lookupBatch(ctx, batch)
 		}
 		for _, j := range batch {
@@ -443,11 +390,11 @@ func (r *run) priorRow(row int) (results.PriorRow, bool) {
 // dispatch hands a job to a worker, or records it as skipped once the run is
 // stopping.
 func (r *run) dispatch(jobs chan<- job, j job) {
-	if !r.stopping() {
+	if !r.halt.Stopping() {
 		select {
 		case jobs <- j:
 			return
-		case <-r.stopCh:
+		case <-r.halt.Done():
 		}
 	}
 	r.lines <- skippedLine(j, 0, "")

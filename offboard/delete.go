@@ -11,11 +11,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
@@ -23,15 +23,10 @@ import (
 
 // run holds one Delete's shared state.
 type run struct {
-	o        *Offboarder
-	stopOnce sync.Once
-	stopCh   chan struct{}
-	// stopCtx ends when the run stops: backoffs between attempts use it,
-	// requests use the caller's ctx so that one already sent can finish.
-	stopCtx    context.Context
-	cancelStop context.CancelFunc
-	mu         sync.Mutex
-	aborted    error
+	o *Offboarder
+	// halt stops the run: its context ends backoffs between attempts,
+	// while requests use the caller's ctx so one already sent can finish.
+	halt *halt.Switch
 }
 
 // Delete deletes the users of the plan's rows to delete, concurrently under
@@ -42,39 +37,19 @@ type run struct {
 // are skipped. The error is for the results file only.
 func (o *Offboarder) Delete(ctx context.Context, interrupt <-chan struct{}, plan *Plan, out *results.Writer) (*Summary, error) {
 	start := time.Now()
-	r := &run{o: o, stopCh: make(chan struct{})}
-	r.stopCtx, r.cancelStop = context.WithCancel(ctx)
-	defer r.cancelStop()
+	// An interrupt before the first DELETE sends none: New flips at once.
+	r := &run{o: o, halt: halt.New(ctx, interrupt, o.pacer.Stop)}
+	defer r.halt.Close()
 	sum := &Summary{Counts: map[results.Status]int{}}
 	prog := o.cfg.Progress
 	prog.Start(len(plan.Rows))
 	defer prog.Finish()
 
-	var interrupted atomic.Bool
-	select {
-	case <-interrupt: // before the first DELETE: send none
-		interrupted.Store(true)
-		r.stop()
-	default:
-	}
-	watchDone := make(chan struct{})
-	defer close(watchDone)
-	go func() {
-		select {
-		case <-interrupt:
-			interrupted.Store(true)
-			r.stop()
-		case <-ctx.Done():
-			r.stop()
-		case <-watchDone:
-		}
-	}()
-
 	var writeErr error
 	write := func(l results.Line) {
 		if writeErr == nil {
 			if writeErr = out.Write(l); writeErr != nil {
-				r.stop() // no record of a deletion must go missing
+				r.halt.Stop() // no record of a deletion must go missing
 			}
 		}
 		sum.Rows++
@@ -103,11 +78,11 @@ func (o *Offboarder) Delete(ctx context.Context, interrupt <-chan struct{}, plan
 		defer producers.Done()
 		defer close(jobs)
 		for _, row := range todo {
-			if !r.stopping() {
+			if !r.halt.Stopping() {
 				select {
 				case jobs <- row:
 					continue
-				case <-r.stopCh:
+				case <-r.halt.Done():
 				}
 			}
 			lines <- skipped(row, 0, false)
@@ -130,8 +105,8 @@ func (o *Offboarder) Delete(ctx context.Context, interrupt <-chan struct{}, plan
 	}
 
 	sum.Elapsed = time.Since(start)
-	sum.Aborted = r.abortCause()
-	sum.Interrupted = interrupted.Load() && sum.Aborted == nil
+	sum.Aborted = r.halt.Cause()
+	sum.Interrupted = r.halt.Interrupted()
 	return sum, writeErr
 }
 
@@ -140,7 +115,7 @@ func (o *Offboarder) Delete(ctx context.Context, interrupt <-chan struct{}, plan
 // ours if one may have been carried out (a 5xx, or no answer after the
 // request was sent).
 func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
-	if r.stopping() {
+	if r.halt.Stopping() {
 		return skipped(row, 0, false)
 	}
 	var mayHave bool
@@ -150,7 +125,7 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 		}
 		return exotel.RetryVerdict(err)
 	}
-	attempts, err := r.o.pacer.Retry(r.stopCtx, r.o.cfg.MaxAttempts, classify, func() error {
+	attempts, err := r.o.pacer.Retry(r.halt.Context(), r.o.cfg.MaxAttempts, classify, func() error {
 		err := r.o.api.DeleteUser(ctx, row.User.ID)
 		if exotel.KindOf(err) == exotel.KindServer || exotel.IsAmbiguous(err) {
 			mayHave = true
@@ -162,7 +137,7 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	}
 	l := row.line()
 	l.Attempts = attempts
-	ae := apiError(err)
+	ae := exotel.AsAPIError(err)
 	if ae != nil {
 		l.HTTPStatus, l.ErrorCode = ae.HTTPStatus, ae.Code
 	}
@@ -180,9 +155,9 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 		l.Status = results.NotFound
 		l.Message = "already gone: DELETE answered 404 (deleted since it was looked up)"
 	case exotel.KindOf(err) == exotel.KindAuth:
-		r.abort(resolve.AuthMessage(err))
+		r.halt.Abort(exotel.ExplainAuth(err))
 		l.Status, l.Message = results.Failed, "credentials refused; run stopped: "+err.Error()
-	case ratelimit.ErrStopped(err), r.stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
+	case ratelimit.ErrStopped(err), r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
 		// Stopped between attempts of a DELETE that would have been retried.
 		return skipped(row, attempts, mayHave)
 	default:
@@ -215,46 +190,6 @@ func skipped(row *Row, attempts int, mayHave bool) results.Line {
 		l.Message += "; the user may have been deleted: a rerun reports not_found if so"
 	}
 	return l
-}
-
-func (r *run) stop() {
-	r.stopOnce.Do(func() {
-		close(r.stopCh)
-		r.cancelStop()
-		r.o.pacer.Stop()
-	})
-}
-
-func (r *run) stopping() bool {
-	select {
-	case <-r.stopCh:
-		return true
-	default:
-		return false
-	}
-}
-
-func (r *run) abort(cause error) {
-	r.mu.Lock()
-	if r.aborted == nil {
-		r.aborted = cause
-	}
-	r.mu.Unlock()
-	r.stop()
-}
-
-func (r *run) abortCause() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.aborted
-}
-
-func apiError(err error) *exotel.APIError {
-	var ae *exotel.APIError
-	if errors.As(err, &ae) {
-		return ae
-	}
-	return nil
 }
 
 // WriteBackup appends the full records of the users about to be deleted to

@@ -155,7 +155,7 @@ func (o *Offboarder) Decide(ctx context.Context, interrupt <-chan struct{}, list
 		case interrupted.Load() || ctx.Err() != nil:
 			plan.Interrupted = true
 		case resolve.IsAuth(err):
-			plan.Aborted = resolve.AuthMessage(err)
+			plan.Aborted = exotel.ExplainAuth(err)
 		default:
 			plan.Aborted = err
 		}
@@ -359,7 +359,7 @@ func (r *Row) line() results.Line {
 		}
 		l.Extra = snapshot(r.User)
 	}
-	if ae := apiError(r.Err); ae != nil {
+	if ae := exotel.AsAPIError(r.Err); ae != nil {
 		l.HTTPStatus, l.ErrorCode = ae.HTTPStatus, ae.Code
 	}
 	return l

@@ -3,7 +3,6 @@ package resolve
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 
@@ -321,15 +320,6 @@ func IsRunLevel(err error) bool {
 
 // IsAuth reports whether a Lookup error is a refused credential.
 func IsAuth(err error) bool { return exotel.KindOf(err) == exotel.KindAuth }
-
-// AuthMessage explains a refused credential in one sentence.
-func AuthMessage(err error) error {
-	var ae *exotel.APIError
-	if errors.As(err, &ae) && ae.HTTPStatus == 401 {
-		return fmt.Errorf("Exotel refused the credentials (HTTP 401: %s): check EXOTEL_API_KEY and EXOTEL_API_TOKEN", ae.Message)
-	}
-	return fmt.Errorf("Exotel refused the request (%v): check the account SID, its KYC and that it is not a trial account", err)
-}
 
 // distinct returns each id, email and phone once, in first-seen order.
 func distinct(idents []Ident) (ids, emails, phones []string) {

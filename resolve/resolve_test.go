@@ -246,7 +246,7 @@ func TestLookupRetriesServerErrorsAndStopsOnAuth(t *testing.T) {
 	if n := bad.srv.CountRequests(""); n != 1 {
 		t.Errorf("requests after a 401 = %d, want 1 (no retry)", n)
 	}
-	if msg := resolve.AuthMessage(err).Error(); !strings.Contains(msg, "EXOTEL_API_TOKEN") || strings.Contains(msg, "wrong") {
+	if msg := exotel.ExplainAuth(err).Error(); !strings.Contains(msg, "EXOTEL_API_TOKEN") || strings.Contains(msg, "wrong") {
 		t.Errorf("auth message %q", msg)
 	}
 }

@@ -2,16 +2,15 @@ package updater
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
@@ -111,13 +110,10 @@ func (j *job) userChange() bool {
 
 // run holds one Run's shared state.
 type run struct {
-	u          *Updater
-	stopOnce   sync.Once
-	stopCh     chan struct{}
-	stopCtx    context.Context
-	cancelStop context.CancelFunc
-	mu         sync.Mutex
-	aborted    error
+	u *Updater
+	// halt stops the run: its context ends lookups and backoffs, while
+	// PUTs use the caller's ctx so one already sent can finish.
+	halt *halt.Switch
 }
 
 // Run finds every row's user, compares the row with the user's record and
@@ -127,39 +123,19 @@ type run struct {
 // the results file only; refused credentials end in Summary.Aborted.
 func (up *Updater) Run(ctx context.Context, interrupt <-chan struct{}, plan *Plan, out *results.Writer) (*Summary, error) {
 	start := time.Now()
-	r := &run{u: up, stopCh: make(chan struct{})}
-	r.stopCtx, r.cancelStop = context.WithCancel(ctx)
-	defer r.cancelStop()
+	// An interrupt before the first PUT sends none: New flips at once.
+	r := &run{u: up, halt: halt.New(ctx, interrupt, up.pacer.Stop)}
+	defer r.halt.Close()
 	sum := &Summary{Counts: map[results.Status]int{}}
 	prog := up.cfg.Progress
 	prog.Start(plan.Rows())
 	defer prog.Finish()
 
-	var interrupted atomic.Bool
-	select {
-	case <-interrupt: // already: send nothing
-		interrupted.Store(true)
-		r.stop()
-	default:
-	}
-	watchDone := make(chan struct{})
-	defer close(watchDone)
-	go func() {
-		select {
-		case <-interrupt:
-			interrupted.Store(true)
-			r.stop()
-		case <-ctx.Done():
-			r.stop()
-		case <-watchDone:
-		}
-	}()
-
 	var writeErr error
 	write := func(l results.Line) {
 		if writeErr == nil {
 			if writeErr = out.Write(l); writeErr != nil {
-				r.stop()
+				r.halt.Stop()
 			}
 		}
 		sum.Rows++
@@ -168,8 +144,8 @@ func (up *Updater) Run(ctx context.Context, interrupt <-chan struct{}, plan *Pla
 	}
 	finish := func() (*Summary, error) {
 		sum.Elapsed = time.Since(start)
-		sum.Aborted = r.abortCause()
-		sum.Interrupted = interrupted.Load() && sum.Aborted == nil
+		sum.Aborted = r.halt.Cause()
+		sum.Interrupted = r.halt.Interrupted()
 		return sum, writeErr
 	}
 
@@ -181,11 +157,11 @@ func (up *Updater) Run(ctx context.Context, interrupt <-chan struct{}, plan *Pla
 		}
 	}
 	// Lookups are safe to abandon: they run under stopCtx.
-	ix, err := up.res.Lookup(r.stopCtx, idents)
+	ix, err := up.res.Lookup(r.halt.Context(), idents)
 	sum.Lookups = ix.Requests
 	if err != nil {
 		if resolve.IsAuth(err) {
-			r.abort(resolve.AuthMessage(err))
+			r.halt.Abort(exotel.ExplainAuth(err))
 		}
 		for i, row := range plan.List.Rows {
 			if _, l := decide(row, plan.wants[i], nil, nil); l != nil {
@@ -224,11 +200,11 @@ func (up *Updater) Run(ctx context.Context, interrupt <-chan struct{}, plan *Pla
 		defer producers.Done()
 		defer close(feed)
 		for _, j := range jobs {
-			if !r.stopping() {
+			if !r.halt.Stopping() {
 				select {
 				case feed <- j:
 					continue
-				case <-r.stopCh:
+				case <-r.halt.Done():
 				}
 			}
 			lines <- skippedLine(j, 0, nil)
@@ -431,7 +407,7 @@ func hint(id resolve.Ident, primary resolve.Key, ix *resolve.Index) string {
 func failedLookup(row resolve.Row, k resolve.Key, v string, err error) (*job, *results.Line) {
 	l := &results.Line{Row: row.Rec.Row, Status: results.Failed, Input: row.Rec.Raw,
 		Message: fmt.Sprintf("could not look up %s %s: %v", k, v, err)}
-	if ae := apiError(err); ae != nil {
+	if ae := exotel.AsAPIError(err); ae != nil {
 		l.HTTPStatus, l.ErrorCode = ae.HTTPStatus, ae.Code
 	}
 	return nil, l
@@ -464,7 +440,7 @@ func deviceID(j *job) string {
 // then taken: 409 1021); after a lost answer such a refusal is checked with
 // a GET before the row is called failed.
 func (r *run) apply(ctx context.Context, j *job) results.Line {
-	if r.stopping() {
+	if r.halt.Stopping() {
 		return skippedLine(j, 0, nil)
 	}
 	attempts := 0
@@ -481,7 +457,7 @@ func (r *run) apply(ctx context.Context, j *job) results.Line {
 		done = append(done, j.changes[:j.nUser]...)
 	}
 	if j.device != nil {
-		if r.stopping() {
+		if r.halt.Stopping() {
 			return skippedLine(j, attempts, done)
 		}
 		phone := j.phone
@@ -503,7 +479,7 @@ func (r *run) apply(ctx context.Context, j *job) results.Line {
 // decides from a fresh GET whether the change is in place after all.
 func (r *run) put(ctx context.Context, send func() error, applied func(*exotel.User) bool, userID, code string) (int, error) {
 	var mayHave bool
-	n, err := r.u.pacer.Retry(r.stopCtx, r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
+	n, err := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
 		err := send()
 		if exotel.KindOf(err) == exotel.KindServer || exotel.IsAmbiguous(err) {
 			mayHave = true
@@ -513,9 +489,9 @@ func (r *run) put(ctx context.Context, send func() error, applied func(*exotel.U
 	if ratelimit.ErrStopped(err) {
 		n--
 	}
-	if ae := apiError(err); ae != nil && mayHave && ae.Code == code {
+	if ae := exotel.AsAPIError(err); ae != nil && mayHave && ae.Code == code {
 		var u *exotel.User
-		_, gerr := r.u.pacer.Retry(r.stopCtx, r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
+		_, gerr := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
 			var err error
 			u, err = r.u.api.GetUser(ctx, userID, resolve.Fields()...)
 			return err
@@ -535,18 +511,18 @@ func userApplied(u *exotel.User, req exotel.UpdateUserRequest) bool {
 
 // failedLine records a row whose PUT failed; done lists what did change.
 func (r *run) failedLine(j *job, attempts int, done []string, err error) results.Line {
-	if ratelimit.ErrStopped(err) || (r.stopping() && exotel.RetryVerdict(err) != ratelimit.Stop) {
+	if ratelimit.ErrStopped(err) || (r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop) {
 		return skippedLine(j, attempts, done)
 	}
 	l := results.Line{Row: j.rec.Row, Status: results.Failed, UserID: j.user.ID, DeviceID: deviceID(j),
 		Attempts: attempts, Input: j.rec.Raw}
 	msg := err.Error()
-	if ae := apiError(err); ae != nil {
+	if ae := exotel.AsAPIError(err); ae != nil {
 		l.HTTPStatus, l.ErrorCode = ae.HTTPStatus, ae.Code
 		msg = ae.Message
 		switch {
 		case ae.Kind == exotel.KindAuth:
-			r.abort(resolve.AuthMessage(err))
+			r.halt.Abort(exotel.ExplainAuth(err))
 			msg = "credentials refused; run stopped: " + msg
 		case ae.Code == exotel.CodeEmailExists && j.req.Email != nil:
 			msg = *j.req.Email + " is taken, by a current or a deleted user (Exotel never frees a deleted user's email): " + msg
@@ -568,46 +544,6 @@ func skippedLine(j *job, attempts int, done []string) results.Line {
 	}
 	return results.Line{Row: j.rec.Row, Status: results.Skipped, UserID: j.user.ID, DeviceID: deviceID(j),
 		Attempts: attempts, Message: msg, Input: j.rec.Raw}
-}
-
-func (r *run) stop() {
-	r.stopOnce.Do(func() {
-		close(r.stopCh)
-		r.cancelStop()
-		r.u.pacer.Stop()
-	})
-}
-
-func (r *run) stopping() bool {
-	select {
-	case <-r.stopCh:
-		return true
-	default:
-		return false
-	}
-}
-
-func (r *run) abort(cause error) {
-	r.mu.Lock()
-	if r.aborted == nil {
-		r.aborted = cause
-	}
-	r.mu.Unlock()
-	r.stop()
-}
-
-func (r *run) abortCause() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.aborted
-}
-
-func apiError(err error) *exotel.APIError {
-	var ae *exotel.APIError
-	if errors.As(err, &ae) {
-		return ae
-	}
-	return nil
 }
 
 type noProgress struct{}
