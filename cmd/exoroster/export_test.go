@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,9 +20,6 @@ import (
 	"github.com/exoroster/exoroster/exporter"
 )
 
-// updateExport rewrites the export golden files:
-// go test ./cmd/exoroster -run Export -update-export
-var updateExport = flag.Bool("update-export", false, "rewrite the export command's golden files under testdata/")
 
 // expFast lets a test go as fast as the fake allows.
 func expFast() []string { return []string{"--rate", "2000/s", "--burst", "8"} }
@@ -259,28 +255,8 @@ func TestExportCommandSummary(t *testing.T) {
 			}
 			expCheckDir(t, dir, map[string][]byte{"users.csv": nil, "users.csv.summary.json": nil})
 			got := regexp.MustCompile(`finished in [^:]+:`).ReplaceAllString(strings.ReplaceAll(res.stdout, dir, "$DIR"), "finished in DURATION:")
-			expGolden(t, tc.golden, []byte(got))
+			golden(t, tc.golden, []byte(got))
 		})
-	}
-}
-
-// expGolden compares got with testdata/<name>, or rewrites it with
-// -update-export.
-func expGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateExport {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./cmd/exoroster -run Export -update-export creates it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test ./cmd/exoroster -run Export -update-export rewrites it)\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
 	}
 }
 

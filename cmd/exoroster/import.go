@@ -67,11 +67,22 @@ func openInput(path string) importer.Input {
 	return importer.Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
 }
 
-// defaultResultsPath puts results next to the input: roster.csv →
-// roster.results.csv.
-func defaultResultsPath(input, suffix string) string {
-	ext := filepath.Ext(input)
-	return strings.TrimSuffix(input, ext) + suffix
+// resultsPathFor returns the --results file, by default next to the input:
+// roster.csv → roster.results.csv, or roster.dry-run.csv for a dry run, so a
+// dry run never replaces a real run's results.
+func resultsPathFor(input, given string, dryRun bool) (string, error) {
+	path := given
+	if path == "" {
+		suffix := ".results.csv"
+		if dryRun {
+			suffix = ".dry-run.csv"
+		}
+		path = strings.TrimSuffix(input, filepath.Ext(input)) + suffix
+	}
+	if same, _ := sameFile(input, path); same {
+		return "", usageErr("--results %s is the input file", path)
+	}
+	return path, nil
 }
 
 func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error {
@@ -96,15 +107,9 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	}
 	reportHeader(stderr, plan.Header)
 
-	resultsPath := f.resultsPath
-	if resultsPath == "" {
-		resultsPath = defaultResultsPath(input, ".results.csv")
-		if f.dryRun {
-			resultsPath = defaultResultsPath(input, ".dry-run.csv")
-		}
-	}
-	if same, _ := sameFile(input, resultsPath); same {
-		return usageErr("--results %s is the input file", resultsPath)
+	resultsPath, err := resultsPathFor(input, f.resultsPath, f.dryRun)
+	if err != nil {
+		return err
 	}
 
 	cfg := importer.Config{

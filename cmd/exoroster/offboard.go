@@ -97,21 +97,16 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	}
 	reportHeader(stderr, list.Header)
 
-	resultsPath := f.resultsPath
-	if resultsPath == "" {
-		resultsPath = defaultResultsPath(input, ".results.csv")
-		if f.dryRun {
-			resultsPath = defaultResultsPath(input, ".dry-run.csv")
-		}
+	resultsPath, err := resultsPathFor(input, f.resultsPath, f.dryRun)
+	if err != nil {
+		return err
 	}
 	backupPath := f.backupPath
 	if backupPath == "" {
 		backupPath = strings.TrimSuffix(resultsPath, ".csv") + ".backup.csv"
 	}
-	for _, p := range []struct{ flag, path string }{{"--results", resultsPath}, {"--backup", backupPath}} {
-		if same, _ := sameFile(input, p.path); same {
-			return usageErr("%s %s is the input file", p.flag, p.path)
-		}
+	if same, _ := sameFile(input, backupPath); same {
+		return usageErr("--backup %s is the input file", backupPath)
 	}
 	if same, _ := sameFile(resultsPath, backupPath); same || resultsPath == backupPath {
 		return usageErr("--backup %s is the results file", backupPath)

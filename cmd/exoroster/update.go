@@ -70,15 +70,9 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 		fmt.Fprintf(stderr, "note: %s\n", n)
 	}
 
-	resultsPath := f.resultsPath
-	if resultsPath == "" {
-		resultsPath = defaultResultsPath(input, ".results.csv")
-		if f.dryRun {
-			resultsPath = defaultResultsPath(input, ".dry-run.csv")
-		}
-	}
-	if same, _ := sameFile(input, resultsPath); same {
-		return usageErr("--results %s is the input file", resultsPath)
+	resultsPath, err := resultsPathFor(input, f.resultsPath, f.dryRun)
+	if err != nil {
+		return err
 	}
 	setup, err := a.connect(&f.api)
 	if err != nil {
