@@ -31,4 +31,4 @@ lint: ## gofmt and go vet must be clean
 	$(GO) vet ./...
 
 clean: ## remove build and demo output
-	rm -rf bin demo-results.csv demo-results.csv.state.json
+	rm -rf bin demo-results.csv demo-results.csv.state.json demo-export.csv demo-export.csv.summary.json

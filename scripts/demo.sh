@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: start the sandbox (a fake Exotel API on loopback), then validate
-# and import samples/roster.csv against it, end to end, with no credentials.
+# and import samples/roster.csv against it and export the account, end to
+# end, with no credentials.
 # The sandbox allows 60 requests a minute and the import is told that rate,
 # so the ~50 valid rows take about a minute.
 set -euo pipefail
@@ -49,4 +50,8 @@ echo
 echo "== what happened to the invalid rows ($results)"
 grep -E '^[0-9]+,invalid,' "$results" | cut -d, -f1,2,7- | cut -c1-150
 echo
-echo "demo finished: see $results for every row"
+echo "== exoroster export --out demo-export.csv --summary   (the nightly report)"
+"$bin" export --out demo-export.csv --summary --rate "$rate" --progress-every 0
+
+echo
+echo "demo finished: see $results for every row and demo-export.csv for the account"
