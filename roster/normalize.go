@@ -52,7 +52,7 @@ func NormalizePhone(raw, defaultRegion string) (string, error) {
 	n, digits := 0, 0
 	letters, misplacedPlus := false, false
 	bad := rune(-1)
-	for i, r := range s {
+	for _, r := range s {
 		switch {
 		case r >= '0' && r <= '9':
 			digits++
@@ -61,7 +61,7 @@ func NormalizePhone(raw, defaultRegion string) (string, error) {
 				n++
 			}
 		case r == '+':
-			if i == 0 {
+			if n == 0 { // before any digit: "+91 …" and "(+91) …" alike
 				buf[0] = '+'
 				n = 1
 			} else {

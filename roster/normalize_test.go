@@ -67,6 +67,8 @@ func TestNormalizePhone(t *testing.T) {
 		{name: "one digit short for IN", in: "+91 98765 4321", wantErr: "not a valid phone number for IN"},
 		{name: "not valid for US", in: "+1 555 555 5555", wantErr: "not a valid phone number for US"},
 		{name: "plus in the middle", in: "+91 98765+43210", wantErr: "+ is only allowed at the start"},
+		{name: "country code in parentheses", in: "(+91) 98765 43210", want: "+919876543210"},
+		{name: "two pluses", in: "++91 98765 43210", wantErr: "+ is only allowed at the start"},
 		{name: "plus only", in: "+", wantErr: "has no digits"},
 		{name: "punctuation only", in: "--", wantErr: "has no digits"},
 		{name: "underscore", in: "98765_43210", wantErr: `the character '_' is not allowed`},
