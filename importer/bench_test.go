@@ -35,10 +35,16 @@ func limitScenarios(perSecond float64) []scenario {
 	html.Body = exoteltest.ThrottleHTML
 	headers := window
 	headers.Headers, headers.RetryAfter, headers.Body = true, true, exoteltest.ThrottleRestException
+	// A window-based server that says nothing: no headers, no Retry-After,
+	// HTML 429s; 3-second windows hold 60 requests, about Exotel's 50 a
+	// minute.
+	silentWindow := exoteltest.Limit{Rate: 3 * perSecond, Window: 3 * time.Second, Mode: exoteltest.FixedWindow,
+		Body: exoteltest.ThrottleHTML}
 	return []scenario{
 		{name: "own_limit", limit: withRetryAfter, told: 1},
 		{name: "4x_html_no_retry_after", limit: html, told: 4},
 		{name: "4x_fixed_window_headers", limit: headers, told: 4},
+		{name: "4x_fixed_window_html_no_headers", limit: silentWindow, told: 4},
 		{name: "faults_15pct_5xx_8pct_drops", limit: withRetryAfter, told: 1,
 			faults: exoteltest.Options{ServerErrorRate: 0.15, DropBeforeRate: 0.04, DropAfterRate: 0.04,
 				FaultMethods: []string{"POST"}, AllowDuplicates: true}},

@@ -65,9 +65,8 @@ const (
 	// back towards the target.
 	forgetCeiling = 1000
 	// The accepted-rate estimate needs a few successes to be worth more
-	// than a fixed step, and only recent ones describe the server now.
+	// than a fixed step.
 	minAcceptedSamples = 6
-	maxAcceptedSamples = 32
 	// resetMargin is added to a quota's reset time: the header has whole
 	// seconds, the server's window may not.
 	resetMargin = 25 * time.Millisecond
@@ -97,15 +96,16 @@ type Limiter struct {
 	target   float64 // configured rate
 	current  float64 // adaptive rate, ≤ target
 	ceiling  float64 // rate that last drew a 429; 0 when forgotten
-	sinceCut int     // successes since the last 429
+	sinceCut int     // successes since the last cut
 	lastCut  time.Time
-	// accepted holds the times of recent successes since the last hold:
-	// while we send faster than the server allows, they arrive at the
-	// server's own rate, which is the best guess of its limit.
-	accepted []time.Time
+	armed    bool // a success since the last cut: the next 429 may cut
+	// created: when the limiter was made, the start of the first
+	// stretch over which the accepted rate is measured.
+	created time.Time
 
 	holdUntil   time.Time
 	holdFrom    time.Time // start of the hold in force, for Stats.Held
+	lastHold    time.Time // when the latest hold began
 	consecutive int       // 429s in a row, for the backoff exponent
 
 	// Quota from X-RateLimit-* headers: the server's own count is better
@@ -156,6 +156,8 @@ func New(cfg Config) (*Limiter, error) {
 		line:    make(chan struct{}, 1),
 		target:  target,
 		current: target,
+		created: time.Now(),
+		armed:   true, // the first 429 may cut at once
 	}, nil
 }
 
@@ -322,17 +324,23 @@ func (l *Limiter) done(start time.Time, probe bool, resp *http.Response) {
 
 	if resp.StatusCode != http.StatusTooManyRequests {
 		l.consecutive = 0
-		l.recordSuccess(now)
 		l.recover()
 		return
 	}
 	l.stats.Throttled++
-	l.consecutive++
+	// Only a request sent after the latest hold began says the hold was
+	// too short; those already in flight when it began do not.
+	if start.After(l.lastHold) || l.consecutive == 0 {
+		l.consecutive++
+	}
 	// The server's own counters explain this 429 (a request that was
 	// already in flight when the window ran out); the bucket is not at
-	// fault. Otherwise our rate is too high: cut it, once per episode,
-	// before the backoff is sized from it.
-	if !haveQuota && start.After(l.lastCut) {
+	// fault. Otherwise our rate is too high: cut it, once per episode
+	// (only a request sent after the last cut counts) and only after a
+	// success since then: a server whose window is used up refuses
+	// everything until it resets, however slowly we ask, and cutting at
+	// every refusal would leave the rate far below its limit.
+	if !haveQuota && start.After(l.lastCut) && l.armed {
 		l.cut(now)
 	}
 	wait, named := ParseRetryAfter(resp.Header.Get("Retry-After"), now)
@@ -352,7 +360,7 @@ func (l *Limiter) hold(now time.Time, d time.Duration) {
 	if !until.After(l.holdUntil) {
 		return
 	}
-	l.accepted = l.accepted[:0] // a pause is not the server's pace
+	l.lastHold = now
 	if l.holdFrom.IsZero() || !now.Before(l.holdUntil) {
 		l.endHold(now)
 		l.holdFrom = now
@@ -370,45 +378,40 @@ func (l *Limiter) endHold(now time.Time) {
 	l.holdFrom = time.Time{}
 }
 
-// cut lowers the rate after a 429. When recent successes show the pace the
-// server accepted, it jumps just under that instead of stepping down.
+// cut lowers the rate after a 429. The successes since the last cut, over
+// the time since it, are what the server really allowed (a token bucket's
+// rate, or a window's allowance over its length): when there are enough of
+// them, the rate jumps just under that instead of stepping down.
 func (l *Limiter) cut(now time.Time) {
 	l.ceiling = l.current
 	next := l.current * decreaseFactor
-	if est, ok := l.acceptedRate(); ok && est < l.ceiling {
+	if est, ok := l.acceptedRate(now); ok && est < l.ceiling {
 		l.ceiling = est
 		next = min(next, est*ceilingShare)
 	}
 	l.current = max(next, l.target*minRateFraction)
-	l.lastCut, l.sinceCut = now, 0
+	l.lastCut, l.sinceCut, l.armed = now, 0, false
 	l.bucket.SetLimitAt(now, rate.Limit(l.current))
 	l.log.Debug("rate lowered after 429", "rate_per_min", math.Round(l.current*60))
 }
 
-// acceptedRate is the rate of the recent successes, when there are enough
-// of them to mean something.
-func (l *Limiter) acceptedRate() (float64, bool) {
-	n := len(l.accepted)
-	if n < minAcceptedSamples {
+// acceptedRate is the rate of successes since the last cut, when there are
+// enough of them to mean something.
+func (l *Limiter) acceptedRate(now time.Time) (float64, bool) {
+	since := l.lastCut
+	if since.IsZero() {
+		since = l.created
+	}
+	span := now.Sub(since)
+	if l.sinceCut < minAcceptedSamples || span <= 0 {
 		return 0, false
 	}
-	span := l.accepted[n-1].Sub(l.accepted[0])
-	if span <= 0 {
-		return 0, false
-	}
-	return float64(n-1) / span.Seconds(), true
-}
-
-func (l *Limiter) recordSuccess(now time.Time) {
-	if len(l.accepted) == maxAcceptedSamples {
-		copy(l.accepted, l.accepted[1:])
-		l.accepted = l.accepted[:maxAcceptedSamples-1]
-	}
-	l.accepted = append(l.accepted, now)
+	return float64(l.sinceCut) / span.Seconds(), true
 }
 
 func (l *Limiter) recover() {
 	l.sinceCut++
+	l.armed = true
 	if l.ceiling > 0 && l.sinceCut >= forgetCeiling {
 		l.ceiling = 0
 	}

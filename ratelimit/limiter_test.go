@@ -255,16 +255,30 @@ func TestThrottleWithoutRetryAfterBacksOffAndAdapts(t *testing.T) {
 			t.Errorf("hold %d = %v, want at least %v", i+1, h, min)
 		}
 	}
-	cut := l.Stats().Rate
-	// Six 429s, each for a request sent after the previous cut: six
-	// episodes, each cutting the paced rate by decreaseFactor.
-	if want := target * (1 - headroom) * math.Pow(decreaseFactor, 6); math.Abs(cut-want) > 1e-6 {
-		t.Fatalf("rate after six 429 episodes = %v, want %v", cut, want)
+	// Six 429s in a row without a success between them: the server is
+	// refusing everything (a used-up window), so the rate is cut once.
+	if got, want := l.Stats().Rate, target*(1-headroom)*decreaseFactor; math.Abs(got-want) > 1e-6 {
+		t.Fatalf("rate after six 429s in a row = %v, want one cut to %v", got, want)
 	}
+	// After a success, the next 429 cuts again.
+	d, err := l.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d(answer(200))
+	d, err = l.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d(answer(429))
+	cut := l.Stats().Rate
 	lastCeiling := cut / decreaseFactor // the rate that drew the last 429
+	if want := target * (1 - headroom) * decreaseFactor * (1 + recoverStep) * decreaseFactor; math.Abs(cut-want) > 1e-6 {
+		t.Fatalf("rate after a success and another 429 = %v, want %v", cut, want)
+	}
 	// Recovery is gradual: one success raises the rate by a few percent,
 	// not straight back to the target.
-	d, err := l.Wait(ctx)
+	d, err = l.Wait(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
