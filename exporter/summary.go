@@ -34,6 +34,16 @@ type Audit struct {
 	NoDevice         int `json:"no_device"`
 }
 
+// MarshalJSON adds "inactive", the name a script looks for first: the same
+// set as inactive_or_never_logged_in, which is what --inactive-days selects.
+func (a Audit) MarshalJSON() ([]byte, error) {
+	type plain Audit // without this method
+	return json.Marshal(struct {
+		plain
+		Inactive int `json:"inactive"`
+	}{plain(a), a.InactiveOrNeverLoggedIn})
+}
+
 func newAudit() Audit {
 	return Audit{ByRole: map[string]int{exotel.RoleAdmin: 0, exotel.RoleSupervisor: 0, exotel.RoleUser: 0}}
 }

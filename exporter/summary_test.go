@@ -153,8 +153,14 @@ func TestSummaryJSONAndText(t *testing.T) {
 			t.Errorf("summary JSON has no %q", k)
 		}
 	}
-	if got := doc["fetched"].(map[string]any)["admins"]; got != 2.0 {
+	fetched := doc["fetched"].(map[string]any)
+	if got := fetched["admins"]; got != 2.0 {
 		t.Errorf("fetched.admins = %v", got)
+	}
+	// "inactive" is the set --inactive-days selects, under the plain name.
+	if fetched["inactive"] != 4.0 || fetched["inactive"] != fetched["inactive_or_never_logged_in"] {
+		t.Errorf("fetched.inactive = %v, inactive_or_never_logged_in = %v, want both 4",
+			fetched["inactive"], fetched["inactive_or_never_logged_in"])
 	}
 	if got := doc["generated_at"]; got != "2026-01-15T12:00:00Z" {
 		t.Errorf("generated_at = %v", got)
