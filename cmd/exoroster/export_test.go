@@ -20,7 +20,6 @@ import (
 	"github.com/exoroster/exoroster/exporter"
 )
 
-
 // expFast lets a test go as fast as the fake allows.
 func expFast() []string { return []string{"--rate", "2000/s", "--burst", "8"} }
 
