@@ -2,7 +2,6 @@ package importer_test
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/exoroster/exoroster/importer"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/results"
+	"github.com/exoroster/exoroster/results/resultstest"
 	"github.com/exoroster/exoroster/roster"
 )
 
@@ -129,48 +129,7 @@ func (e *env) importFile(path string, cfg importer.Config, interrupt <-chan stru
 	if err := out.Close(); err != nil {
 		e.t.Fatal(err)
 	}
-	return outcome{sum: sum, lines: readResults(e.t, resultsPath, plan.Rows), path: resultsPath}
-}
-
-// readResults checks that the file has exactly one line per row and returns
-// them by row.
-func readResults(t *testing.T, path string, rows int) map[int]map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	recs, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	header := recs[0]
-	got := map[int]map[string]string{}
-	for _, rec := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range header {
-			if i < len(rec) {
-				m[h] = rec[i]
-			}
-		}
-		row, _ := strconv.Atoi(m["row"])
-		if _, dup := got[row]; dup {
-			t.Errorf("row %d has more than one results line", row)
-		}
-		got[row] = m
-	}
-	if len(got) != rows {
-		t.Errorf("results have %d rows, want %d", len(got), rows)
-	}
-	for row := 1; row <= rows; row++ {
-		if _, ok := got[row]; !ok {
-			t.Errorf("row %d has no results line", row)
-		}
-	}
-	return got
+	return outcome{sum: sum, lines: resultstest.Complete(e.t, resultsPath, plan.Rows), path: resultsPath}
 }
 
 // assertOnce checks that every email was created exactly once on the server.
@@ -449,7 +408,7 @@ func TestImportDryRunSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Close()
-	lines := readResults(t, path+".dry.csv", 6)
+	lines := resultstest.Complete(t, path+".dry.csv", 6)
 	if countStatus(lines, "would_create") != 5 || lines[6]["status"] != "invalid" || sum.Counts[results.WouldCreate] != 5 {
 		t.Errorf("dry run lines = %v", lines)
 	}

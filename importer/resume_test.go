@@ -3,6 +3,7 @@ package importer_test
 import (
 	"context"
 	"fmt"
+	"github.com/exoroster/exoroster/results/resultstest"
 	"os"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func (e *env) resume(path, resultsPath string, cfg importer.Config) outcome {
 	if err := out.Close(); err != nil {
 		e.t.Fatal(err)
 	}
-	return outcome{sum: sum, lines: readResults(e.t, resultsPath, plan.Rows), path: resultsPath}
+	return outcome{sum: sum, lines: resultstest.Complete(e.t, resultsPath, plan.Rows), path: resultsPath}
 }
 
 // A run that died: some rows recorded, some created on the server but never

@@ -23,6 +23,7 @@ import (
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
+	"github.com/exoroster/exoroster/results/resultstest"
 	"github.com/exoroster/exoroster/roster"
 )
 
@@ -135,54 +136,12 @@ func (e *env) run(content string, cfg offboard.Config, record results.Status, in
 	if err := out.Close(); err != nil {
 		e.t.Fatal(err)
 	}
-	return outcome{plan: plan, sum: sum, lines: readResults(e.t, path, len(list.Rows)), path: path}
-}
-
-func readResults(t *testing.T, path string, rows int) map[int]map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	recs, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[int]map[string]string{}
-	for _, rec := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			if i < len(rec) {
-				m[h] = rec[i]
-			}
-		}
-		row, _ := strconv.Atoi(m["row"])
-		if _, dup := got[row]; dup {
-			t.Errorf("row %d has more than one results line", row)
-		}
-		got[row] = m
-	}
-	if len(got) != rows {
-		t.Errorf("results have %d rows, want %d", len(got), rows)
-	}
-	return got
+	return outcome{plan: plan, sum: sum, lines: resultstest.Complete(e.t, path, len(list.Rows)), path: path}
 }
 
 func (o outcome) status(t *testing.T, row int, want results.Status, msg ...string) map[string]string {
 	t.Helper()
-	l := o.lines[row]
-	if l["status"] != string(want) {
-		t.Errorf("row %d: status %q, want %q (message %q)", row, l["status"], want, l["message"])
-	}
-	for _, m := range msg {
-		if !strings.Contains(l["message"], m) {
-			t.Errorf("row %d: message %q does not mention %q", row, l["message"], m)
-		}
-	}
-	return l
+	return resultstest.Status(t, row, o.lines[row], string(want), msg...)
 }
 
 func deletedIDs(srv *exoteltest.Server) []string {
@@ -383,7 +342,7 @@ func TestOffboardDeleteAnswering404IsNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := readResults(t, path, 2)
+	lines := resultstest.Complete(t, path, 2)
 	if l := lines[1]; l["status"] != "not_found" || l["http_status"] != "404" || !strings.Contains(l["message"], "already gone") {
 		t.Errorf("row 1 = %v, want not_found after a 404", l)
 	}

@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
+	"github.com/exoroster/exoroster/results/resultstest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -76,37 +76,6 @@ func rosterOf(n int) string {
 	return b.String()
 }
 
-// readCSV returns the results file as header → value maps, by row.
-func readCSV(t *testing.T, path string) map[int]map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	recs, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[int]map[string]string{}
-	for _, rec := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			if i < len(rec) {
-				m[h] = rec[i]
-			}
-		}
-		row, _ := strconv.Atoi(m["row"])
-		if _, dup := out[row]; dup {
-			t.Errorf("row %d has two lines in %s", row, path)
-		}
-		out[row] = m
-	}
-	return out
-}
-
 func TestValidateSampleGolden(t *testing.T) {
 	c := newCLI(t, nil)
 	code := c.run(nil, "validate", "../../samples/roster.csv")
@@ -148,7 +117,7 @@ func TestImportEndToEnd(t *testing.T) {
 		t.Fatalf("exit code = %d, want 3; stderr %s", code, c.stderr.String())
 	}
 	golden(t, "import_summary.golden", normalize(c.stdout.Bytes(), dir))
-	lines := readCSV(t, filepath.Join(dir, "team.results.csv"))
+	lines := resultstest.ByRow(t, filepath.Join(dir, "team.results.csv"))
 	if len(lines) != 9 || lines[9]["status"] != "invalid" || lines[1]["status"] != "created" {
 		t.Errorf("results = %v", lines)
 	}
@@ -168,7 +137,7 @@ func TestImportEndToEnd(t *testing.T) {
 	if n := len(srv.Requests()) - before; n != 0 {
 		t.Errorf("resume of a finished run sent %d requests, want 0", n)
 	}
-	if got := readCSV(t, filepath.Join(dir, "team.results.csv")); len(got) != 9 {
+	if got := resultstest.ByRow(t, filepath.Join(dir, "team.results.csv")); len(got) != 9 {
 		t.Errorf("results after resume have %d rows, want 9", len(got))
 	}
 }
@@ -266,7 +235,7 @@ func TestImportInterruptedExit130(t *testing.T) {
 	if !strings.Contains(c.stderr.String(), "--resume") {
 		t.Errorf("stderr does not say how to continue: %s", c.stderr.String())
 	}
-	lines := readCSV(t, filepath.Join(dir, "r.results.csv"))
+	lines := resultstest.ByRow(t, filepath.Join(dir, "r.results.csv"))
 	if len(lines) != 200 {
 		t.Errorf("%d results lines after Ctrl-C, want one for each of the 200 rows", len(lines))
 	}
@@ -307,7 +276,7 @@ func TestDryRunNeedsNoCredentials(t *testing.T) {
 	if code := c.run(nil, "import", path, "--dry-run"); code != ExitOK {
 		t.Fatalf("exit code %d; stderr %s", code, c.stderr.String())
 	}
-	lines := readCSV(t, filepath.Join(dir, "r.dry-run.csv"))
+	lines := resultstest.ByRow(t, filepath.Join(dir, "r.dry-run.csv"))
 	for row, l := range lines {
 		if l["status"] != "would_create" {
 			t.Errorf("row %d status %q", row, l["status"])

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/exoroster/exoroster/results/resultstest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,7 +78,7 @@ func TestKilledImportResumesWithoutDuplicates(t *testing.T) {
 			t.Errorf("%s created %d times", email, n)
 		}
 	}
-	lines := readCSV(t, results)
+	lines := resultstest.ByRow(t, results)
 	if len(lines) != rows {
 		t.Errorf("results have %d lines, want %d", len(lines), rows)
 	}

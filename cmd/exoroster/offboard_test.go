@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/exoroster/exoroster/results/resultstest"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -69,37 +70,9 @@ func offFile(t *testing.T, dir, name, content string) string {
 	return path
 }
 
-// offResults reads a results file as header → value maps, by row.
-func offResults(t *testing.T, path string) map[int]map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	recs, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[int]map[string]string{}
-	for _, rec := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			if i < len(rec) {
-				m[h] = rec[i]
-			}
-		}
-		row, _ := strconv.Atoi(m["row"])
-		out[row] = m
-	}
-	return out
-}
-
 func offStatuses(t *testing.T, path string) []string {
 	t.Helper()
-	lines := offResults(t, path)
+	lines := resultstest.ByRow(t, path)
 	out := make([]string, len(lines))
 	for row, l := range lines {
 		if row < 1 || row > len(out) {
@@ -268,7 +241,7 @@ func TestOffboardCommandMaxDelete(t *testing.T) {
 	if w := offNonGET(srv); len(w) != 0 {
 		t.Errorf("sent %v", w)
 	}
-	lines := offResults(t, filepath.Join(dir, "leavers.results.csv"))
+	lines := resultstest.ByRow(t, filepath.Join(dir, "leavers.results.csv"))
 	for row := 1; row <= 3; row++ {
 		if l := lines[row]; l["status"] != "skipped" || !strings.Contains(l["message"], "--max-delete") {
 			t.Errorf("row %d = %v", row, l)

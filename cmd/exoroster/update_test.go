@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/exoroster/exoroster/results/resultstest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,7 +38,7 @@ func TestUpdateCommand(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	lines := offResults(t, out)
+	lines := resultstest.ByRow(t, out)
 	if l := lines[2]; l["status"] != "updated" || !strings.Contains(l["message"], "verified again") || l["user_id"] != users[1].ID {
 		t.Errorf("row 2 = %v", l)
 	}
@@ -61,7 +62,7 @@ func TestUpdateCommand(t *testing.T) {
 	if r.code != ExitRowsNotDone {
 		t.Errorf("exit %d, want 3", r.code)
 	}
-	if l := offResults(t, filepath.Join(dir, "bad.results.csv"))[1]; l["status"] != "failed" || !strings.Contains(l["message"], "400 1002") {
+	if l := resultstest.ByRow(t, filepath.Join(dir, "bad.results.csv"))[1]; l["status"] != "failed" || !strings.Contains(l["message"], "400 1002") {
 		t.Errorf("row = %v", l)
 	}
 
