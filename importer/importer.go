@@ -188,12 +188,7 @@ type Summary struct {
 
 // OK reports whether every row was created or already existed.
 func (s *Summary) OK() bool {
-	for st, n := range s.Counts {
-		if n > 0 && st != results.Created && st != results.Exists && st != results.WouldCreate {
-			return false
-		}
-	}
-	return s.Aborted == nil && !s.Interrupted
+	return results.Only(s.Counts, results.Created, results.Exists, results.WouldCreate) && s.Aborted == nil && !s.Interrupted
 }
 
 // Resume carries what an earlier run's results file said.

@@ -377,12 +377,7 @@ type Summary struct {
 // OK reports whether every row ended deleted, would_delete or not_found
 // (what a rerun of a finished list gives).
 func (s *Summary) OK() bool {
-	for st, n := range s.Counts {
-		if n > 0 && st != results.Deleted && st != results.WouldDelete && st != results.NotFound {
-			return false
-		}
-	}
-	return s.Aborted == nil && !s.Interrupted
+	return results.Only(s.Counts, results.Deleted, results.WouldDelete, results.NotFound) && s.Aborted == nil && !s.Interrupted
 }
 
 // Record writes every row's line without deleting anyone. Rows to delete

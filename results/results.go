@@ -16,6 +16,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -244,4 +245,15 @@ func oneLine(s string) string {
 		return s
 	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// Only reports whether every row counted in counts has one of the statuses
+// in ok: how a command decides that a run needs no attention.
+func Only(counts map[Status]int, ok ...Status) bool {
+	for st, n := range counts {
+		if n > 0 && !slices.Contains(ok, st) {
+			return false
+		}
+	}
+	return true
 }

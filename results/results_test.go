@@ -251,3 +251,17 @@ func TestInputHashIgnoresPadding(t *testing.T) {
 		t.Error("cell boundaries are not part of the hash")
 	}
 }
+
+func TestOnly(t *testing.T) {
+	counts := map[Status]int{Created: 3, Exists: 1, Failed: 0}
+	if !Only(counts, Created, Exists) {
+		t.Error("zero counts of other statuses must not matter")
+	}
+	counts[Invalid] = 1
+	if Only(counts, Created, Exists) {
+		t.Error("an invalid row was accepted")
+	}
+	if !Only(nil, Created) {
+		t.Error("no rows need no attention")
+	}
+}

@@ -85,12 +85,7 @@ type Summary struct {
 
 // OK reports whether every row was updated, unchanged or would be updated.
 func (s *Summary) OK() bool {
-	for st, n := range s.Counts {
-		if n > 0 && st != results.Updated && st != results.Unchanged && st != results.WouldUpdate {
-			return false
-		}
-	}
-	return s.Aborted == nil && !s.Interrupted
+	return results.Only(s.Counts, results.Updated, results.Unchanged, results.WouldUpdate) && s.Aborted == nil && !s.Interrupted
 }
 
 // job is a row with changes to send.

@@ -244,14 +244,7 @@ type limiterStats struct {
 
 // printImportSummary writes the final counts.
 func printImportSummary(w io.Writer, sum *importer.Summary, stats *limiterStats, resultsPath string) {
-	state := "finished"
-	switch {
-	case sum.Aborted != nil:
-		state = "stopped"
-	case sum.Interrupted:
-		state = "interrupted"
-	}
-	fmt.Fprintf(w, "import %s in %v: %d rows\n", state, roundDuration(sum.Elapsed), sum.Rows)
+	fmt.Fprintf(w, "import %s in %v: %d rows\n", runState(sum.Aborted, sum.Interrupted), roundDuration(sum.Elapsed), sum.Rows)
 	writeCounts(w, sum.Counts)
 	if stats != nil {
 		perMin := 0.0
@@ -262,4 +255,15 @@ func printImportSummary(w io.Writer, sum *importer.Summary, stats *limiterStats,
 			stats.requests, perMin, stats.throttled, roundDuration(stats.held))
 	}
 	fmt.Fprintf(w, "results: %s\n", resultsPath)
+}
+
+// runState says how a run ended, for the first line of its summary.
+func runState(aborted error, interrupted bool) string {
+	switch {
+	case aborted != nil:
+		return "stopped"
+	case interrupted:
+		return "interrupted"
+	}
+	return "finished"
 }

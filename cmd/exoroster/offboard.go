@@ -280,14 +280,7 @@ func readList(path string, opts roster.Options) (*resolve.List, error) {
 
 // printOffboardSummary writes the final counts.
 func printOffboardSummary(w io.Writer, verb string, sum *offboard.Summary, plan *offboard.Plan, stats *limiterStats, resultsPath string) {
-	state := "finished"
-	switch {
-	case sum.Aborted != nil:
-		state = "stopped"
-	case sum.Interrupted || plan.Interrupted:
-		state = "interrupted"
-	}
-	fmt.Fprintf(w, "%s %s: %d rows\n", verb, state, sum.Rows)
+	fmt.Fprintf(w, "%s %s: %d rows\n", verb, runState(sum.Aborted, sum.Interrupted || plan.Interrupted), sum.Rows)
 	writeCounts(w, sum.Counts)
 	fmt.Fprintf(w, "lookups: %d requests (%s)\n", plan.Requests, plan.Strategy)
 	if plan.Admins >= 0 {

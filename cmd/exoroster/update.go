@@ -123,14 +123,7 @@ func printUpdateSummary(w io.Writer, dryRun bool, sum *updater.Summary, stats *l
 	if dryRun {
 		verb = "update dry run"
 	}
-	state := "finished"
-	switch {
-	case sum.Aborted != nil:
-		state = "stopped"
-	case sum.Interrupted:
-		state = "interrupted"
-	}
-	fmt.Fprintf(w, "%s %s in %v: %d rows\n", verb, state, roundDuration(sum.Elapsed), sum.Rows)
+	fmt.Fprintf(w, "%s %s in %v: %d rows\n", verb, runState(sum.Aborted, sum.Interrupted), roundDuration(sum.Elapsed), sum.Rows)
 	writeCounts(w, sum.Counts)
 	fmt.Fprintf(w, "requests: %d (lookups %d), 429s: %d, held by the rate limit %v\n",
 		stats.requests, sum.Lookups, stats.throttled, roundDuration(stats.held))
