@@ -123,9 +123,9 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 // checkBeforeRetry looks the row's user up after a POST whose answer was
 // lost. settled is true when the lookup decided the row.
 func (r *run) checkBeforeRetry(ctx context.Context, a *attempt) (results.Line, bool) {
-	u, err := r.findOne(ctx, a.req.Email, a.j.person.Phone)
+	u, err := r.findOne(a.req.Email, a.j.person.Phone)
 	if err != nil {
-		if ratelimit.ErrStopped(err) || ctx.Err() != nil {
+		if r.stoppedBy(ctx, err) {
 			return r.interrupted(a), true
 		}
 		if exotel.KindOf(err) == exotel.KindAuth {
@@ -166,9 +166,9 @@ func (r *run) resolveConflict(ctx context.Context, a *attempt, conflict error) (
 	case exotel.CodeDeviceExists:
 		email = ""
 	}
-	u, err := r.findOne(ctx, email, phone)
+	u, err := r.findOne(email, phone)
 	if err != nil {
-		if ratelimit.ErrStopped(err) || ctx.Err() != nil {
+		if r.stoppedBy(ctx, err) {
 			return r.interrupted(a), true
 		}
 		return r.failed(a, "conflict, and the lookup of the existing user failed: %v", err), true
@@ -206,35 +206,10 @@ func plusAddress(email string, n int) string {
 	return email[:at] + "+" + strconv.Itoa(n) + email[at:]
 }
 
-// findOne looks a user up by email, else by phone, with the bulk GET's
-// filters. It returns nil when nobody matches.
-func (r *run) findOne(ctx context.Context, email, phone string) (*exotel.User, error) {
-	var opts exotel.ListOptions
-	switch {
-	case email != "":
-		opts.Emails = withLowerCase([]string{email})
-	case phone != "":
-		opts.ContactURIs = []string{phone}
-	default:
-		return nil, nil
-	}
-	users, err := r.listAll(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	for i := range users {
-		u := &users[i]
-		if (email != "" && roster.EmailKey(u.Email) == roster.EmailKey(email)) || (email == "" && u.HasContact(phone)) {
-			return u, nil
-		}
-	}
-	return nil, nil
-}
-
-// retry runs a request that is safe to repeat. Its backoffs end when the
-// run stops; the request itself runs under ctx.
-func (r *run) retry(ctx context.Context, fn func() error) (int, error) {
-	return r.im.pacer.Retry(r.halt.Context(), r.im.cfg.MaxAttempts, exotel.RetryVerdict, fn)
+// stoppedBy reports whether err came from the run stopping (Ctrl-C, an
+// abort, or ctx ending) rather than from the request itself.
+func (r *run) stoppedBy(ctx context.Context, err error) bool {
+	return ratelimit.ErrStopped(err) || r.halt.Stopping() || ctx.Err() != nil
 }
 
 func canLookUp(a *attempt) bool { return a.req.Email != "" || a.j.person.Phone != "" }

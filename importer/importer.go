@@ -23,6 +23,7 @@ import (
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
+	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
 )
@@ -30,7 +31,7 @@ import (
 // API is what the importer needs from Exotel; *exotel.Client has it.
 type API interface {
 	CreateUser(ctx context.Context, req exotel.CreateUserRequest) (*exotel.User, error)
-	ListUsers(ctx context.Context, opts exotel.ListOptions) (*exotel.Page, error)
+	resolve.API // lookups by email or phone
 }
 
 // Pacer is what the importer needs from the shared limiter
@@ -89,6 +90,7 @@ type Config struct {
 type Importer struct {
 	api   API
 	pacer Pacer
+	res   *resolve.Resolver
 	cfg   Config
 	log   *slog.Logger
 }
@@ -113,7 +115,11 @@ func New(api API, pacer Pacer, cfg Config) *Importer {
 	if cfg.Progress == nil {
 		cfg.Progress = noProgress{}
 	}
-	return &Importer{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
+	im := &Importer{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
+	if api != nil && pacer != nil {
+		im.res = resolve.New(api, pacer, resolve.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})
+	}
+	return im
 }
 
 // Input is a roster file. Open is called twice: once to check the whole
@@ -320,7 +326,7 @@ func (r *run) feed(ctx context.Context, jobs chan<- job) error {
 			return
 		}
 		if !r.halt.Stopping() {
-			r.lookupBatch(ctx, batch)
+			r.lookupBatch(batch)
 		}
 		for _, j := range batch {
 			r.dispatch(jobs, j)

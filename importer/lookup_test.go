@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,29 +14,16 @@ import (
 	"github.com/exoroster/exoroster/roster"
 )
 
-func TestWithLowerCase(t *testing.T) {
-	tests := []struct{ in, want []string }{
-		{nil, nil},
-		{[]string{"a@x.com"}, []string{"a@x.com"}},
-		{[]string{"A@X.com", "b@x.com"}, []string{"A@X.com", "b@x.com", "a@x.com"}},
-	}
-	for _, tc := range tests {
-		in := slices.Clone(tc.in)
-		if got := withLowerCase(tc.in); !slices.Equal(got, tc.want) {
-			t.Errorf("withLowerCase(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-		if !slices.Equal(in, tc.in) {
-			t.Errorf("withLowerCase changed its input")
-		}
-	}
-}
-
 // filterIgnoringAPI answers every bulk GET with the first page of a large
 // account, whatever the filter, and refuses every create with 409 1022.
 type filterIgnoringAPI struct{ lists atomic.Int32 }
 
 func (a *filterIgnoringAPI) CreateUser(context.Context, exotel.CreateUserRequest) (*exotel.User, error) {
 	return nil, &exotel.APIError{Kind: exotel.KindConflict, HTTPStatus: 409, Code: exotel.CodeEmailExists, Message: "Email already exists"}
+}
+
+func (a *filterIgnoringAPI) GetUser(context.Context, string, ...string) (*exotel.User, error) {
+	return nil, &exotel.APIError{Kind: exotel.KindNotFound, HTTPStatus: 404}
 }
 
 func (a *filterIgnoringAPI) ListUsers(_ context.Context, o exotel.ListOptions) (*exotel.Page, error) {

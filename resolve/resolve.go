@@ -205,7 +205,7 @@ func (r *Resolver) filter(ctx context.Context, ix *Index, k Key, values []string
 	for _, group := range exotel.Batches(values, 0) {
 		opts := exotel.ListOptions{}
 		if k == KeyEmail {
-			opts.Emails = group
+			opts.Emails = withLowerCase(group)
 		} else {
 			opts.ContactURIs = group
 		}
@@ -229,8 +229,12 @@ func (r *Resolver) filter(ctx context.Context, ix *Index, k Key, values []string
 }
 
 // listFiltered pages through a filtered bulk GET. A batch of 50 unique
-// values fits one page, but a server may say otherwise.
+// values fits one page, but a server may say otherwise. Emails and numbers
+// are unique, so it stops once it holds as many users as it asked for: a
+// server that ignored the filter must not make one lookup page through the
+// whole account.
 func (r *Resolver) listFiltered(ctx context.Context, ix *Index, opts exotel.ListOptions) ([]exotel.User, error) {
+	enough := len(opts.Emails) + len(opts.ContactURIs)
 	var all []exotel.User
 	for {
 		p, err := r.page(ctx, ix, opts)
@@ -243,7 +247,7 @@ func (r *Resolver) listFiltered(ctx context.Context, ix *Index, opts exotel.List
 			return nil, p.Errors[0]
 		}
 		all = append(all, p.Users...)
-		if len(p.Users) == 0 || opts.Offset+len(p.Users) >= p.Total {
+		if len(p.Users) == 0 || opts.Offset+len(p.Users) >= p.Total || len(all) >= enough {
 			return all, nil
 		}
 		opts.Offset += len(p.Users)
@@ -346,6 +350,21 @@ func distinct(idents []Ident) (ids, emails, phones []string) {
 		}
 	}
 	return ids, emails, phones
+}
+
+// withLowerCase adds the lower-case form of each email that has capitals:
+// emails compare case-insensitively, but a server's filter may not.
+func withLowerCase(emails []string) []string {
+	out := emails
+	for _, e := range emails {
+		if l := roster.EmailKey(e); l != e {
+			if len(out) == len(emails) {
+				out = append([]string(nil), emails...)
+			}
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // normal is the form a value is compared in: emails ignore case, as
