@@ -163,7 +163,8 @@ type Settings struct {
 	Workers       Value[int]
 	DefaultRegion Value[string]
 
-	getenv func(string) string
+	fileRead bool // ConfigFile was there and was read
+	getenv   func(string) string
 }
 
 // Resolve works out a run's settings. Its errors are one sentence naming the
@@ -185,7 +186,7 @@ func Resolve(in Input) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Settings{ConfigFile: path, getenv: getenv}
+	s := &Settings{ConfigFile: path, fileRead: file != nil, getenv: getenv}
 
 	s.Profile, err = pickProfile(in.Flags, getenv, file)
 	if err != nil {
@@ -205,7 +206,12 @@ func Resolve(in Input) (*Settings, error) {
 	if s.Profile.Set() {
 		profSource = Source{Kind: FromProfile, Name: s.Profile.V, File: file.Path}
 	}
-	prof := func(v string) candidate[string] { return candidate[string]{v: v, from: profSource} }
+	prof := func(v string) candidate[string] {
+		if !s.Profile.Set() {
+			return candidate[string]{}
+		}
+		return candidate[string]{v: v, from: profSource}
+	}
 
 	s.Target = first(flag("target", strings.ToLower(in.Flags.Target)), prof(p.target()), def(in.Defaults.Target))
 	if s.Profile.Set() && s.Target.From.Kind == FromFlag && s.Target.V != p.target() {

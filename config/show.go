@@ -23,7 +23,11 @@ func (s *Settings) Lines() (lines []Line, warnings []string) {
 		}
 		lines = append(lines, Line{key, val, v.From.String()})
 	}
-	add("config", s.ConfigFile)
+	if s.ConfigFile.Set() && !s.fileRead {
+		lines = append(lines, Line{"config", "(no file at " + s.ConfigFile.V + ")", s.ConfigFile.From.String()})
+	} else {
+		add("config", s.ConfigFile)
+	}
 	add("profile", s.Profile)
 	add("target", s.Target)
 	if s.Target.V == TargetCCM {

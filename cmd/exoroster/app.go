@@ -148,6 +148,7 @@ EXOTEL_ACCOUNT_SID (EXOTEL_BASE_URL overrides the region's host).`,
 		a.validateCommand(),
 		a.sandboxCommand(),
 		a.versionCommand(),
+		a.configCommand(),
 	)
 	return root
 }
