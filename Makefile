@@ -3,8 +3,9 @@ GO      ?= go
 BIN     := bin/exoroster
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 30s
+IMAGE   ?= exoroster/exoroster:$(VERSION)
 
-.PHONY: build test demo bench fuzz lint clean
+.PHONY: build test demo bench fuzz lint clean image
 
 build: ## build the binary into bin/
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/exoroster
@@ -25,6 +26,11 @@ fuzz: ## fuzz the CSV, phone and email parsers for FUZZTIME each
 	$(GO) test -run '^$$' -fuzz '^FuzzPhone$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzEmail$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAnswer$$' -fuzztime $(FUZZTIME) ./exotel/
+
+image: ## build the container image IMAGE (needs docker; not part of test)
+	@command -v docker >/dev/null || { echo "make image: docker is not installed here"; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make image: no docker daemon reachable here (docker info fails)"; exit 1; }
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 lint: ## gofmt and go vet must be clean
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
