@@ -415,3 +415,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The README's example config must be one exoroster accepts.
+func TestREADMEExampleParses(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "## Named accounts")
+	if !ok {
+		t.Fatal("README has no Named accounts section")
+	}
+	_, rest, ok = strings.Cut(rest, "```toml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no toml block in Named accounts")
+	}
+	f, err := Parse("README.md", []byte(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.Names(), ","); got != "acme,globex,softphone" {
+		t.Errorf("profiles %s", got)
+	}
+}
