@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/exoroster/exoroster/config"
+)
+
+// profileOutcome is one account's part of a multi-profile run.
+type profileOutcome struct {
+	profile string
+	code    ExitCode
+	summary string // one line: what the run did for this account
+}
+
+// runEachProfile runs fn for every profile at once: Exotel's limit is per
+// account, so each runs under its own limiter and none waits for another.
+// An account that fails does not stop the others; ctx's cancellation (a
+// second Ctrl-C) reaches them all. Outcomes are in the order of all, and
+// code is the worst of theirs (see worseExit).
+func runEachProfile(ctx context.Context, all []*config.Settings,
+	fn func(ctx context.Context, s *config.Settings) (ExitCode, string)) (outcomes []profileOutcome, code ExitCode) {
+	outcomes = make([]profileOutcome, len(all))
+	var wg sync.WaitGroup
+	for i, s := range all {
+		wg.Go(func() {
+			c, line := fn(ctx, s)
+			outcomes[i] = profileOutcome{profile: s.Profile.V, code: c, summary: line}
+		})
+	}
+	wg.Wait()
+	for _, o := range outcomes {
+		code = worseExit(code, o.code)
+	}
+	return outcomes, code
+}
+
+// printProfileOutcomes writes one line per account, in the order given.
+func printProfileOutcomes(w io.Writer, outcomes []profileOutcome) {
+	width := 0
+	for _, o := range outcomes {
+		width = max(width, len(o.profile))
+	}
+	for _, o := range outcomes {
+		fmt.Fprintf(w, "%-*s  exit %-3d  %s\n", width, o.profile, o.code, o.summary)
+	}
+}
+
+// exitSeverity orders exit codes from "nothing to say" to "stop
+// everything": an interruption outranks a stopped run, which outranks rows
+// not done, which outrank the informational audit findings (5) and changes
+// pending (4).
+var exitSeverity = map[ExitCode]int{
+	ExitOK:          0,
+	4:               1, // changes pending (plan/sync)
+	5:               2, // audit findings (--fail-on)
+	ExitRowsNotDone: 3,
+	ExitUsage:       4,
+	ExitAborted:     5,
+	ExitInterrupted: 6,
+}
+
+// worseExit returns the more severe of a and b; an unknown code counts as a
+// stopped run.
+func worseExit(a, b ExitCode) ExitCode {
+	sev := func(c ExitCode) int {
+		if s, ok := exitSeverity[c]; ok {
+			return s
+		}
+		return exitSeverity[ExitAborted]
+	}
+	if sev(b) > sev(a) {
+		return b
+	}
+	return a
+}
