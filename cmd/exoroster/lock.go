@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/exoroster/exoroster/config"
+	"github.com/exoroster/exoroster/runlock"
+	"github.com/exoroster/exoroster/statedir"
+)
+
+// lockFlags are --state-dir, --wait-lock and --no-lock, for every command
+// that changes or reads a whole account (not dry runs, validate or diff).
+type lockFlags struct {
+	stateDir string
+	wait     time.Duration
+	noLock   bool
+}
+
+func (f *lockFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.stateDir, "state-dir", "", "directory for run locks and per-account state (default $XDG_STATE_HOME/exoroster, else ~/.local/state/exoroster)")
+	fs.DurationVar(&f.wait, "wait-lock", 0, "when another run holds this account, wait up to this long (e.g. 10m) instead of stopping at once")
+	fs.BoolVar(&f.noLock, "no-lock", false, "do not take the account's run lock (two runs against one account share its rate limit)")
+}
+
+// lockPoll is how often a waiting run looks at the lock again.
+const lockPoll = time.Second
+
+// lockAccount takes the run lock of s's account and target, or refuses with
+// exit 1 naming the PID that holds it, or waits for it (--wait-lock). The
+// first Ctrl-C ends the wait (exit 130). The returned release is safe to
+// call whatever happened; call it when the run is over.
+func (a *app) lockAccount(ctx context.Context, s *config.Settings, f lockFlags) (release func(), err error) {
+	noop := func() {}
+	if f.noLock {
+		return noop, nil
+	}
+	if f.wait < 0 {
+		return noop, usageErr("--wait-lock %v: use a duration like 10m, or 0 to refuse at once", f.wait)
+	}
+	key := s.AccountKey()
+	if key == "" {
+		return noop, nil // no account: the credentials check says so next
+	}
+	dir, err := statedir.Resolve(a.env.Getenv, f.stateDir)
+	if err != nil {
+		return noop, abortErr(err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-a.env.Interrupt:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	lock, err := runlock.Acquire(ctx, runlock.ForAccount(dir, s.Target.V, key), runlock.Options{
+		Wait: f.wait,
+		Poll: lockPoll,
+		OnWait: func(h runlock.Holder) {
+			fmt.Fprintf(a.env.Stderr, "exoroster: waiting up to %v for the run holding %s account %s (%s).\n", f.wait, s.Target.V, key, h)
+		},
+	})
+	switch {
+	case err == nil:
+		return func() { _ = lock.Release() }, nil
+	case errors.Is(err, context.Canceled):
+		return noop, &exitError{code: ExitInterrupted, err: errors.New("interrupted while waiting for the account's lock; nothing was done")}
+	}
+	return noop, abortErr(err)
+}
