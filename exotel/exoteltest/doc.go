@@ -1,6 +1,7 @@
 // Package exoteltest is an in-process fake of Exotel's CCM Users API v2
-// (shared/api/ccm-users-api.txt), and of the WebRTC app users API, in the style of net/http/httptest: start
-// one with NewServer, point the client at URL(), then inspect what it saw.
+// (shared/api/ccm-users-api.txt) and of the WebRTC app users API, in the
+// style of net/http/httptest: start one with NewServer, point the client at
+// URL(), then inspect what it saw.
 // The sandbox command serves the same fake on an address of its choosing
 // with NewHandler.
 //
