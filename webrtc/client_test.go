@@ -25,31 +25,31 @@ func testCreds() Credentials {
 	return Credentials{Token: exotel.NewSecret(testToken), CustomerID: "cust 1", AppID: "app_abc123"}
 }
 
-// seen is what a recording handler saw of one request.
-type seen struct {
+// wireSeen is what a recording handler saw of one request.
+type wireSeen struct {
 	Method, EscapedPath, RawQuery, Body string
 	Header                              http.Header
 }
 
 type recorder struct {
 	mu    sync.Mutex
-	reqs  []seen
+	reqs  []wireSeen
 	reply http.HandlerFunc
 }
 
 func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	rec.mu.Lock()
-	rec.reqs = append(rec.reqs, seen{Method: r.Method, EscapedPath: r.URL.EscapedPath(),
+	rec.reqs = append(rec.reqs, wireSeen{Method: r.Method, EscapedPath: r.URL.EscapedPath(),
 		RawQuery: r.URL.RawQuery, Body: string(body), Header: r.Header.Clone()})
 	rec.mu.Unlock()
 	rec.reply(w, r)
 }
 
-func (rec *recorder) all() []seen {
+func (rec *recorder) all() []wireSeen {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	return append([]seen(nil), rec.reqs...)
+	return append([]wireSeen(nil), rec.reqs...)
 }
 
 func reply(status int, body string) http.HandlerFunc {
