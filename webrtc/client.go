@@ -348,17 +348,19 @@ func (c *Client) do(ctx context.Context, method, path, rawQuery string, body any
 }
 
 // decodeAnswer reads an answer of any shape. Only a 2xx body must be JSON;
-// an error body lends its message when it has one.
+// an error body lends its message when it has one. A 429's body is not
+// read at all: Exotel's RestException, an envelope and a proxy's HTML are
+// all the same throttle, and its wait is in Retry-After.
 func decodeAnswer(status int, header http.Header, raw []byte) (*answer, error) {
+	if status == http.StatusTooManyRequests {
+		e := &exotel.APIError{Kind: exotel.KindThrottled, HTTPStatus: status, Message: "too many requests"}
+		e.RetryAfter, _ = ratelimit.ParseRetryAfter(header.Get("Retry-After"), time.Now())
+		return nil, e
+	}
 	var env envelope
 	jsonErr := json.Unmarshal(raw, &env)
 	if jsonErr == nil && !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
 		env, jsonErr = envelope{}, errors.New("not an object")
-	}
-	if status == http.StatusTooManyRequests {
-		e := &exotel.APIError{Kind: exotel.KindThrottled, HTTPStatus: status, Message: throttleMessage(raw, env)}
-		e.RetryAfter, _ = ratelimit.ParseRetryAfter(header.Get("Retry-After"), time.Now())
-		return nil, e
 	}
 	if status < 200 || status > 299 {
 		msg := errorMessage(raw, env, jsonErr)
@@ -439,21 +441,6 @@ func errorMessage(raw []byte, env envelope, jsonErr error) string {
 		return "" // a proxy's HTML page, or a body too long for a results file
 	}
 	return text
-}
-
-func throttleMessage(raw []byte, env envelope) string {
-	if m := strings.TrimSpace(string(env.Message)); m != "" {
-		return m
-	}
-	var rest struct {
-		RestException struct {
-			Message flexString `json:"Message"`
-		} `json:"RestException"`
-	}
-	if json.Unmarshal(raw, &rest) == nil && rest.RestException.Message != "" {
-		return string(rest.RestException.Message)
-	}
-	return "too many requests"
 }
 
 // describeBody says what an answer without a message looked like.

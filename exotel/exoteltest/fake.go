@@ -488,13 +488,14 @@ func (f *Fake) CreatesByPhone() map[string]int {
 	return maps.Clone(f.createsByPhone)
 }
 
-// Creates counts all successful creates.
+// Creates counts all successful CCM creates (see WebRTCCreates for the
+// WebRTC app's).
 func (f *Fake) Creates() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
 	for _, e := range f.log {
-		if e.Method == http.MethodPost && e.Decided == http.StatusOK {
+		if e.Method == http.MethodPost && e.Decided == http.StatusOK && !strings.HasPrefix(e.Path, "/v2/integrations/") {
 			n++
 		}
 	}
