@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // SIPCredentials is what a SIP-enabled user registers with.
@@ -153,6 +154,12 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	}
 	switch b[0] {
 	case '"':
+		if len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+			// The common case, valid UTF-8 without escapes: the decoder
+			// has already checked the string, so take it as it is.
+			*s = flexString(strings.TrimSpace(string(b[1 : len(b)-1])))
+			return nil
+		}
 		var v string
 		if json.Unmarshal(b, &v) == nil {
 			*s = flexString(strings.TrimSpace(v))
