@@ -35,16 +35,24 @@ func Differences(p Person, u User) []string {
 	if a, b := strings.Join(strings.Fields(p.Name), " "), strings.Join(strings.Fields(u.Name), " "); a != b {
 		diffs = append(diffs, "name: app has "+quoteOrNone(b)+", file has "+quoteOrNone(a))
 	}
-	appPhone := strings.TrimSpace(u.Phone)
-	if appPhone != "" {
-		if e164, err := roster.NormalizePhone(appPhone, roster.DefaultRegion); err == nil {
-			appPhone = e164
-		}
-	}
-	if appPhone != p.Phone {
+	if appPhone := u.E164(); appPhone != p.Phone {
 		diffs = append(diffs, "phone: app has "+quoteOrNone(appPhone)+", file has "+quoteOrNone(p.Phone))
 	}
 	return diffs
+}
+
+// E164 is the user's phone in E.164 form, read as roster reads a file's
+// (numbers without a country code as Indian), so it compares with a
+// Person's Phone; as sent when it does not read as a number; "" for none.
+func (u User) E164() string {
+	phone := strings.TrimSpace(u.Phone)
+	if phone == "" {
+		return ""
+	}
+	if e164, err := roster.NormalizePhone(phone, roster.DefaultRegion); err == nil {
+		return e164
+	}
+	return phone
 }
 
 func quoteOrNone(s string) string {

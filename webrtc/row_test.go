@@ -273,6 +273,12 @@ func TestDifferences(t *testing.T) {
 			}
 		})
 	}
+	for in, want := range map[string]string{"": "", " +91 98765 43210 ": "+919876543210", "09876543210": "+919876543210",
+		"not a number": "not a number"} {
+		if got := (User{Phone: in}).E164(); got != want {
+			t.Errorf("E164(%q) = %q, want %q", in, got, want)
+		}
+	}
 	if got := (Person{UserID: "a", Name: "A"}).Request(); got.SIPEnabled == nil || *got.SIPEnabled {
 		t.Errorf("Request sends sip_enabled as the row said: %+v", got)
 	}
