@@ -37,6 +37,8 @@ type sandboxFlags struct {
 	urlFile      string
 	key, token   string
 	sid          string
+	target       string
+	webrtc       exoteltest.WebRTCOptions
 }
 
 func (a *app) sandboxCommand() *cobra.Command {
@@ -48,10 +50,13 @@ func (a *app) sandboxCommand() *cobra.Command {
 same envelope, error codes, paging (limit at most 50), filters, and a rate
 limit with 429s. It prints the environment to point exoroster at it and runs
 until Ctrl-C. Faults (5xx, dropped connections, latency) can be switched on to
-see retries at work.`,
+see retries at work. The WebRTC integrations app users API is served too, under
+the same limit and faults; --target webrtc prints its environment and seeds
+its users.`,
 		Example: `  exoroster sandbox --limit 120/min
   exoroster sandbox --seed-users 237 --limit 600/min
-  exoroster sandbox --error-rate 0.1 --drop-after 0.05 --throttle-body html --retry-after=false`,
+  exoroster sandbox --error-rate 0.1 --drop-after 0.05 --throttle-body html --retry-after=false
+  exoroster sandbox --target webrtc --seed-users 60 --max-page-size 25`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runSandbox(cmd.Context(), f) },
 	}
@@ -75,6 +80,11 @@ see retries at work.`,
 	fs.StringVar(&f.key, "api-key", "sandbox", "API key the fake accepts")
 	fs.StringVar(&f.token, "api-token", "sandbox", "API token the fake accepts")
 	fs.StringVar(&f.sid, "account-sid", "sandbox", "account SID the fake serves")
+	fs.StringVar(&f.target, "target", "ccm", "API whose environment is printed and whose users are seeded: ccm or webrtc (both are served)")
+	fs.StringVar(&f.webrtc.Token, "webrtc-token", "sandbox", "WebRTC app token the fake accepts")
+	fs.StringVar(&f.webrtc.CustomerID, "customer-id", "sandbox", "WebRTC customer id the fake serves")
+	fs.StringVar(&f.webrtc.AppID, "app-id", "sandbox", "WebRTC app id the fake serves")
+	fs.IntVar(&f.webrtc.MaxPageSize, "max-page-size", 0, "WebRTC lists asking for more users than this are answered 400 (0: no maximum)")
 	return cmd
 }
 
@@ -83,7 +93,16 @@ func (f *sandboxFlags) options() (exoteltest.Options, error) {
 		APIKey: f.key, APIToken: f.token, AccountSID: f.sid, Seed: f.seed,
 		Latency: f.latency, LatencyJitter: f.jitter,
 		ServerErrorRate: f.errorRate, DropBeforeRate: f.dropBefore, DropAfterRate: f.dropAfter,
-		VOIP: f.voip,
+		VOIP: f.voip, WebRTC: f.webrtc,
+	}
+	if f.target != "ccm" && f.target != "webrtc" {
+		return opts, usageErr("--target %q: use ccm or webrtc", f.target)
+	}
+	if f.webrtc.MaxPageSize < 0 {
+		return opts, usageErr("--max-page-size cannot be negative")
+	}
+	if f.webrtc.Token == "" || f.webrtc.CustomerID == "" || f.webrtc.AppID == "" {
+		return opts, usageErr("--webrtc-token, --customer-id and --app-id cannot be empty")
 	}
 	for _, p := range []struct {
 		name string
@@ -140,7 +159,10 @@ func (a *app) runSandbox(ctx context.Context, f *sandboxFlags) error {
 		return abortErr(fmt.Errorf("cannot listen on %s: %w", f.addr, err))
 	}
 	fake := exoteltest.NewHandler(opts)
-	if f.seedUsers > 0 {
+	switch {
+	case f.seedUsers > 0 && f.target == "webrtc":
+		fake.SeedWebRTC(exoteltest.SampleWebRTCUsers(f.seedUsers, f.seed, time.Now())...)
+	case f.seedUsers > 0:
 		fake.Seed(exoteltest.SampleUsers(f.seedUsers, f.seed, time.Now())...)
 	}
 	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
@@ -156,9 +178,15 @@ func (a *app) runSandbox(ctx context.Context, f *sandboxFlags) error {
 	if opts.Limit.Rate > 0 {
 		limit = fmt.Sprintf("rate limit %s/min, %s", trimFloat(opts.Limit.Rate), f.limitMode)
 	}
-	fmt.Fprintf(out, "exoroster sandbox: fake Exotel API on %s (%s, %d users)\n", url, limit, f.seedUsers)
-	fmt.Fprintf(out, "Point exoroster at it with:\n  export EXOTEL_BASE_URL=%s EXOTEL_API_KEY=%s EXOTEL_API_TOKEN=%s EXOTEL_ACCOUNT_SID=%s\n",
-		url, f.key, f.token, f.sid)
+	if f.target == "webrtc" {
+		fmt.Fprintf(out, "exoroster sandbox: fake Exotel WebRTC app users API on %s (%s, %d users)\n", url, limit, f.seedUsers)
+		fmt.Fprintf(out, "Point exoroster at it with:\n  export EXOTEL_TARGET=webrtc EXOTEL_BASE_URL=%s EXOTEL_WEBRTC_TOKEN=%s EXOTEL_CUSTOMER_ID=%s EXOTEL_APP_ID=%s\n",
+			url, f.webrtc.Token, f.webrtc.CustomerID, f.webrtc.AppID)
+	} else {
+		fmt.Fprintf(out, "exoroster sandbox: fake Exotel API on %s (%s, %d users)\n", url, limit, f.seedUsers)
+		fmt.Fprintf(out, "Point exoroster at it with:\n  export EXOTEL_BASE_URL=%s EXOTEL_API_KEY=%s EXOTEL_API_TOKEN=%s EXOTEL_ACCOUNT_SID=%s\n",
+			url, f.key, f.token, f.sid)
+	}
 	fmt.Fprintln(out, "Ctrl-C stops it.")
 
 	served := make(chan error, 1)

@@ -1,6 +1,7 @@
 // Package exoteltest is an in-process fake of Exotel's CCM Users API v2
-// (shared/api/ccm-users-api.txt), in the style of net/http/httptest: start
-// one with NewServer, point the client at URL(), then inspect what it saw.
+// (shared/api/ccm-users-api.txt) and of the WebRTC app users API, in the
+// style of net/http/httptest: start one with NewServer, point the client at
+// URL(), then inspect what it saw.
 // The sandbox command serves the same fake on an address of its choosing
 // with NewHandler.
 //
@@ -53,6 +54,31 @@
 //     after look alike (the request was sent; no answer came).
 //   - The request log is in the order the fake settled requests, which is
 //     the order their effects happened.
+//
+// The fake also serves the WebRTC integrations app users API
+// (shared/api/webrtc-integrations-users-api.txt, Options.WebRTC) under
+// /v2/integrations/<customer_id>/apps/<app_id>/users, with the same Limit
+// (one limit for both APIs), faults and request log. Where its document is
+// silent the fake decides:
+//
+//   - Checks: rate limit, then the Bearer token (401 "Invalid or expired
+//     token"), then the customer and app in the path (401 "Token is not
+//     valid for this application": a token is issued per app), then faults,
+//     then the endpoint.
+//   - Errors are {"success":false,"message":...} (or another shape, by
+//     WebRTCOptions.ErrorBody): 400 for a missing user_id or name, a phone
+//     that is not E.164, a sip_enabled that is not a boolean, or a
+//     duplicate user_id ("User with user_id '<id>' already exists"); 404
+//     "User not found". A fault's 500 is this shape too; a 429 has the
+//     Limit's body, its "envelope" shape being {"success":false,...}.
+//   - Each answer shows the blocks its sample in the document shows: create
+//     sip_credentials and created_at, list device_status, get everything.
+//     sip_credentials is null when SIP is off; a missing phone is null.
+//     A new user's phone device counts as reachable when it has a phone,
+//     its SIP device as not yet registered.
+//   - A list's limit defaults to 20 and must be positive; above
+//     WebRTCOptions.MaxPageSize (no maximum by default) it is 400. A
+//     deleted user_id is free again. AllowDuplicates does not apply.
 //
 // The sip password endpoint (PUT .../devices/<id>/password) is not faked:
 // its errors are undocumented, and exoroster does not call it.

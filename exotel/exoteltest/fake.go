@@ -50,6 +50,7 @@ type Fake struct {
 	log            []Request
 	createsByEmail map[string]int
 	createsByPhone map[string]int
+	wr             *webrtcApp
 }
 
 // NewHandler returns a fake account ready to be served, e.g. by an
@@ -74,6 +75,7 @@ func NewHandler(opts Options) *Fake {
 		nextDevice:     firstDeviceID,
 		createsByEmail: map[string]int{},
 		createsByPhone: map[string]int{},
+		wr:             newWebRTCApp(opts.WebRTC),
 	}
 	if f.now == nil {
 		f.now = time.Now
@@ -117,6 +119,7 @@ type decision struct {
 type call struct {
 	method   string
 	rt       route
+	wr       *webrtcRoute // set for the WebRTC API, whose route this is
 	rawQuery string
 	body     []byte
 	bodyOK   bool
@@ -170,9 +173,14 @@ func (f *Fake) decide(r *http.Request, body []byte, bodyOK bool) decision {
 	var d decision
 
 	rt, ok := parseRoute(r.URL.Path)
-	if !ok {
+	wr, isWebRTC := parseWebRTCRoute(r.URL.EscapedPath())
+	switch {
+	case isWebRTC:
+		d = f.decideLimited(r, &e, call{method: r.Method, wr: &wr, rawQuery: r.URL.RawQuery,
+			body: body, bodyOK: bodyOK, now: now})
+	case !ok:
 		d.ans = f.fail(r.Method, http.StatusNotFound, http.StatusNotFound, "Resource not found")
-	} else {
+	default:
 		d = f.decideLimited(r, &e, call{method: r.Method, rt: rt, rawQuery: r.URL.RawQuery,
 			body: body, bodyOK: bodyOK, now: now})
 	}
@@ -206,11 +214,20 @@ func (f *Fake) decideLimited(r *http.Request, e *Request, c call) decision {
 		}
 		if !allowed {
 			e.Throttled = true
-			d.ans = f.throttled(c.method, f.lim.cfg, q.wait)
+			if c.wr != nil {
+				d.ans = f.webrtcThrottled(f.lim.cfg, q.wait)
+			} else {
+				d.ans = f.throttled(c.method, f.lim.cfg, q.wait)
+			}
 		}
 	}
 	if !e.Throttled {
 		switch {
+		case c.wr != nil:
+			var ok bool
+			if d.ans, ok = f.webrtcAuthorized(r, *c.wr); ok {
+				f.withFaults(&d, e, c)
+			}
 		case !f.authOK(r):
 			d.ans = f.fail(c.method, http.StatusUnauthorized, 1010, "Authentication failed")
 		case c.rt.sid != f.sid:
@@ -245,7 +262,7 @@ func (f *Fake) withFaults(d *decision, e *Request, c call) {
 		if fl.HTMLErrors && f.rng.IntN(2) == 0 {
 			d.ans, e.Fault = htmlAnswer(http.StatusBadGateway, "502 Bad Gateway"), "html_error"
 		} else {
-			d.ans, e.Fault = f.fail(c.method, http.StatusInternalServerError, 1004, "Internal Server Error"), "server_error"
+			d.ans, e.Fault = f.serverError(c), "server_error"
 		}
 		return
 	}
@@ -471,13 +488,14 @@ func (f *Fake) CreatesByPhone() map[string]int {
 	return maps.Clone(f.createsByPhone)
 }
 
-// Creates counts all successful creates.
+// Creates counts all successful CCM creates (see WebRTCCreates for the
+// WebRTC app's).
 func (f *Fake) Creates() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
 	for _, e := range f.log {
-		if e.Method == http.MethodPost && e.Decided == http.StatusOK {
+		if e.Method == http.MethodPost && e.Decided == http.StatusOK && !strings.HasPrefix(e.Path, "/v2/integrations/") {
 			n++
 		}
 	}

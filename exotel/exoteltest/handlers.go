@@ -57,6 +57,9 @@ func parseRoute(path string) (route, bool) {
 
 // handle carries out an authorized request, with f.mu held.
 func (f *Fake) handle(c call) answer {
+	if c.wr != nil {
+		return f.webrtcHandle(c)
+	}
 	switch c.rt.kind {
 	case routeCollection:
 		switch c.method {

@@ -42,6 +42,10 @@ type Options struct {
 	// CreatesByEmail shows it.
 	AllowDuplicates bool
 
+	// WebRTC configures the WebRTC integrations app users API, served
+	// beside the CCM one under the same Limit and faults.
+	WebRTC WebRTCOptions
+
 	// Now is the clock for dates, the request log and the rate limiter;
 	// default time.Now. It is called with the fake's lock held, so it must
 	// not call back into the fake.
