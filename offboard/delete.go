@@ -127,14 +127,9 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	}
 	attempts, err := r.o.pacer.Retry(r.halt.Context(), r.o.cfg.MaxAttempts, classify, func() error {
 		err := r.o.api.DeleteUser(ctx, row.User.ID)
-		if exotel.KindOf(err) == exotel.KindServer || exotel.IsAmbiguous(err) {
-			mayHave = true
-		}
+		mayHave = mayHave || exotel.MayHaveApplied(err)
 		return err
 	})
-	if ratelimit.ErrStopped(err) {
-		attempts-- // the limiter refused it: never sent
-	}
 	l := row.line()
 	l.Attempts = attempts
 	ae := exotel.AsAPIError(err)
@@ -157,7 +152,7 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	case exotel.KindOf(err) == exotel.KindAuth:
 		r.halt.Abort(exotel.ExplainAuth(err))
 		l.Status, l.Message = results.Failed, "credentials refused; run stopped: "+err.Error()
-	case ratelimit.ErrStopped(err), r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
+	case ratelimit.WasNotSent(err), r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
 		// Stopped between attempts of a DELETE that would have been retried.
 		return skipped(row, attempts, mayHave)
 	default:

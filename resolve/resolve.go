@@ -264,7 +264,7 @@ func (r *Resolver) page(ctx context.Context, ix *Index, opts exotel.ListOptions)
 		p, err = r.api.ListUsers(ctx, opts)
 		return err
 	})
-	ix.count(n, err)
+	ix.count(n)
 	return p, err
 }
 
@@ -289,7 +289,7 @@ func (r *Resolver) getByID(ctx context.Context, ix *Index, ids []string) error {
 			})
 			mu.Lock()
 			defer mu.Unlock()
-			ix.count(n, err)
+			ix.count(n)
 			switch {
 			case err == nil:
 				ix.addAll([]exotel.User{*u})

@@ -476,14 +476,9 @@ func (r *run) put(ctx context.Context, send func() error, applied func(*exotel.U
 	var mayHave bool
 	n, err := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
 		err := send()
-		if exotel.KindOf(err) == exotel.KindServer || exotel.IsAmbiguous(err) {
-			mayHave = true
-		}
+		mayHave = mayHave || exotel.MayHaveApplied(err)
 		return err
 	})
-	if ratelimit.ErrStopped(err) {
-		n--
-	}
 	if ae := exotel.AsAPIError(err); ae != nil && mayHave && ae.Code == code {
 		var u *exotel.User
 		_, gerr := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
@@ -506,7 +501,7 @@ func userApplied(u *exotel.User, req exotel.UpdateUserRequest) bool {
 
 // failedLine records a row whose PUT failed; done lists what did change.
 func (r *run) failedLine(j *job, attempts int, done []string, err error) results.Line {
-	if ratelimit.ErrStopped(err) || (r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop) {
+	if ratelimit.WasNotSent(err) || (r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop) {
 		return skippedLine(j, attempts, done)
 	}
 	l := results.Line{Row: j.rec.Row, Status: results.Failed, UserID: j.user.ID, DeviceID: deviceID(j),
