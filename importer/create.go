@@ -32,9 +32,6 @@ type attempt struct {
 
 // process creates one row's user and returns its results line.
 func (r *run) process(ctx context.Context, j job) results.Line {
-	if r.halt.Stopping() {
-		return skippedLine(j, 0, "")
-	}
 	a := &attempt{j: j, req: createRequest(j.person)}
 	if j.mayExist {
 		a.uncertain, a.ours = true, true

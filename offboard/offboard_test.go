@@ -15,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
 	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/importer"
 	"github.com/exoroster/exoroster/offboard"
 	"github.com/exoroster/exoroster/ratelimit"
@@ -516,7 +518,7 @@ func TestOffboardSnapshotReimports(t *testing.T) {
 	}
 }
 
-func reimport(t *testing.T, e *env, path string) *importer.Summary {
+func reimport(t *testing.T, e *env, path string) *engine.Summary {
 	t.Helper()
 	in := importer.Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
 	plan, err := importer.Prepare(in, roster.Options{})
@@ -529,7 +531,7 @@ func reimport(t *testing.T, e *env, path string) *importer.Summary {
 	}
 	defer out.Close()
 	sum, err := importer.New(e.client, e.limiter, importer.Config{OnEmailTaken: importer.EmailTakenPlus}).
-		Run(context.Background(), nil, plan, out, nil)
+		Run(context.Background(), halt.New(context.Background(), nil, e.limiter.Stop), plan, out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

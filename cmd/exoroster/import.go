@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exoroster/exoroster/engine"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/importer"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
@@ -144,7 +146,13 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 		return abortErr(err)
 	}
 
-	sum, runErr := im.Run(cmd.Context(), a.env.Interrupt, plan, out, resume)
+	var stopLimiter func()
+	if setup != nil {
+		stopLimiter = setup.limiter.Stop
+	}
+	sw := halt.New(cmd.Context(), a.env.Interrupt, stopLimiter)
+	defer sw.Close()
+	sum, runErr := im.Run(cmd.Context(), sw, plan, out, resume)
 	closeErr := out.Close()
 	if sum != nil {
 		var stats *limiterStats
@@ -243,7 +251,7 @@ type limiterStats struct {
 }
 
 // printImportSummary writes the final counts.
-func printImportSummary(w io.Writer, sum *importer.Summary, stats *limiterStats, resultsPath string) {
+func printImportSummary(w io.Writer, sum *engine.Summary, stats *limiterStats, resultsPath string) {
 	fmt.Fprintf(w, "import %s in %v: %d rows\n", runState(sum.Aborted, sum.Interrupted), roundDuration(sum.Elapsed), sum.Rows)
 	writeCounts(w, sum.Counts)
 	if stats != nil {
