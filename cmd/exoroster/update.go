@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exoroster/exoroster/engine"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
 	"github.com/exoroster/exoroster/updater"
@@ -89,7 +91,9 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	if err != nil {
 		return abortErr(err)
 	}
-	sum, runErr := up.Run(cmd.Context(), a.env.Interrupt, plan, out)
+	sw := halt.New(cmd.Context(), a.env.Interrupt, setup.limiter.Stop)
+	defer sw.Close()
+	sum, runErr := up.Run(cmd.Context(), sw, plan, out)
 	closeErr := out.Close()
 	if sum != nil {
 		s := setup.limiter.Stats()
@@ -118,7 +122,7 @@ func prepareUpdate(path string, opts roster.Options) (*updater.Plan, error) {
 	return updater.Prepare(path, f, opts)
 }
 
-func printUpdateSummary(w io.Writer, dryRun bool, sum *updater.Summary, stats *limiterStats, resultsPath string) {
+func printUpdateSummary(w io.Writer, dryRun bool, sum *engine.Summary, stats *limiterStats, resultsPath string) {
 	verb := "update"
 	if dryRun {
 		verb = "update dry run"
