@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exoroster/exoroster/engine"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/offboard"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
@@ -28,9 +29,6 @@ type offboardFlags struct {
 	maxDelete     int
 	progressEvery time.Duration
 }
-
-// promptNames is how many of the users to delete the confirmation lists.
-const promptNames = 10
 
 func (a *app) offboardCommand() *cobra.Command {
 	f := &offboardFlags{}
@@ -116,6 +114,8 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if err != nil {
 		return err
 	}
+	sw := halt.New(cmd.Context(), a.env.Interrupt, setup.limiter.Stop)
+	defer sw.Close()
 	o := offboard.New(setup.client, setup.limiter, offboard.Config{
 		Workers:     f.api.workers,
 		MaxAttempts: f.api.maxAttempts,
@@ -127,61 +127,38 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if err != nil {
 		return abortErr(err)
 	}
-	plan := o.Decide(cmd.Context(), a.env.Interrupt, list)
-	toDelete := plan.ToDelete()
-	o1 := &offboardOutcome{a: a, cmd: cmd, input: input, resultsPath: resultsPath, plan: plan, out: out}
-
-	switch {
-	case plan.Aborted != nil:
-		return o1.record(results.Skipped, "not deleted: the run stopped", abortErr(plan.Aborted))
-	case plan.Interrupted:
-		fmt.Fprintln(stderr, "Interrupted while looking users up; nothing was deleted.")
-		return o1.record(results.Skipped, "not deleted: the run was interrupted", exitCodeOnly(ExitInterrupted))
-	case f.dryRun:
-		if len(toDelete) > f.maxDelete {
-			fmt.Fprintf(stderr, "note: %d users would be deleted, more than --max-delete %d: a real run would delete nothing\n",
-				len(toDelete), f.maxDelete)
-		}
-		return o1.record(results.WouldDelete, "", nil)
-	case len(toDelete) > f.maxDelete:
-		why := fmt.Sprintf("%d users would be deleted, more than --max-delete %d, so nothing was deleted", len(toDelete), f.maxDelete)
-		return o1.record(results.Skipped, "not deleted: "+why, abortErr(errors.New(why+": raise --max-delete if that many is right")))
-	case len(toDelete) > 0 && !f.yes:
-		ok, err := a.confirmDeletion(toDelete, strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID")))
-		if err != nil {
-			fmt.Fprintln(stderr)
-			fmt.Fprintln(stderr, "Interrupted; nothing was deleted.")
-			return o1.record(results.Skipped, "not deleted: the run was interrupted", exitCodeOnly(ExitInterrupted))
-		}
-		if !ok {
-			return o1.record(results.Skipped, "not deleted: the deletion was not confirmed",
-				abortErr(errors.New("nothing was deleted: the confirmation was not given")))
-		}
+	guards := offboard.Guards{DryRun: f.dryRun, MaxDelete: f.maxDelete, Backup: backupPath, Notes: stderr}
+	if !f.yes {
+		guards.Confirm = &offboard.Prompt{In: orEmpty(a.env.Stdin), Out: stderr,
+			Account: strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID"))}
 	}
-
-	if len(toDelete) > 0 {
-		if err := offboard.WriteBackup(backupPath, toDelete); err != nil {
-			return o1.record(results.Skipped, "not deleted: the backup could not be written", abortErr(err))
-		}
-	}
-	sum, runErr := o.Delete(cmd.Context(), a.env.Interrupt, plan, out)
+	res, runErr := o.Run(cmd.Context(), sw, list, out, guards)
 	closeErr := out.Close()
-	if sum != nil {
+	sum := res.Summary
+	verb := "offboard"
+	if f.dryRun {
+		verb = "offboard dry run"
+	}
+	var stats *limiterStats
+	if !f.dryRun {
 		s := setup.limiter.Stats()
-		printOffboardSummary(cmd.OutOrStdout(), "offboard", sum, plan, &limiterStats{requests: s.Requests, throttled: s.Throttled, held: s.Held}, resultsPath)
-		if sum.Counts[results.Deleted] > 0 {
-			fmt.Fprintf(cmd.OutOrStdout(), "backup: %s (re-create with: exoroster import %s --on-email-taken=plus)\n",
-				backupPath, shellQuote(backupPath))
-		}
+		stats = &limiterStats{requests: s.Requests, throttled: s.Throttled, held: s.Held}
+	}
+	printOffboardSummary(cmd.OutOrStdout(), verb, sum, res.Plan, stats, resultsPath)
+	if sum.Counts[results.Deleted] > 0 {
+		fmt.Fprintf(cmd.OutOrStdout(), "backup: %s (re-create with: exoroster import %s --on-email-taken=plus)\n",
+			backupPath, shellQuote(backupPath))
 	}
 	switch {
 	case runErr != nil || closeErr != nil:
 		return abortErr(errors.Join(runErr, closeErr))
 	case sum.Aborted != nil:
 		return abortErr(sum.Aborted)
-	case sum.Interrupted:
+	case sum.Interrupted && res.Deleting:
 		fmt.Fprintf(stderr, "Interrupted; rows not yet deleted are recorded as skipped. A rerun of %s reports the deleted ones as not_found.\n",
 			shellQuote(input))
+		return exitCodeOnly(ExitInterrupted)
+	case sum.Interrupted:
 		return exitCodeOnly(ExitInterrupted)
 	case !sum.OK():
 		return exitCodeOnly(ExitRowsNotDone)
@@ -189,83 +166,11 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	return nil
 }
 
-// offboardOutcome writes a plan that deletes nothing and ends the command.
-type offboardOutcome struct {
-	a           *app
-	cmd         *cobra.Command
-	input       string
-	resultsPath string
-	plan        *offboard.Plan
-	out         *results.Writer
-}
-
-// record writes every row without deleting (rows to delete get status and
-// why), prints the summary and returns end, or the exit that the rows call
-// for when end is nil.
-func (o *offboardOutcome) record(status results.Status, why string, end error) error {
-	sum, err := o.plan.Record(o.out, nil, status, why)
-	if cerr := o.out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return abortErr(err)
-	}
-	verb := "offboard"
-	if status == results.WouldDelete {
-		verb = "offboard dry run"
-	}
-	printOffboardSummary(o.cmd.OutOrStdout(), verb, sum, o.plan, nil, o.resultsPath)
-	if end != nil {
-		return end
-	}
-	if !sum.OK() {
-		return exitCodeOnly(ExitRowsNotDone)
-	}
-	return nil
-}
-
-// confirmDeletion lists who would go and asks on stdin. Only "yes" confirms.
-// The error is an interrupt while waiting for the answer.
-func (a *app) confirmDeletion(rows []*offboard.Row, account string) (bool, error) {
-	w := a.env.Stderr
-	fmt.Fprintf(w, "About to delete %d %s from Exotel account %s. This cannot be undone.\n",
-		len(rows), plural(len(rows), "user", "users"), account)
-	for i, r := range rows {
-		if i == promptNames {
-			fmt.Fprintf(w, "  ... and %d more (see --dry-run for the full list)\n", len(rows)-promptNames)
-			break
-		}
-		fmt.Fprintf(w, "  %s\n", resolve.Who(r.User))
-	}
-	fmt.Fprintf(w, "Delete %d %s? Type yes to continue: ", len(rows), plural(len(rows), "user", "users"))
-	answer := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(orEmpty(a.env.Stdin)).ReadString('\n')
-		answer <- line
-	}()
-	select {
-	case line := <-answer:
-		if strings.TrimSpace(line) == "yes" {
-			return true, nil
-		}
-		return false, nil
-	case <-a.env.Interrupt:
-		return false, errors.New("interrupted")
-	}
-}
-
 func orEmpty(r io.Reader) io.Reader {
 	if r == nil {
 		return strings.NewReader("")
 	}
 	return r
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // readList reads a list of users to find (offboard, update).
@@ -279,8 +184,8 @@ func readList(path string, opts roster.Options) (*resolve.List, error) {
 }
 
 // printOffboardSummary writes the final counts.
-func printOffboardSummary(w io.Writer, verb string, sum *offboard.Summary, plan *offboard.Plan, stats *limiterStats, resultsPath string) {
-	fmt.Fprintf(w, "%s %s: %d rows\n", verb, runState(sum.Aborted, sum.Interrupted || plan.Interrupted), sum.Rows)
+func printOffboardSummary(w io.Writer, verb string, sum *engine.Summary, plan *offboard.Plan, stats *limiterStats, resultsPath string) {
+	fmt.Fprintf(w, "%s %s: %d rows\n", verb, runState(sum.Aborted, sum.Interrupted), sum.Rows)
 	writeCounts(w, sum.Counts)
 	fmt.Fprintf(w, "lookups: %d requests (%s)\n", plan.Requests, plan.Strategy)
 	if plan.Admins >= 0 {
