@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -21,11 +22,10 @@ type API interface {
 
 // Pacer is what the exporter needs from the shared limiter
 // (*ratelimit.Limiter): a retry loop for pages (a 429 waits for the shared
-// hold, a 5xx or a lost connection backs off) and a way to let no further
-// request start once the run is stopping.
+// hold, a 5xx or a lost connection backs off). The run's halt.Switch stops
+// the limiter itself.
 type Pacer interface {
 	Retry(ctx context.Context, maxAttempts int, classify func(error) ratelimit.Verdict, fn func() error) (int, error)
-	Stop()
 }
 
 // Progress hears about each distinct user fetched. The total is the API's
@@ -138,12 +138,19 @@ type run struct {
 }
 
 // Run fetches the users, writes those the filters keep to out in account
-// order, and returns the audit summary. ctx ends everything at once;
-// interrupt, when closed, stops the run: no new requests, and the summary
-// says Interrupted (the report is then incomplete and must not be kept).
-// The returned error is a run-level failure: credentials refused, a page
-// that kept failing, or out refusing a write.
-func (ex *Exporter) Run(ctx context.Context, interrupt <-chan struct{}, out Sink) (*Summary, error) {
+// order, and returns the audit summary. Every request runs under sw's
+// context, since pages are GETs: when sw flips (a Ctrl-C, or its parent
+// context ending) the run stops at once and the summary says Interrupted
+// (the report is then incomplete and must not be kept). The returned error
+// is a run-level failure: credentials refused, a page that kept failing, or
+// out refusing a write. Such a failure is returned even when sw flipped
+// meanwhile: only what the stop itself caused reads as an interruption.
+//
+// Export does not run on the engine: its unit is a page of users that must
+// reach the report in account order, not a row that ends in a results line,
+// so its pool (fetchInOrder) fetches ahead and hands pages over in order,
+// and it writes a report, not one line per input row.
+func (ex *Exporter) Run(sw *halt.Switch, out Sink) (*Summary, error) {
 	start := time.Now()
 	r := &run{ex: ex, out: out, now: ex.cfg.Now(),
 		seen: map[string]int{}, roles: map[string]bool{}}
@@ -151,12 +158,7 @@ func (ex *Exporter) Run(ctx context.Context, interrupt <-chan struct{}, out Sink
 		r.roles[strings.ToLower(role)] = true
 	}
 	r.sum = newSummary(r.now, ex.cfg)
-	var stopPacer func()
-	if ex.pacer != nil {
-		stopPacer = ex.pacer.Stop
-	}
-	r.halt = halt.New(ctx, interrupt, stopPacer)
-	defer r.halt.Close()
+	r.halt = sw
 
 	err := r.export()
 	if r.started {
@@ -165,11 +167,20 @@ func (ex *Exporter) Run(ctx context.Context, interrupt <-chan struct{}, out Sink
 	r.sum.finish()
 	r.sum.Requests = int(r.requests.Load())
 	r.sum.Elapsed = time.Since(start)
-	if r.halt.Stopping() { // by the user, or by ctx
-		r.sum.Interrupted = true
-		return r.sum, nil
+	if err != nil && !r.causedByStop(err) {
+		return r.sum, err
 	}
-	return r.sum, err
+	// Stopped by the user, or by ctx.
+	r.sum.Interrupted = err != nil || r.halt.Stopping()
+	return r.sum, nil
+}
+
+// causedByStop reports whether err is what the switch flipping does to a
+// request: refused by the stopped limiter, or cut short by the ended
+// context.
+func (r *run) causedByStop(err error) bool {
+	return r.halt.Context().Err() != nil &&
+		(ratelimit.WasNotSent(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 func (r *run) startProgress(total int) {

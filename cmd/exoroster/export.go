@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/roster"
 )
 
@@ -246,7 +247,9 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 
 	o.cfg.Progress = a.newProgress("export", f.progressEvery)
 	ex := exporter.New(setup.client, setup.limiter, o.cfg)
-	sum, runErr := ex.Run(cmd.Context(), a.env.Interrupt, w)
+	sw := halt.New(cmd.Context(), a.env.Interrupt, setup.limiter.Stop)
+	defer sw.Close()
+	sum, runErr := ex.Run(sw, w)
 	if runErr == nil && !sum.Interrupted {
 		runErr = w.Flush()
 	}
