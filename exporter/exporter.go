@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
@@ -28,15 +29,6 @@ type Pacer interface {
 	Retry(ctx context.Context, maxAttempts int, classify func(error) ratelimit.Verdict, fn func() error) (int, error)
 }
 
-// Progress hears about each distinct user fetched. The total is the API's
-// count for a full export, or the number of filter values (an upper bound)
-// for a filtered one.
-type Progress interface {
-	Start(total int)
-	Row(status results.Status)
-	Finish()
-}
-
 // Statuses reported to Progress.
 const (
 	Exported    results.Status = "exported"     // written to the report
@@ -54,8 +46,8 @@ type Sink interface {
 
 // Config tunes an export.
 type Config struct {
-	Workers     int // pages fetched at once; default 4
-	MaxAttempts int // requests per page, 429s included; default 10
+	Workers     int // pages fetched at once; default engine.DefaultWorkers
+	MaxAttempts int // requests per page, 429s included; default engine.DefaultMaxAttempts
 
 	// Emails and Phones ask the API for these users only (its email= and
 	// devices.contact_uri= filters), in batches; a user matching either is
@@ -77,8 +69,11 @@ type Config struct {
 	// InactiveDays when set, else DefaultAuditDays.
 	AuditDays int
 
-	Now      func() time.Time
-	Progress Progress
+	Now func() time.Time
+	// Progress hears about each distinct user fetched. The total is the
+	// API's count for a full export, or the number of filter values (an
+	// upper bound) for a filtered one.
+	Progress engine.Progress
 	Logger   *slog.Logger
 }
 
@@ -94,12 +89,8 @@ type Exporter struct {
 
 // New returns an Exporter.
 func New(api API, pacer Pacer, cfg Config) *Exporter {
-	if cfg.Workers < 1 {
-		cfg.Workers = 4
-	}
-	if cfg.MaxAttempts < 1 {
-		cfg.MaxAttempts = 10
-	}
+	cfg.Workers = engine.Workers(cfg.Workers)
+	cfg.MaxAttempts = engine.MaxAttempts(cfg.MaxAttempts)
 	if cfg.AuditDays < 1 {
 		cfg.AuditDays = DefaultAuditDays
 		if cfg.InactiveDays > 0 {
@@ -113,7 +104,7 @@ func New(api API, pacer Pacer, cfg Config) *Exporter {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Progress == nil {
-		cfg.Progress = noProgress{}
+		cfg.Progress = engine.NoProgress{}
 	}
 	return &Exporter{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
 }
@@ -218,9 +209,3 @@ func (r *run) keep(u *exotel.User) bool {
 	}
 	return true
 }
-
-type noProgress struct{}
-
-func (noProgress) Start(int)          {}
-func (noProgress) Row(results.Status) {}
-func (noProgress) Finish()            {}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/halt"
@@ -58,8 +59,16 @@ type Result struct {
 //
 // Every row gets one line in out whatever happens. A guard that refuses
 // aborts sw with the reason, which ends up in Summary.Aborted; an interrupt
-// ends up in Summary.Interrupted. The error is for out only.
+// ends up in Summary.Interrupted. Summary.Elapsed spans both phases. The
+// error is for out only.
 func (o *Offboarder) Run(ctx context.Context, sw *halt.Switch, list *resolve.List, out engine.Sink, g Guards) (*Result, error) {
+	start := time.Now()
+	res, err := o.run(ctx, sw, list, out, g)
+	res.Summary.Elapsed = time.Since(start)
+	return res, err
+}
+
+func (o *Offboarder) run(ctx context.Context, sw *halt.Switch, list *resolve.List, out engine.Sink, g Guards) (*Result, error) {
 	notes := g.Notes
 	if notes == nil {
 		notes = io.Discard

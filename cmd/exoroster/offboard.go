@@ -6,12 +6,9 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/exoroster/exoroster/engine"
-	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/offboard"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
@@ -19,15 +16,11 @@ import (
 )
 
 type offboardFlags struct {
-	api           apiFlags
-	defaultRegion string
-	resultsPath   string
-	backupPath    string
-	dryRun        bool
-	yes           bool
-	allowAdmins   bool
-	maxDelete     int
-	progressEvery time.Duration
+	rowFlags
+	backupPath  string
+	yes         bool
+	allowAdmins bool
+	maxDelete   int
 }
 
 func (a *app) offboardCommand() *cobra.Command {
@@ -60,21 +53,17 @@ not_found.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runOffboard(cmd, args[0], f) },
 	}
 	fs := cmd.Flags()
-	f.api.register(fs)
-	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
-	fs.StringVar(&f.resultsPath, "results", "", "results CSV (default <list>.results.csv; <list>.dry-run.csv with --dry-run)")
+	f.register(fs, rowHelp{input: "list", dryRun: "find every row's user and show who would be deleted; delete nothing"})
 	fs.StringVar(&f.backupPath, "backup", "", "backup of the deleted users' records, appended to (default <results without .csv>.backup.csv)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "find every row's user and show who would be deleted; delete nothing")
 	fs.BoolVar(&f.yes, "yes", false, "delete without asking for confirmation")
 	fs.BoolVar(&f.allowAdmins, "allow-admins", false, "allow deleting admins (never the account's last admin)")
-	fs.IntVar(&f.maxDelete, "max-delete", 50, "delete nothing if more users than this would be deleted")
-	fs.DurationVar(&f.progressEvery, "progress-every", 5*time.Second, "how often to print a progress line when stderr is not a terminal (0: never)")
+	fs.IntVar(&f.maxDelete, "max-delete", offboard.DefaultMaxDelete, "delete nothing if more users than this would be deleted")
 	return cmd
 }
 
 func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) error {
-	if err := roster.CheckRegion(f.defaultRegion); err != nil {
-		return usageErr("--default-region: %v", err)
+	if err := f.check(); err != nil {
+		return err
 	}
 	if f.maxDelete < 1 {
 		return usageErr("--max-delete %d: use 1 or more", f.maxDelete)
@@ -85,11 +74,8 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		return usageErr("offboard deletes users for good and there is no terminal to confirm on: " +
 			"pass --yes to delete, or --dry-run to see who would be deleted")
 	}
-	if err := f.api.check(); err != nil {
-		return err
-	}
 	stderr := a.env.Stderr
-	list, err := readList(input, roster.Options{DefaultRegion: f.defaultRegion})
+	list, err := readList(input, f.rosterOptions())
 	if err != nil {
 		return abortErr(err)
 	}
@@ -114,8 +100,6 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if err != nil {
 		return err
 	}
-	sw := halt.New(cmd.Context(), a.env.Interrupt, setup.limiter.Stop)
-	defer sw.Close()
 	o := offboard.New(setup.client, setup.limiter, offboard.Config{
 		Workers:     f.api.workers,
 		MaxAttempts: f.api.maxAttempts,
@@ -132,38 +116,31 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		guards.Confirm = &offboard.Prompt{In: orEmpty(a.env.Stdin), Out: stderr,
 			Account: strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID"))}
 	}
+	sw := a.newSwitch(cmd.Context(), setup)
+	defer sw.Close()
 	res, runErr := o.Run(cmd.Context(), sw, list, out, guards)
-	closeErr := out.Close()
-	sum := res.Summary
-	verb := "offboard"
+	runErr = errors.Join(runErr, out.Close())
+
+	sum, plan := res.Summary, res.Plan
+	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath,
+		details: []string{fmt.Sprintf("lookups: %d requests (%s)", plan.Requests, plan.Strategy)}}
+	if plan.Admins >= 0 {
+		report.details = append(report.details, fmt.Sprintf("admins in the account: %d", plan.Admins))
+	}
 	if f.dryRun {
-		verb = "offboard dry run"
+		report.verb, report.setup = "offboard dry run", nil
 	}
-	var stats *limiterStats
-	if !f.dryRun {
-		s := setup.limiter.Stats()
-		stats = &limiterStats{requests: s.Requests, throttled: s.Throttled, held: s.Held}
-	}
-	printOffboardSummary(cmd.OutOrStdout(), verb, sum, res.Plan, stats, resultsPath)
 	if sum.Counts[results.Deleted] > 0 {
-		fmt.Fprintf(cmd.OutOrStdout(), "backup: %s (re-create with: exoroster import %s --on-email-taken=plus)\n",
-			backupPath, shellQuote(backupPath))
+		report.after = append(report.after, fmt.Sprintf("backup: %s (re-create with: exoroster import %s --on-email-taken=plus)",
+			backupPath, shellQuote(backupPath)))
 	}
-	switch {
-	case runErr != nil || closeErr != nil:
-		return abortErr(errors.Join(runErr, closeErr))
-	case sum.Aborted != nil:
-		return abortErr(sum.Aborted)
-	case sum.Interrupted && res.Deleting:
-		fmt.Fprintf(stderr, "Interrupted; rows not yet deleted are recorded as skipped. A rerun of %s reports the deleted ones as not_found.\n",
+	if res.Deleting {
+		// Before the DELETEs began, offboard.Run has said that nothing was
+		// deleted.
+		report.interrupted = fmt.Sprintf("Interrupted; rows not yet deleted are recorded as skipped. A rerun of %s reports the deleted ones as not_found.",
 			shellQuote(input))
-		return exitCodeOnly(ExitInterrupted)
-	case sum.Interrupted:
-		return exitCodeOnly(ExitInterrupted)
-	case !sum.OK():
-		return exitCodeOnly(ExitRowsNotDone)
 	}
-	return nil
+	return a.finishRun(cmd.OutOrStdout(), report, runErr)
 }
 
 func orEmpty(r io.Reader) io.Reader {
@@ -181,19 +158,4 @@ func readList(path string, opts roster.Options) (*resolve.List, error) {
 	}
 	defer f.Close()
 	return resolve.ReadList(path, f, opts)
-}
-
-// printOffboardSummary writes the final counts.
-func printOffboardSummary(w io.Writer, verb string, sum *engine.Summary, plan *offboard.Plan, stats *limiterStats, resultsPath string) {
-	fmt.Fprintf(w, "%s %s: %d rows\n", verb, runState(sum.Aborted, sum.Interrupted), sum.Rows)
-	writeCounts(w, sum.Counts)
-	fmt.Fprintf(w, "lookups: %d requests (%s)\n", plan.Requests, plan.Strategy)
-	if plan.Admins >= 0 {
-		fmt.Fprintf(w, "admins in the account: %d\n", plan.Admins)
-	}
-	if stats != nil {
-		fmt.Fprintf(w, "requests: %d in all, 429s: %d, held by the rate limit %v\n",
-			stats.requests, stats.throttled, roundDuration(stats.held))
-	}
-	fmt.Fprintf(w, "results: %s\n", resultsPath)
 }
