@@ -49,11 +49,15 @@ func (o *Offboarder) Record(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 // with status and why. Rows the run never decided are skipped.
 func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink, deleting bool, status results.Status, why string) (*engine.Summary, error) {
 	r := &run{o: o, halt: sw}
+	var prog engine.Progress
+	if deleting {
+		prog = o.cfg.Progress // recording alone takes no time worth a bar
+	}
 	sum, err := engine.Run(ctx, sw, out, engine.Spec[*Row]{
 		Workers:  o.cfg.Workers,
 		Total:    len(plan.Rows),
 		OK:       OKStatuses(),
-		Progress: o.cfg.Progress,
+		Progress: prog,
 		Produce: func(_ context.Context, feed *engine.Feed[*Row]) error {
 			var todo []*Row
 			for _, row := range plan.Rows {
