@@ -61,14 +61,15 @@ func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 		Produce: func(_ context.Context, feed *engine.Feed[*Row]) error {
 			var todo []*Row
 			for _, row := range plan.Rows {
-				l := row.line()
-				switch {
-				case row.Status == "":
-					l.Status, l.Message = results.Skipped, "not looked up: the run stopped first"
-				case row.Status == results.WouldDelete && deleting:
+				if row.Status == results.WouldDelete && deleting {
 					todo = append(todo, row)
 					continue
-				case row.Status == results.WouldDelete:
+				}
+				l := row.line()
+				switch row.Status {
+				case "":
+					l.Status, l.Message = results.Skipped, "not looked up: the run stopped first"
+				case results.WouldDelete:
 					l.Status = status
 					if why != "" {
 						l.Message = why + ": " + resolve.Who(row.User)

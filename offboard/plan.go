@@ -118,7 +118,7 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 	// stop records why the lookups ended early.
 	stop := func(err error) *Plan {
 		switch {
-		case sw.Stopping() && sw.Cause() == nil:
+		case sw.Cause() == nil && ctx.Err() != nil: // flipped, or flipping: ctx ends first
 			plan.Interrupted = true
 		case resolve.IsAuth(err):
 			sw.Abort(exotel.ExplainAuth(err))
