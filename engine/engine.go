@@ -94,8 +94,9 @@ type Spec[J any] struct {
 	Produce func(ctx context.Context, feed *Feed[J]) error
 	// Work does one job and returns its line. ctx is the caller's: it ends
 	// only when the run is cancelled outright, so a request already sent
-	// can finish after the switch flips. Work is not called once the
-	// switch has flipped.
+	// can finish after the switch flips. No job starts once the switch
+	// has flipped; one whose start races the flip meets the stopped
+	// limiter, and Work records that refusal as it records a skip.
 	Work func(ctx context.Context, job J) results.Line
 	// Skip is the line of a job that never started.
 	Skip func(job J) results.Line
@@ -115,13 +116,13 @@ type Summary struct {
 	ok []results.Status
 }
 
-// NewSummary returns an empty summary whose OK accepts the statuses ok.
-func NewSummary(ok ...results.Status) *Summary {
+// newSummary returns an empty summary whose OK accepts the statuses ok.
+func newSummary(ok ...results.Status) *Summary {
 	return &Summary{Counts: map[results.Status]int{}, ok: ok}
 }
 
-// Add counts one row.
-func (s *Summary) Add(status results.Status) {
+// add counts one row.
+func (s *Summary) add(status results.Status) {
 	s.Rows++
 	s.Counts[status]++
 }
@@ -132,8 +133,8 @@ func (s *Summary) OK() bool {
 	return results.Only(s.Counts, s.ok...) && s.Aborted == nil && !s.Interrupted
 }
 
-// Finish records how the run ended, from its switch.
-func (s *Summary) Finish(start time.Time, sw *halt.Switch) {
+// finish records how the run ended, from its switch.
+func (s *Summary) finish(start time.Time, sw *halt.Switch) {
 	s.Elapsed = time.Since(start)
 	s.Aborted = sw.Cause()
 	s.Interrupted = sw.Interrupted()
@@ -180,7 +181,7 @@ func Run[J any](ctx context.Context, sw *halt.Switch, out Sink, spec Spec[J]) (*
 	if prog == nil {
 		prog = NoProgress{}
 	}
-	sum := NewSummary(spec.OK...)
+	sum := newSummary(spec.OK...)
 	for st, n := range spec.Settled {
 		sum.Rows += n
 		sum.Counts[st] += n
@@ -223,9 +224,9 @@ func Run[J any](ctx context.Context, sw *halt.Switch, out Sink, spec Spec[J]) (*
 				sw.Stop()
 			}
 		}
-		sum.Add(l.Status)
+		sum.add(l.Status)
 		prog.Row(l.Status)
 	}
-	sum.Finish(start, sw)
+	sum.finish(start, sw)
 	return sum, errors.Join(produceErr, writeErr)
 }
