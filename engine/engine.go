@@ -167,9 +167,6 @@ func (f *Feed[J]) Send(job J) bool {
 // Line records a row's final line without a worker.
 func (f *Feed[J]) Line(l results.Line) { f.lines <- l }
 
-// Stopping reports whether the switch has flipped: Send would skip.
-func (f *Feed[J]) Stopping() bool { return f.sw.Stopping() }
-
 // Run runs spec to the end and writes every line to out. It returns once
 // every job has its line. The error is run-level only: Produce's, or the
 // first write that failed (which flips the switch: no outcome may go
