@@ -284,7 +284,7 @@ func (c *Client) do(ctx context.Context, method, path, rawQuery string, body any
 	if c.pacer != nil {
 		var err error
 		if done, err = c.pacer.Wait(ctx); err != nil {
-			return nil, 0, err
+			return nil, 0, ratelimit.NotSent(err)
 		}
 	}
 
@@ -316,8 +316,11 @@ func (c *Client) do(ctx context.Context, method, path, rawQuery string, body any
 	resp, err := c.http.Do(req)
 	if err != nil {
 		done(nil)
+		// The *url.Error's text repeats the URL, whose query holds the
+		// emails and numbers of a filtered GET: neither is logged.
+		err = stripURL(err)
 		c.log.Debug("request failed", "method", method, "path", path, "sent", sent.Load(), "err", err)
-		return nil, 0, &TransportError{Method: method, Path: path, Sent: sent.Load(), Err: stripURL(err)}
+		return nil, 0, &TransportError{Method: method, Path: path, Sent: sent.Load(), Err: err}
 	}
 	defer resp.Body.Close()
 	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))

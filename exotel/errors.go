@@ -106,6 +106,15 @@ func IsAmbiguous(err error) bool {
 	return errors.As(err, &te) && te.Sent
 }
 
+// MayHaveApplied reports whether a write that failed with err may still
+// have been carried out: the server answered 5xx (or a success it could not
+// account for), or the request went out and no answer came back. Create,
+// delete and update all decide with it whether a later answer must be
+// checked before the write is called failed or sent again.
+func MayHaveApplied(err error) bool {
+	return KindOf(err) == KindServer || IsAmbiguous(err)
+}
+
 // kindForStatus maps an HTTP status to a Kind.
 func kindForStatus(status int) Kind {
 	switch {

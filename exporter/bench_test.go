@@ -1,7 +1,6 @@
 package exporter_test
 
 import (
-	"context"
 	"io"
 	"testing"
 	"time"
@@ -47,7 +46,7 @@ func BenchmarkExport(b *testing.B) {
 				client := newClient(b, srv.URL(), limiter)
 				w := exporter.NewWriter(io.Discard, exporter.FormatCSV)
 				start := time.Now()
-				sum, err := exporter.New(client, limiter, exporter.Config{Workers: c.workers}).Run(context.Background(), nil, w)
+				sum, err := exporter.New(client, limiter, exporter.Config{Workers: c.workers}).Run(newSwitch(b, nil), w)
 				if err != nil || w.Flush() != nil {
 					b.Fatal(err)
 				}

@@ -2,12 +2,14 @@ package exporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
@@ -21,20 +23,10 @@ type API interface {
 
 // Pacer is what the exporter needs from the shared limiter
 // (*ratelimit.Limiter): a retry loop for pages (a 429 waits for the shared
-// hold, a 5xx or a lost connection backs off) and a way to let no further
-// request start once the run is stopping.
+// hold, a 5xx or a lost connection backs off). The run's halt.Switch stops
+// the limiter itself.
 type Pacer interface {
 	Retry(ctx context.Context, maxAttempts int, classify func(error) ratelimit.Verdict, fn func() error) (int, error)
-	Stop()
-}
-
-// Progress hears about each distinct user fetched. The total is the API's
-// count for a full export, or the number of filter values (an upper bound)
-// for a filtered one.
-type Progress interface {
-	Start(total int)
-	Row(status results.Status)
-	Finish()
 }
 
 // Statuses reported to Progress.
@@ -54,8 +46,8 @@ type Sink interface {
 
 // Config tunes an export.
 type Config struct {
-	Workers     int // pages fetched at once; default 4
-	MaxAttempts int // requests per page, 429s included; default 10
+	Workers     int // pages fetched at once; default engine.DefaultWorkers
+	MaxAttempts int // requests per page, 429s included; default engine.DefaultMaxAttempts
 
 	// Emails and Phones ask the API for these users only (its email= and
 	// devices.contact_uri= filters), in batches; a user matching either is
@@ -77,8 +69,11 @@ type Config struct {
 	// InactiveDays when set, else DefaultAuditDays.
 	AuditDays int
 
-	Now      func() time.Time
-	Progress Progress
+	Now func() time.Time
+	// Progress hears about each distinct user fetched. The total is the
+	// API's count for a full export, or the number of filter values (an
+	// upper bound) for a filtered one.
+	Progress engine.Progress
 	Logger   *slog.Logger
 }
 
@@ -94,12 +89,8 @@ type Exporter struct {
 
 // New returns an Exporter.
 func New(api API, pacer Pacer, cfg Config) *Exporter {
-	if cfg.Workers < 1 {
-		cfg.Workers = 4
-	}
-	if cfg.MaxAttempts < 1 {
-		cfg.MaxAttempts = 10
-	}
+	cfg.Workers = engine.Workers(cfg.Workers)
+	cfg.MaxAttempts = engine.MaxAttempts(cfg.MaxAttempts)
 	if cfg.AuditDays < 1 {
 		cfg.AuditDays = DefaultAuditDays
 		if cfg.InactiveDays > 0 {
@@ -113,7 +104,7 @@ func New(api API, pacer Pacer, cfg Config) *Exporter {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Progress == nil {
-		cfg.Progress = noProgress{}
+		cfg.Progress = engine.NoProgress{}
 	}
 	return &Exporter{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
 }
@@ -138,12 +129,19 @@ type run struct {
 }
 
 // Run fetches the users, writes those the filters keep to out in account
-// order, and returns the audit summary. ctx ends everything at once;
-// interrupt, when closed, stops the run: no new requests, and the summary
-// says Interrupted (the report is then incomplete and must not be kept).
-// The returned error is a run-level failure: credentials refused, a page
-// that kept failing, or out refusing a write.
-func (ex *Exporter) Run(ctx context.Context, interrupt <-chan struct{}, out Sink) (*Summary, error) {
+// order, and returns the audit summary. Every request runs under sw's
+// context, since pages are GETs: when sw flips (a Ctrl-C, or its parent
+// context ending) the run stops at once and the summary says Interrupted
+// (the report is then incomplete and must not be kept). The returned error
+// is a run-level failure: credentials refused, a page that kept failing, or
+// out refusing a write. Such a failure is returned even when sw flipped
+// meanwhile: only what the stop itself caused reads as an interruption.
+//
+// Export does not run on the engine: its unit is a page of users that must
+// reach the report in account order, not a row that ends in a results line,
+// so its pool (fetchInOrder) fetches ahead and hands pages over in order,
+// and it writes a report, not one line per input row.
+func (ex *Exporter) Run(sw *halt.Switch, out Sink) (*Summary, error) {
 	start := time.Now()
 	r := &run{ex: ex, out: out, now: ex.cfg.Now(),
 		seen: map[string]int{}, roles: map[string]bool{}}
@@ -151,12 +149,7 @@ func (ex *Exporter) Run(ctx context.Context, interrupt <-chan struct{}, out Sink
 		r.roles[strings.ToLower(role)] = true
 	}
 	r.sum = newSummary(r.now, ex.cfg)
-	var stopPacer func()
-	if ex.pacer != nil {
-		stopPacer = ex.pacer.Stop
-	}
-	r.halt = halt.New(ctx, interrupt, stopPacer)
-	defer r.halt.Close()
+	r.halt = sw
 
 	err := r.export()
 	if r.started {
@@ -165,11 +158,20 @@ func (ex *Exporter) Run(ctx context.Context, interrupt <-chan struct{}, out Sink
 	r.sum.finish()
 	r.sum.Requests = int(r.requests.Load())
 	r.sum.Elapsed = time.Since(start)
-	if r.halt.Stopping() { // by the user, or by ctx
-		r.sum.Interrupted = true
-		return r.sum, nil
+	if err != nil && !r.causedByStop(err) {
+		return r.sum, err
 	}
-	return r.sum, err
+	// Stopped by the user, or by ctx.
+	r.sum.Interrupted = err != nil || r.halt.Stopping()
+	return r.sum, nil
+}
+
+// causedByStop reports whether err is what the switch flipping does to a
+// request: refused by the stopped limiter, or cut short by the ended
+// context.
+func (r *run) causedByStop(err error) bool {
+	return r.halt.Context().Err() != nil &&
+		(ratelimit.WasNotSent(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 func (r *run) startProgress(total int) {
@@ -207,9 +209,3 @@ func (r *run) keep(u *exotel.User) bool {
 	}
 	return true
 }
-
-type noProgress struct{}
-
-func (noProgress) Start(int)          {}
-func (noProgress) Row(results.Status) {}
-func (noProgress) Finish()            {}

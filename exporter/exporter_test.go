@@ -1,7 +1,7 @@
 package exporter_test
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -260,7 +260,7 @@ func TestExportAuthFailure(t *testing.T) {
 	e := newEnv(t, exoteltest.Options{APIToken: "other-token"})
 	e.srv.Seed(exoteltest.SampleUsers(10, 1, time.Now())...)
 	sink := &memSink{}
-	_, err := exporter.New(e.client, e.limiter, exporter.Config{}).Run(context.Background(), nil, sink)
+	_, err := exporter.New(e.client, e.limiter, exporter.Config{}).Run(newSwitch(t, nil), sink)
 	if err == nil || !strings.Contains(err.Error(), "refused the credentials") || strings.Contains(err.Error(), "test-token") {
 		t.Errorf("err = %v", err)
 	}
@@ -274,7 +274,7 @@ func TestExportPageKeepsFailing(t *testing.T) {
 	e.srv.Seed(exoteltest.SampleUsers(120, 1, time.Now())...)
 	e.srv.SetOnRequest(onceAt("50", func() { e.srv.SetFaults(exoteltest.Faults{ServerErrorRate: 1}) }))
 	sink := &memSink{}
-	_, err := exporter.New(e.client, e.limiter, exporter.Config{MaxAttempts: 3}).Run(context.Background(), nil, sink)
+	_, err := exporter.New(e.client, e.limiter, exporter.Config{MaxAttempts: 3}).Run(newSwitch(t, nil), sink)
 	if err == nil || !strings.Contains(err.Error(), "after 3 attempts") {
 		t.Errorf("err = %v", err)
 	}
@@ -286,7 +286,7 @@ func TestExportInterrupt(t *testing.T) {
 	interrupt := make(chan struct{})
 	e.srv.SetOnRequest(onceAt("100", func() { close(interrupt) }))
 	sink := &memSink{}
-	sum, err := exporter.New(e.client, e.limiter, exporter.Config{Workers: 2}).Run(context.Background(), interrupt, sink)
+	sum, err := exporter.New(e.client, e.limiter, exporter.Config{Workers: 2}).Run(newSwitch(t, interrupt), sink)
 	if err != nil || !sum.Interrupted {
 		t.Fatalf("err %v, interrupted %v", err, sum.Interrupted)
 	}
@@ -294,5 +294,33 @@ func TestExportInterrupt(t *testing.T) {
 	// for when the interrupt came.
 	if n := len(e.srv.Requests()); n > 5 {
 		t.Errorf("%d requests after an interrupt at the third page", n)
+	}
+}
+
+// failingSink refuses every write, after running before.
+type failingSink struct{ before func() }
+
+var errDiskFull = errors.New("no space left on device")
+
+func (s *failingSink) Write(exporter.Record) error {
+	s.before()
+	return errDiskFull
+}
+
+// A real failure is reported as one even when the run was being stopped
+// at the same moment: only what the stop caused reads as an interruption.
+func TestExportFailureDuringAStopIsNotDropped(t *testing.T) {
+	e := newEnv(t, exoteltest.Options{})
+	e.srv.Seed(exoteltest.SampleUsers(120, 1, time.Now())...)
+	interrupt := make(chan struct{})
+	sw := newSwitch(t, interrupt)
+	var once sync.Once
+	sink := &failingSink{before: func() {
+		once.Do(func() { close(interrupt) })
+		<-sw.Done()
+	}}
+	sum, err := exporter.New(e.client, e.limiter, exporter.Config{Workers: 2}).Run(sw, sink)
+	if !errors.Is(err, errDiskFull) || sum.Interrupted {
+		t.Errorf("err %v, interrupted %v; want the write error, not an interruption", err, sum.Interrupted)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
 	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
 )
 
@@ -79,7 +80,7 @@ func (m *memSink) ids() []string {
 func run(tb testing.TB, api exporter.API, pacer exporter.Pacer, cfg exporter.Config) (*exporter.Summary, *memSink) {
 	tb.Helper()
 	sink := &memSink{}
-	sum, err := exporter.New(api, pacer, cfg).Run(context.Background(), nil, sink)
+	sum, err := exporter.New(api, pacer, cfg).Run(newSwitch(tb, nil), sink)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -190,4 +191,13 @@ func (s *stubAPI) ListUsers(_ context.Context, o exotel.ListOptions) (*exotel.Pa
 func offsetOf(q url.Values) int {
 	n, _ := strconv.Atoi(q.Get("offset"))
 	return n
+}
+
+// newSwitch returns a run's stop switch, flipped when interrupt closes.
+// Export needs no onStop: every request it makes ends with the switch's
+// context.
+func newSwitch(tb testing.TB, interrupt <-chan struct{}) *halt.Switch {
+	sw := halt.New(context.Background(), interrupt, nil)
+	tb.Cleanup(sw.Close)
+	return sw
 }

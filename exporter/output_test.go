@@ -27,7 +27,7 @@ func TestCSVReportNeutralisesFormulas(t *testing.T) {
 	e.srv.Seed(hostile())
 	var buf bytes.Buffer
 	w := exporter.NewWriter(&buf, exporter.FormatCSV)
-	if _, err := exporter.New(e.client, e.limiter, exporter.Config{}).Run(t.Context(), nil, w); err != nil {
+	if _, err := exporter.New(e.client, e.limiter, exporter.Config{}).Run(newSwitch(t, nil), w); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Flush(); err != nil {
@@ -70,7 +70,7 @@ func TestJSONLinesReportKeepsValues(t *testing.T) {
 	e.srv.Seed(hostile(), exoteltest.SeedUser{ID: "plain", FirstName: "Asha", LastName: "Rao", Email: "a<b>@x.com"})
 	var buf bytes.Buffer
 	w := exporter.NewWriter(&buf, exporter.FormatJSON)
-	if _, err := exporter.New(e.client, e.limiter, exporter.Config{}).Run(t.Context(), nil, w); err != nil {
+	if _, err := exporter.New(e.client, e.limiter, exporter.Config{}).Run(newSwitch(t, nil), w); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Flush(); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/importer"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/results"
@@ -99,7 +100,7 @@ func runScenarioLog(tb testing.TB, sc scenario, perSecond float64, rows int, log
 	defer out.Close()
 	start := time.Now()
 	sum, err := importer.New(client, limiter, importer.Config{Workers: 8, MaxAttempts: 12}).
-		Run(context.Background(), nil, plan, out, nil)
+		Run(context.Background(), halt.New(context.Background(), nil, limiter.Stop), plan, out, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -32,9 +32,6 @@ type attempt struct {
 
 // process creates one row's user and returns its results line.
 func (r *run) process(ctx context.Context, j job) results.Line {
-	if r.halt.Stopping() {
-		return skippedLine(j, 0, "")
-	}
 	a := &attempt{j: j, req: createRequest(j.person)}
 	if j.mayExist {
 		a.uncertain, a.ours = true, true
@@ -63,8 +60,11 @@ func (r *run) process(ctx context.Context, j job) results.Line {
 		if a.attempts >= r.im.cfg.MaxAttempts {
 			return r.failed(a, "gave up after %d attempts", a.attempts)
 		}
-		a.attempts++
 		u, err := r.im.api.CreateUser(ctx, a.req)
+		if ratelimit.WasNotSent(err) {
+			return r.interrupted(a) // the stopped limiter kept it back
+		}
+		a.attempts++
 		if err == nil {
 			return r.createdLine(a, u, results.Created)
 		}
@@ -78,11 +78,9 @@ func (r *run) process(ctx context.Context, j job) results.Line {
 // handleCreateError decides what follows a failed POST: a final line, or
 // (done false) another attempt.
 func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (results.Line, bool) {
-	if ratelimit.ErrStopped(err) {
-		a.attempts-- // never sent
-		return r.interrupted(a), true
+	if exotel.MayHaveApplied(err) {
+		a.ours = true // a 5xx or a lost answer may still have created the user
 	}
-	var te *exotel.TransportError
 	switch exotel.KindOf(err) {
 	case exotel.KindThrottled:
 		return results.Line{}, false // the shared limiter holds everyone
@@ -92,16 +90,15 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 	case exotel.KindConflict:
 		return r.resolveConflict(ctx, a, err)
 	case exotel.KindServer:
-		a.ours = true // a 5xx may still have created the user
 	case exotel.KindTransport:
-		if errors.As(err, &te) && te.Sent {
+		if exotel.IsAmbiguous(err) {
 			if !canLookUp(a) && !r.im.cfg.RetryUnverifiable {
-				a.uncertain, a.ours = true, true
+				a.uncertain = true
 				return r.failed(a, "no answer after the request was sent, so the user may have been created; "+
 					"the row has neither email nor phone to check, so it was not sent again "+
 					"(check the dashboard, or rerun with --retry-unverifiable)"), true
 			}
-			a.uncertain, a.ours = canLookUp(a), true
+			a.uncertain = canLookUp(a)
 		}
 		if ctx.Err() != nil {
 			return r.interrupted(a), true
@@ -209,7 +206,7 @@ func plusAddress(email string, n int) string {
 // stoppedBy reports whether err came from the run stopping (Ctrl-C, an
 // abort, or ctx ending) rather than from the request itself.
 func (r *run) stoppedBy(ctx context.Context, err error) bool {
-	return ratelimit.ErrStopped(err) || r.halt.Stopping() || ctx.Err() != nil
+	return ratelimit.WasNotSent(err) || r.halt.Stopping() || ctx.Err() != nil
 }
 
 func canLookUp(a *attempt) bool { return a.req.Email != "" || a.j.person.Phone != "" }

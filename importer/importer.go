@@ -10,16 +10,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
-	"time"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
@@ -35,20 +31,11 @@ type API interface {
 }
 
 // Pacer is what the importer needs from the shared limiter
-// (*ratelimit.Limiter): a backoff between retries of a create, a retry loop
-// for lookups, and a way to let no further request start once the run is
-// stopping.
+// (*ratelimit.Limiter): a backoff between retries of a create and a retry
+// loop for lookups. The run's halt.Switch stops the limiter itself.
 type Pacer interface {
 	Backoff(ctx context.Context, attempt int) error
 	Retry(ctx context.Context, maxAttempts int, classify func(error) ratelimit.Verdict, fn func() error) (int, error)
-	Stop()
-}
-
-// Progress hears about each finished row.
-type Progress interface {
-	Start(total int)
-	Row(status results.Status)
-	Finish()
 }
 
 // EmailTaken says what to do when an email was used by a deleted user.
@@ -67,8 +54,8 @@ const DefaultPlusLimit = 9
 
 // Config tunes a run.
 type Config struct {
-	Workers     int // concurrent requests; default 4
-	MaxAttempts int // POSTs per row, 429s included; default 10
+	Workers     int // concurrent requests; default engine.DefaultWorkers
+	MaxAttempts int // POSTs per row, 429s included; default engine.DefaultMaxAttempts
 	DryRun      bool
 	Roster      roster.Options
 	// OnEmailTaken: what to do on 409 1022 for an email no current user
@@ -83,7 +70,7 @@ type Config struct {
 	// POST and a GET per row. Resuming always does it.
 	CheckExisting bool
 	Logger        *slog.Logger
-	Progress      Progress
+	Progress      engine.Progress
 }
 
 // Importer runs imports. Create one with New.
@@ -97,12 +84,8 @@ type Importer struct {
 
 // New returns an Importer. api and pacer may be nil for a dry run.
 func New(api API, pacer Pacer, cfg Config) *Importer {
-	if cfg.Workers < 1 {
-		cfg.Workers = 4
-	}
-	if cfg.MaxAttempts < 1 {
-		cfg.MaxAttempts = 10
-	}
+	cfg.Workers = engine.Workers(cfg.Workers)
+	cfg.MaxAttempts = engine.MaxAttempts(cfg.MaxAttempts)
 	if cfg.OnEmailTaken == "" {
 		cfg.OnEmailTaken = EmailTakenFail
 	}
@@ -111,9 +94,6 @@ func New(api API, pacer Pacer, cfg Config) *Importer {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Progress == nil {
-		cfg.Progress = noProgress{}
 	}
 	im := &Importer{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
 	if api != nil && pacer != nil {
@@ -183,18 +163,9 @@ func Prepare(in Input, opts roster.Options) (*Plan, error) {
 // Layout is the results file's layout for this input.
 func (p *Plan) Layout() results.Layout { return results.Layout{Input: p.Header.Names} }
 
-// Summary is the outcome of a run.
-type Summary struct {
-	Rows        int
-	Counts      map[results.Status]int
-	Elapsed     time.Duration
-	Interrupted bool  // stopped by the user
-	Aborted     error // stopped by the API (credentials); the run-level cause
-}
-
-// OK reports whether every row was created or already existed.
-func (s *Summary) OK() bool {
-	return results.Only(s.Counts, results.Created, results.Exists, results.WouldCreate) && s.Aborted == nil && !s.Interrupted
+// OKStatuses are the statuses of rows that need no attention.
+func OKStatuses() []results.Status {
+	return []results.Status{results.Created, results.Exists, results.WouldCreate}
 }
 
 // Resume carries what an earlier run's results file said.
@@ -228,87 +199,44 @@ type run struct {
 	im     *Importer
 	plan   *Plan
 	resume *Resume
-	lines  chan results.Line
 	// halt stops the run: its context ends waits between requests, while
 	// requests themselves use the caller's ctx so they can finish.
 	halt *halt.Switch
 }
 
-// Run imports plan's rows and writes one line per row to out. ctx ends
-// in-flight requests (a second Ctrl-C); interrupt, when closed, stops the run
-// gracefully: no new rows or requests, in-flight ones finish, the rest are
+// Run imports plan's rows and writes one line per row to out. sw is the
+// run's stop switch: once it flips no new row or request starts, requests
+// in flight finish (ctx ends them: a second Ctrl-C), and the rest are
 // recorded as skipped. The returned error is for run-level failures only
-// (the input became unreadable, the results file cannot be written); an
-// authentication failure is reported in Summary.Aborted.
-func (im *Importer) Run(ctx context.Context, interrupt <-chan struct{}, plan *Plan, out *results.Writer, resume *Resume) (*Summary, error) {
-	start := time.Now()
-	var stopPacer func()
-	if im.pacer != nil {
-		stopPacer = im.pacer.Stop
-	}
-	r := &run{im: im, plan: plan, resume: resume,
-		lines: make(chan results.Line, 2*im.cfg.Workers),
-		halt:  halt.New(ctx, interrupt, stopPacer)}
-	defer r.halt.Close()
-	sum := &Summary{Counts: map[results.Status]int{}}
-
+// (the input became unreadable or changed, the results file cannot be
+// written); an authentication failure is reported in Summary.Aborted.
+func (im *Importer) Run(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink, resume *Resume) (*engine.Summary, error) {
+	r := &run{im: im, plan: plan, resume: resume, halt: sw}
+	settled := map[results.Status]int{}
 	total := plan.Rows
 	if resume != nil {
 		for row, p := range resume.Prior.Rows {
 			if row <= plan.Rows && doneStatus(p.Status) {
 				total--
-				sum.Counts[p.Status]++
-				sum.Rows++
+				settled[p.Status]++
 			}
 		}
 	}
-	im.cfg.Progress.Start(total)
-	defer im.cfg.Progress.Finish()
-
-	g, gctx := errgroup.WithContext(ctx)
-	jobs := make(chan job)
-	var producers sync.WaitGroup
-	producers.Add(1 + im.cfg.Workers)
-	g.Go(func() error {
-		defer producers.Done()
-		defer close(jobs)
-		return r.feed(gctx, jobs)
+	return engine.Run(ctx, sw, out, engine.Spec[job]{
+		Workers:  im.cfg.Workers,
+		Total:    total,
+		Settled:  settled,
+		OK:       OKStatuses(),
+		Progress: im.cfg.Progress,
+		Produce:  r.feed,
+		Work:     r.process,
+		Skip:     func(j job) results.Line { return skippedLine(j, 0, "") },
 	})
-	for range im.cfg.Workers {
-		g.Go(func() error {
-			defer producers.Done()
-			for j := range jobs {
-				r.lines <- r.process(ctx, j)
-			}
-			return nil
-		})
-	}
-	go func() {
-		producers.Wait()
-		close(r.lines)
-	}()
-
-	var writeErr error
-	for line := range r.lines {
-		if writeErr == nil {
-			if writeErr = out.Write(line); writeErr != nil {
-				r.halt.Stop()
-			}
-		}
-		sum.Counts[line.Status]++
-		sum.Rows++
-		im.cfg.Progress.Row(line.Status)
-	}
-	err := g.Wait()
-	sum.Elapsed = time.Since(start)
-	sum.Aborted = r.halt.Cause()
-	sum.Interrupted = r.halt.Interrupted()
-	return sum, errors.Join(err, writeErr)
 }
 
 // feed streams the input, records invalid rows, and hands valid ones to the
 // workers (after a batched lookup when resuming or checking existing users).
-func (r *run) feed(ctx context.Context, jobs chan<- job) error {
+func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 	rc, err := r.plan.Input.Open()
 	if err != nil {
 		return fmt.Errorf("cannot read %s: %w", r.plan.Input.Name, err)
@@ -329,11 +257,18 @@ func (r *run) feed(ctx context.Context, jobs chan<- job) error {
 			r.lookupBatch(batch)
 		}
 		for _, j := range batch {
-			r.dispatch(jobs, j)
+			feed.Send(j)
 		}
 		batch = batch[:0]
 	}
-	defer flush()
+	defer func() {
+		if err != nil {
+			// A failing run sends nothing more: the rows batched for
+			// lookup are neither looked up nor created, only skipped.
+			r.halt.Stop()
+		}
+		flush()
+	}()
 
 	for {
 		rec, err := rd.Next()
@@ -354,7 +289,7 @@ func (r *run) feed(ctx context.Context, jobs chan<- job) error {
 			}
 		}
 		if len(problems) > 0 {
-			r.lines <- invalidLine(rec, problems)
+			feed.Line(invalidLine(rec, problems))
 			continue
 		}
 		j := job{rec: rec, person: person}
@@ -365,12 +300,12 @@ func (r *run) feed(ctx context.Context, jobs chan<- job) error {
 			j.mayExist = !seen || (prior.Attempts > 0 && prior.HTTPStatus == 0)
 		}
 		if r.im.cfg.DryRun {
-			r.lines <- results.Line{Row: rec.Row, Status: results.WouldCreate, Input: rec.Raw,
-				Message: describePerson(person)}
+			feed.Line(results.Line{Row: rec.Row, Status: results.WouldCreate, Input: rec.Raw,
+				Message: describePerson(person)})
 			continue
 		}
 		if !lookupFirst || (person.Email == "" && person.Phone == "") {
-			r.dispatch(jobs, j)
+			feed.Send(j)
 			continue
 		}
 		batch = append(batch, j)
@@ -386,19 +321,6 @@ func (r *run) priorRow(row int) (results.PriorRow, bool) {
 	}
 	p, ok := r.resume.Prior.Rows[row]
 	return p, ok
-}
-
-// dispatch hands a job to a worker, or records it as skipped once the run is
-// stopping.
-func (r *run) dispatch(jobs chan<- job, j job) {
-	if !r.halt.Stopping() {
-		select {
-		case jobs <- j:
-			return
-		case <-r.halt.Done():
-		}
-	}
-	r.lines <- skippedLine(j, 0, "")
 }
 
 func invalidLine(rec roster.Record, problems []roster.Problem) results.Line {
@@ -431,12 +353,6 @@ func describePerson(p roster.Person) string {
 	}
 	return "would create " + strings.Join(parts, ", ")
 }
-
-type noProgress struct{}
-
-func (noProgress) Start(int)          {}
-func (noProgress) Row(results.Status) {}
-func (noProgress) Finish()            {}
 
 // CheckResume makes sure an earlier run's results belong to this input: each
 // row they mention must exist and hold the same cells it held then. It reads

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/importer"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/results"
@@ -104,7 +106,7 @@ func input(path string) importer.Input {
 }
 
 type outcome struct {
-	sum   *importer.Summary
+	sum   *engine.Summary
 	lines map[int]map[string]string // row → column → value
 	path  string
 }
@@ -122,7 +124,9 @@ func (e *env) importFile(path string, cfg importer.Config, interrupt <-chan stru
 		e.t.Fatal(err)
 	}
 	im := importer.New(e.client, e.limiter, cfg)
-	sum, err := im.Run(context.Background(), interrupt, plan, out, nil)
+	sw := halt.New(context.Background(), interrupt, e.limiter.Stop)
+	defer sw.Close()
+	sum, err := im.Run(context.Background(), sw, plan, out, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -403,7 +407,7 @@ func TestImportDryRunSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := results.Create(path+".dry.csv", plan.Layout())
-	sum, err := importer.New(nil, nil, importer.Config{DryRun: true}).Run(context.Background(), nil, plan, out, nil)
+	sum, err := importer.New(nil, nil, importer.Config{DryRun: true}).Run(context.Background(), halt.New(context.Background(), nil, nil), plan, out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,4 +448,11 @@ func TestImportCheckExistingBatchesLookups(t *testing.T) {
 			t.Errorf("lookup with limit %q", r.Query.Get("limit"))
 		}
 	}
+}
+
+// halt returns a stop switch for one run that nobody interrupts.
+func (e *env) halt() *halt.Switch {
+	sw := halt.New(context.Background(), nil, e.limiter.Stop)
+	e.t.Cleanup(sw.Close)
+	return sw
 }

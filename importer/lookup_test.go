@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
@@ -50,7 +51,7 @@ func TestLookupStopsWhenTheServerIgnoresTheFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	sum, err := New(api, limiter, Config{}).Run(context.Background(), nil, plan, out, nil)
+	sum, err := New(api, limiter, Config{}).Run(context.Background(), halt.New(context.Background(), nil, limiter.Stop), plan, out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func (e *env) resume(path, resultsPath string, cfg importer.Config) outcome {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	sum, err := importer.New(e.client, e.limiter, cfg).Run(context.Background(), nil, plan, out, &importer.Resume{Prior: prior})
+	sum, err := importer.New(e.client, e.limiter, cfg).Run(context.Background(), e.halt(), plan, out, &importer.Resume{Prior: prior})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -146,5 +146,51 @@ func TestResumeRefusesAChangedInput(t *testing.T) {
 	}
 	if err := plan.CheckResume(prior); err == nil || !strings.Contains(err.Error(), "row 2") {
 		t.Errorf("CheckResume = %v, want row 2 named as different", err)
+	}
+}
+
+// The input can change between the resume check and the run (it is read
+// twice). A run that finds out fails, and sends nothing more: not even the
+// rows it had already batched for a lookup.
+func TestResumeThatFindsTheInputChangedSendsNothing(t *testing.T) {
+	e := newEnv(t, exoteltest.Options{})
+	path := e.roster("roster.csv", people(20))
+	plan, err := importer.Prepare(input(path), roster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resultsPath := e.roster("r.results.csv", "")
+	w, err := results.Create(resultsPath, plan.Layout())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The earlier run failed row 10, which then read differently.
+	w.Write(results.Line{Row: 10, Status: results.Failed, Attempts: 1, HTTPStatus: 400,
+		Input: []string{"Someone", "Else", "else@corp.example.com", phone(99), "agent"}})
+	w.Close()
+	prior, err := results.Load(resultsPath, plan.Layout())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := results.Reopen(resultsPath, plan.Layout(), importer.KeepOnResume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := importer.New(e.client, e.limiter, importer.Config{}).Run(context.Background(), e.halt(), plan, out, &importer.Resume{Prior: prior})
+	out.Close()
+	if err == nil || !strings.Contains(err.Error(), "row 10 was written for different input") {
+		t.Fatalf("err = %v, want the changed row 10 named", err)
+	}
+	if n := len(e.srv.Requests()); n != 0 {
+		t.Errorf("a failing run sent %d requests (rows 1-9 were batched for lookup)", n)
+	}
+	lines := resultstest.ByRow(t, resultsPath)
+	for row := 1; row <= 9; row++ {
+		if lines[row]["status"] != "skipped" {
+			t.Errorf("row %d = %v, want skipped", row, lines[row])
+		}
+	}
+	if sum.Counts[results.Skipped] != 9 {
+		t.Errorf("counts %v", sum.Counts)
 	}
 }

@@ -10,9 +10,8 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/halt"
@@ -32,82 +31,62 @@ type run struct {
 // Delete deletes the users of the plan's rows to delete, concurrently under
 // the shared limiter, and writes one line per row to out: first the rows
 // decided without a DELETE, in input order, then each deletion as it ends.
-// ctx ends requests in flight (a second Ctrl-C); closing interrupt stops the
-// run gracefully: nothing new is sent, requests in flight finish, the rest
-// are skipped. The error is for the results file only.
-func (o *Offboarder) Delete(ctx context.Context, interrupt <-chan struct{}, plan *Plan, out *results.Writer) (*Summary, error) {
-	start := time.Now()
-	// An interrupt before the first DELETE sends none: New flips at once.
-	r := &run{o: o, halt: halt.New(ctx, interrupt, o.pacer.Stop)}
-	defer r.halt.Close()
-	sum := &Summary{Counts: map[results.Status]int{}}
-	prog := o.cfg.Progress
-	prog.Start(len(plan.Rows))
-	defer prog.Finish()
+// Once sw flips nothing new is sent, requests in flight finish (ctx ends
+// them: a second Ctrl-C), and the rest are skipped; a switch already flipped
+// sends no DELETE at all. The error is for the results file only.
+func (o *Offboarder) Delete(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink) (*engine.Summary, error) {
+	return o.finish(ctx, sw, plan, out, true, "", "")
+}
 
-	var writeErr error
-	write := func(l results.Line) {
-		if writeErr == nil {
-			if writeErr = out.Write(l); writeErr != nil {
-				r.halt.Stop() // no record of a deletion must go missing
-			}
-		}
-		sum.Rows++
-		sum.Counts[l.Status]++
-		prog.Row(l.Status)
-	}
-	var todo []*Row
-	for _, row := range plan.Rows {
-		switch row.Status {
-		case results.WouldDelete:
-			todo = append(todo, row)
-		case "":
-			l := row.line()
-			l.Status, l.Message = results.Skipped, "not looked up: the run stopped first"
-			write(l)
-		default:
-			write(row.line())
-		}
-	}
+// Record writes every row's line without deleting anyone. Rows to delete
+// get status (would_delete for a dry run, skipped when a guard refused) and
+// why, when given, as their message.
+func (o *Offboarder) Record(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink, status results.Status, why string) (*engine.Summary, error) {
+	return o.finish(ctx, sw, plan, out, false, status, why)
+}
 
-	jobs := make(chan *Row)
-	lines := make(chan results.Line, o.cfg.Workers)
-	var producers sync.WaitGroup
-	producers.Add(1 + o.cfg.Workers)
-	go func() {
-		defer producers.Done()
-		defer close(jobs)
-		for _, row := range todo {
-			if !r.halt.Stopping() {
-				select {
-				case jobs <- row:
+// finish writes every row's line; rows to delete are deleted, or recorded
+// with status and why. Rows the run never decided are skipped.
+func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink, deleting bool, status results.Status, why string) (*engine.Summary, error) {
+	r := &run{o: o, halt: sw}
+	var prog engine.Progress
+	if deleting {
+		prog = o.cfg.Progress // recording alone takes no time worth a bar
+	}
+	sum, err := engine.Run(ctx, sw, out, engine.Spec[*Row]{
+		Workers:  o.cfg.Workers,
+		Total:    len(plan.Rows),
+		OK:       OKStatuses(),
+		Progress: prog,
+		Produce: func(_ context.Context, feed *engine.Feed[*Row]) error {
+			var todo []*Row
+			for _, row := range plan.Rows {
+				if row.Status == results.WouldDelete && deleting {
+					todo = append(todo, row)
 					continue
-				case <-r.halt.Done():
 				}
+				l := row.line()
+				switch row.Status {
+				case "":
+					l.Status, l.Message = results.Skipped, "not looked up: the run stopped first"
+				case results.WouldDelete:
+					l.Status = status
+					if why != "" {
+						l.Message = why + ": " + resolve.Who(row.User)
+					}
+				}
+				feed.Line(l)
 			}
-			lines <- skipped(row, 0, false)
-		}
-	}()
-	for range o.cfg.Workers {
-		go func() {
-			defer producers.Done()
-			for row := range jobs {
-				lines <- r.deleteOne(ctx, row)
+			for _, row := range todo {
+				feed.Send(row)
 			}
-		}()
-	}
-	go func() {
-		producers.Wait()
-		close(lines)
-	}()
-	for l := range lines {
-		write(l)
-	}
-
-	sum.Elapsed = time.Since(start)
-	sum.Aborted = r.halt.Cause()
-	sum.Interrupted = r.halt.Interrupted()
-	return sum, writeErr
+			return nil
+		},
+		Work: r.deleteOne,
+		Skip: func(row *Row) results.Line { return skipped(row, 0, false) },
+	})
+	sum.Lookups = plan.Requests
+	return sum, err
 }
 
 // deleteOne deletes one row's user. DELETE is safe to repeat: a repeat
@@ -115,9 +94,6 @@ func (o *Offboarder) Delete(ctx context.Context, interrupt <-chan struct{}, plan
 // ours if one may have been carried out (a 5xx, or no answer after the
 // request was sent).
 func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
-	if r.halt.Stopping() {
-		return skipped(row, 0, false)
-	}
 	var mayHave bool
 	classify := func(err error) ratelimit.Verdict {
 		if exotel.KindOf(err) == exotel.KindNotFound {
@@ -127,14 +103,9 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	}
 	attempts, err := r.o.pacer.Retry(r.halt.Context(), r.o.cfg.MaxAttempts, classify, func() error {
 		err := r.o.api.DeleteUser(ctx, row.User.ID)
-		if exotel.KindOf(err) == exotel.KindServer || exotel.IsAmbiguous(err) {
-			mayHave = true
-		}
+		mayHave = mayHave || exotel.MayHaveApplied(err)
 		return err
 	})
-	if ratelimit.ErrStopped(err) {
-		attempts-- // the limiter refused it: never sent
-	}
 	l := row.line()
 	l.Attempts = attempts
 	ae := exotel.AsAPIError(err)
@@ -157,7 +128,7 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	case exotel.KindOf(err) == exotel.KindAuth:
 		r.halt.Abort(exotel.ExplainAuth(err))
 		l.Status, l.Message = results.Failed, "credentials refused; run stopped: "+err.Error()
-	case ratelimit.ErrStopped(err), r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
+	case ratelimit.WasNotSent(err), r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
 		// Stopped between attempts of a DELETE that would have been retried.
 		return skipped(row, attempts, mayHave)
 	default:

@@ -15,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
 	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/importer"
 	"github.com/exoroster/exoroster/offboard"
 	"github.com/exoroster/exoroster/ratelimit"
@@ -99,6 +101,13 @@ func (e *env) list(content string) *resolve.List {
 	return l
 }
 
+// halt returns the stop switch of one run, flipped when interrupt closes.
+func (e *env) halt(interrupt <-chan struct{}) *halt.Switch {
+	sw := halt.New(context.Background(), interrupt, e.limiter.Stop)
+	e.t.Cleanup(sw.Close)
+	return sw
+}
+
 func (e *env) offboarder(cfg offboard.Config) *offboard.Offboarder {
 	if cfg.Workers == 0 {
 		cfg.Workers = 4
@@ -108,7 +117,7 @@ func (e *env) offboarder(cfg offboard.Config) *offboard.Offboarder {
 
 type outcome struct {
 	plan  *offboard.Plan
-	sum   *offboard.Summary
+	sum   *engine.Summary
 	lines map[int]map[string]string
 	path  string
 }
@@ -118,17 +127,18 @@ func (e *env) run(content string, cfg offboard.Config, record results.Status, in
 	e.t.Helper()
 	o := e.offboarder(cfg)
 	list := e.list(content)
-	plan := o.Decide(context.Background(), interrupt, list)
+	sw := e.halt(interrupt)
+	plan := o.Decide(sw, list)
 	path := filepath.Join(e.dir, fmt.Sprintf("out-%d.csv", time.Now().UnixNano()))
 	out, err := results.Create(path, plan.Layout())
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var sum *offboard.Summary
+	var sum *engine.Summary
 	if record != "" {
-		sum, err = plan.Record(out, nil, record, "")
+		sum, err = o.Record(context.Background(), sw, plan, out, record, "")
 	} else {
-		sum, err = o.Delete(context.Background(), interrupt, plan, out)
+		sum, err = o.Delete(context.Background(), sw, plan, out)
 	}
 	if err != nil {
 		e.t.Fatal(err)
@@ -330,14 +340,15 @@ func TestOffboardDeleteAnswering404IsNotFound(t *testing.T) {
 	e := newEnv(t, exoteltest.Options{})
 	e.seed(20)
 	o := e.offboarder(offboard.Config{})
-	plan := o.Decide(context.Background(), nil, e.list("email\n"+e.users[3].Email+"\n"+e.users[4].Email+"\n"))
+	sw := e.halt(nil)
+	plan := o.Decide(sw, e.list("email\n"+e.users[3].Email+"\n"+e.users[4].Email+"\n"))
 	// Someone else deletes user 3 between the lookup and the DELETE.
 	if err := e.client.DeleteUser(context.Background(), e.users[3].ID); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(e.dir, "out.csv")
 	out, _ := results.Create(path, plan.Layout())
-	sum, err := o.Delete(context.Background(), nil, plan, out)
+	sum, err := o.Delete(context.Background(), sw, plan, out)
 	out.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -401,11 +412,13 @@ func TestOffboardInterrupt(t *testing.T) {
 		e := newEnv(t, exoteltest.Options{})
 		e.seed(20)
 		o := e.offboarder(offboard.Config{})
-		plan := o.Decide(context.Background(), nil, e.list("email\n"+e.users[1].Email+"\n"+e.users[2].Email+"\n"))
 		stop := make(chan struct{})
+		sw := e.halt(stop)
+		plan := o.Decide(sw, e.list("email\n"+e.users[1].Email+"\n"+e.users[2].Email+"\n"))
 		close(stop)
+		<-sw.Done()
 		out, _ := results.Create(filepath.Join(e.dir, "out.csv"), plan.Layout())
-		sum, _ := o.Delete(context.Background(), stop, plan, out)
+		sum, _ := o.Delete(context.Background(), sw, plan, out)
 		out.Close()
 		if !sum.Interrupted || sum.Counts[results.Skipped] != 2 || e.srv.CountRequests("DELETE") != 0 {
 			t.Errorf("summary %+v, DELETEs %d", sum, e.srv.CountRequests("DELETE"))
@@ -440,7 +453,7 @@ func TestOffboardInterrupt(t *testing.T) {
 		e.seed(20)
 		stop := make(chan struct{})
 		go func() { time.Sleep(10 * time.Millisecond); close(stop) }()
-		plan := e.offboarder(offboard.Config{}).Decide(context.Background(), stop, e.list("email\n"+e.users[1].Email+"\n"))
+		plan := e.offboarder(offboard.Config{}).Decide(e.halt(stop), e.list("email\n"+e.users[1].Email+"\n"))
 		if !plan.Interrupted || len(plan.ToDelete()) != 0 {
 			t.Errorf("plan after an interrupt: interrupted %v, %d to delete", plan.Interrupted, len(plan.ToDelete()))
 		}
@@ -451,7 +464,7 @@ func TestOffboardStopsOnRefusedCredentials(t *testing.T) {
 	e := newEnv(t, exoteltest.Options{})
 	e.seed(5)
 	e.client, e.limiter = e.connect("wrong-token")
-	plan := e.offboarder(offboard.Config{}).Decide(context.Background(), nil, e.list("email\n"+e.users[1].Email+"\n"))
+	plan := e.offboarder(offboard.Config{}).Decide(e.halt(nil), e.list("email\n"+e.users[1].Email+"\n"))
 	if plan.Aborted == nil || !strings.Contains(plan.Aborted.Error(), "EXOTEL_API_TOKEN") {
 		t.Errorf("Aborted = %v", plan.Aborted)
 	}
@@ -516,7 +529,7 @@ func TestOffboardSnapshotReimports(t *testing.T) {
 	}
 }
 
-func reimport(t *testing.T, e *env, path string) *importer.Summary {
+func reimport(t *testing.T, e *env, path string) *engine.Summary {
 	t.Helper()
 	in := importer.Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
 	plan, err := importer.Prepare(in, roster.Options{})
@@ -529,7 +542,7 @@ func reimport(t *testing.T, e *env, path string) *importer.Summary {
 	}
 	defer out.Close()
 	sum, err := importer.New(e.client, e.limiter, importer.Config{OnEmailTaken: importer.EmailTakenPlus}).
-		Run(context.Background(), nil, plan, out, nil)
+		Run(context.Background(), e.halt(nil), plan, out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +552,7 @@ func reimport(t *testing.T, e *env, path string) *importer.Summary {
 func TestWriteBackupAppendsAndRefusesForeignFiles(t *testing.T) {
 	e := newEnv(t, exoteltest.Options{})
 	e.seed(5)
-	plan := e.offboarder(offboard.Config{}).Decide(context.Background(), nil,
+	plan := e.offboarder(offboard.Config{}).Decide(e.halt(nil),
 		e.list("email\n"+e.users[1].Email+"\n"+e.users[2].Email+"\n"))
 	rows := plan.ToDelete()
 	path := filepath.Join(e.dir, "b.csv")

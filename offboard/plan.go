@@ -3,9 +3,11 @@
 // A run has two phases. Decide reads every row, resolves them all with
 // batched GETs and decides each row's fate (would_delete, not_found,
 // ambiguous, protected, invalid, failed) without deleting anything, so the
-// caller can apply its guards — a dry run, --max-delete, a confirmation —
-// to the whole list. Then either Plan.Record writes the decisions as they
-// are, or Delete sends the DELETEs concurrently under the shared limiter.
+// guards — a dry run, --max-delete, a confirmation, the backup — apply to
+// the whole list. Then either Record writes the decisions as they are, or
+// Delete sends the DELETEs concurrently under the shared limiter. Run does
+// both phases with the guards between them, in the order that makes the
+// wrong deletion hard.
 //
 // Every results line of a user carries that user's full record, as export
 // writes it, taken before any DELETE; WriteBackup keeps the same records in
@@ -17,13 +19,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync/atomic"
-	"time"
 	"unicode"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exporter"
-	"github.com/exoroster/exoroster/ratelimit"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
@@ -35,28 +36,17 @@ type API interface {
 	DeleteUser(ctx context.Context, id string) error
 }
 
-// Pacer is the shared limiter: retries, and a way to let no further
-// request start once the run is stopping. *ratelimit.Limiter has it.
-type Pacer interface {
-	Retry(ctx context.Context, maxAttempts int, classify func(error) ratelimit.Verdict, fn func() error) (int, error)
-	Stop()
-}
-
-// Progress hears about each finished row.
-type Progress interface {
-	Start(total int)
-	Row(status results.Status)
-	Finish()
-}
+// Pacer is the shared limiter's retry loop; *ratelimit.Limiter has it.
+type Pacer = resolve.Pacer
 
 // Config tunes a run.
 type Config struct {
-	Workers     int // concurrent requests; default 4
-	MaxAttempts int // per request, 429s included; default 10
+	Workers     int // concurrent requests; default engine.DefaultWorkers
+	MaxAttempts int // per request, 429s included; default engine.DefaultMaxAttempts
 	// AllowAdmins lets admins be deleted; the account's last admin never is.
 	AllowAdmins bool
 	Logger      *slog.Logger
-	Progress    Progress
+	Progress    engine.Progress
 }
 
 // Offboarder runs offboards. Create one with New.
@@ -70,17 +60,10 @@ type Offboarder struct {
 
 // New returns an Offboarder.
 func New(api API, pacer Pacer, cfg Config) *Offboarder {
-	if cfg.Workers < 1 {
-		cfg.Workers = 4
-	}
-	if cfg.MaxAttempts < 1 {
-		cfg.MaxAttempts = 10
-	}
+	cfg.Workers = engine.Workers(cfg.Workers)
+	cfg.MaxAttempts = engine.MaxAttempts(cfg.MaxAttempts)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Progress == nil {
-		cfg.Progress = noProgress{}
 	}
 	return &Offboarder{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger,
 		res: resolve.New(api, pacer, resolve.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})}
@@ -126,38 +109,23 @@ func (p *Plan) ToDelete() []*Row {
 }
 
 // Decide resolves every row of list and decides its fate. It sends only
-// GETs. Closing interrupt abandons the lookups: the plan comes back with
-// Interrupted set. A refused credential comes back in Aborted.
-func (o *Offboarder) Decide(ctx context.Context, interrupt <-chan struct{}, list *resolve.List) *Plan {
+// GETs, under sw's context: once sw flips (an interrupt) the lookups are
+// abandoned and the plan comes back with Interrupted set. Refused
+// credentials abort sw and come back in Aborted.
+func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 	plan := &Plan{List: list, Admins: -1}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var interrupted atomic.Bool
-	select {
-	case <-interrupt: // already: look nothing up
-		interrupted.Store(true)
-		cancel()
-	default:
-	}
-	watchDone := make(chan struct{})
-	defer close(watchDone)
-	go func() {
-		select {
-		case <-interrupt:
-			interrupted.Store(true)
-			cancel() // lookups are safe to abandon mid-flight
-		case <-watchDone:
-		}
-	}()
+	ctx := sw.Context() // lookups are safe to abandon mid-flight
 	// stop records why the lookups ended early.
 	stop := func(err error) *Plan {
 		switch {
-		case interrupted.Load() || ctx.Err() != nil:
+		case sw.Cause() == nil && ctx.Err() != nil: // flipped, or flipping: ctx ends first
 			plan.Interrupted = true
 		case resolve.IsAuth(err):
-			plan.Aborted = exotel.ExplainAuth(err)
+			sw.Abort(exotel.ExplainAuth(err))
+			plan.Aborted = sw.Cause()
 		default:
-			plan.Aborted = err
+			sw.Abort(err)
+			plan.Aborted = sw.Cause()
 		}
 		return plan
 	}
@@ -220,7 +188,7 @@ func (o *Offboarder) Decide(ctx context.Context, interrupt <-chan struct{}, list
 			r.Message = "would delete " + resolve.Who(r.User)
 		}
 	}
-	plan.Interrupted = interrupted.Load()
+	plan.Interrupted = sw.Interrupted()
 	return plan
 }
 
@@ -365,57 +333,8 @@ func (r *Row) line() results.Line {
 	return l
 }
 
-// Summary is the outcome of a run.
-type Summary struct {
-	Rows        int
-	Counts      map[results.Status]int
-	Elapsed     time.Duration
-	Interrupted bool  // stopped by the user
-	Aborted     error // stopped by the API (credentials)
+// OKStatuses are the statuses of rows that need no attention: what a
+// rerun of a finished list gives, or a dry run.
+func OKStatuses() []results.Status {
+	return []results.Status{results.Deleted, results.WouldDelete, results.NotFound}
 }
-
-// OK reports whether every row ended deleted, would_delete or not_found
-// (what a rerun of a finished list gives).
-func (s *Summary) OK() bool {
-	return results.Only(s.Counts, results.Deleted, results.WouldDelete, results.NotFound) && s.Aborted == nil && !s.Interrupted
-}
-
-// Record writes every row's line without deleting anyone. Rows to delete
-// get status (would_delete for a dry run, skipped when a guard refused) and
-// why, when given, as their message. Rows the run never decided are
-// skipped.
-func (p *Plan) Record(out *results.Writer, prog Progress, status results.Status, why string) (*Summary, error) {
-	if prog == nil {
-		prog = noProgress{}
-	}
-	start := time.Now()
-	prog.Start(len(p.Rows))
-	defer prog.Finish()
-	sum := &Summary{Counts: map[results.Status]int{}, Interrupted: p.Interrupted, Aborted: p.Aborted}
-	for _, r := range p.Rows {
-		l := r.line()
-		switch r.Status {
-		case "":
-			l.Status, l.Message = results.Skipped, "not looked up: the run stopped first"
-		case results.WouldDelete:
-			l.Status = status
-			if why != "" {
-				l.Message = why + ": " + resolve.Who(r.User)
-			}
-		}
-		if err := out.Write(l); err != nil {
-			return sum, err
-		}
-		sum.Rows++
-		sum.Counts[l.Status]++
-		prog.Row(l.Status)
-	}
-	sum.Elapsed = time.Since(start)
-	return sum, nil
-}
-
-type noProgress struct{}
-
-func (noProgress) Start(int)          {}
-func (noProgress) Row(results.Status) {}
-func (noProgress) Finish()            {}

@@ -1,6 +1,9 @@
 package ratelimit
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Verdict says what to do after a failed attempt.
 type Verdict int
@@ -16,25 +19,54 @@ const (
 	Backoff
 )
 
-// Retry calls fn until it succeeds, classify says Stop, or maxAttempts calls
-// have been made, and returns the number of calls and the last error. Use it
-// for requests that are safe to repeat; a create needs more care.
+// NotSentError is the error of a call that never left the machine: its
+// pacer refused it, because the limiter was stopped or the context ended
+// while it waited. A client wraps its pacer's refusal in it (see NotSent),
+// so that nobody counts the call as an attempt.
+type NotSentError struct{ Err error }
+
+func (e *NotSentError) Error() string { return e.Err.Error() }
+func (e *NotSentError) Unwrap() error { return e.Err }
+
+// NotSent wraps err, a pacer's refusal, as a NotSentError; nil stays nil.
+func NotSent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &NotSentError{Err: err}
+}
+
+// WasNotSent reports whether err says the call never left the machine: a
+// NotSentError, or the limiter's own stopped error however it travelled.
+func WasNotSent(err error) bool {
+	var ns *NotSentError
+	return errors.As(err, &ns) || ErrStopped(err)
+}
+
+// Retry calls fn until it succeeds, classify says Stop, or maxAttempts
+// requests have left, and returns how many left and the last error. A call
+// the pacer refused (WasNotSent) is not an attempt: it ends the loop, since
+// the run is stopping, and is not counted, so callers never correct the
+// count. Use Retry for requests that are safe to repeat; a create needs more
+// care.
 func (l *Limiter) Retry(ctx context.Context, maxAttempts int, classify func(error) Verdict, fn func() error) (int, error) {
 	maxAttempts = max(maxAttempts, 1)
-	for attempt := 1; ; attempt++ {
+	sent := 0
+	for {
 		err := fn()
-		if err == nil {
-			return attempt, nil
+		if err != nil && WasNotSent(err) {
+			return sent, err
 		}
-		if attempt >= maxAttempts {
-			return attempt, err
+		sent++
+		if err == nil || sent >= maxAttempts {
+			return sent, err
 		}
 		switch classify(err) {
 		case Stop:
-			return attempt, err
+			return sent, err
 		case Backoff:
-			if serr := l.Backoff(ctx, attempt); serr != nil {
-				return attempt, err
+			if serr := l.Backoff(ctx, sent); serr != nil {
+				return sent, err
 			}
 		}
 	}

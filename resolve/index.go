@@ -72,14 +72,9 @@ func (ix *Index) Users(k Key, value string) ([]*exotel.User, error) {
 	return out, nil
 }
 
-// count adds the requests of one Retry.
-func (ix *Index) count(attempts int, err error) {
-	n := attempts
-	if n > 0 && err != nil && IsRunLevel(err) && !errors.As(err, new(*exotel.APIError)) {
-		n-- // the last call never reached the server
-	}
-	ix.Requests += n
-}
+// count adds the requests a retry loop sent; ratelimit.Retry counts only
+// what left the machine.
+func (ix *Index) count(attempts int) { ix.Requests += attempts }
 
 func (ix *Index) fail(k Key, v string, err error) {
 	ix.errs[lookupKey{k, normal(k, v)}] = err

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/roster"
@@ -31,8 +32,8 @@ func Fields() []string { return []string{"devices", "last_login", "active_call"}
 
 // Config tunes a Resolver.
 type Config struct {
-	Workers     int // concurrent GETs by id; default 4
-	MaxAttempts int // per request, 429s included; default 10
+	Workers     int // concurrent GETs by id; default engine.DefaultWorkers
+	MaxAttempts int // per request, 429s included; default engine.DefaultMaxAttempts
 	Logger      *slog.Logger
 }
 
@@ -46,12 +47,8 @@ type Resolver struct {
 
 // New returns a Resolver.
 func New(api API, pacer Pacer, cfg Config) *Resolver {
-	if cfg.Workers < 1 {
-		cfg.Workers = 4
-	}
-	if cfg.MaxAttempts < 1 {
-		cfg.MaxAttempts = 10
-	}
+	cfg.Workers = engine.Workers(cfg.Workers)
+	cfg.MaxAttempts = engine.MaxAttempts(cfg.MaxAttempts)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -264,7 +261,7 @@ func (r *Resolver) page(ctx context.Context, ix *Index, opts exotel.ListOptions)
 		p, err = r.api.ListUsers(ctx, opts)
 		return err
 	})
-	ix.count(n, err)
+	ix.count(n)
 	return p, err
 }
 
@@ -289,7 +286,7 @@ func (r *Resolver) getByID(ctx context.Context, ix *Index, ids []string) error {
 			})
 			mu.Lock()
 			defer mu.Unlock()
-			ix.count(n, err)
+			ix.count(n)
 			switch {
 			case err == nil:
 				ix.addAll([]exotel.User{*u})

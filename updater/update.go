@@ -6,9 +6,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
@@ -24,26 +23,16 @@ type API interface {
 	UpdateDevice(ctx context.Context, userID string, deviceID int64, req exotel.UpdateDeviceRequest) (*exotel.Device, error)
 }
 
-// Pacer is the shared limiter; *ratelimit.Limiter has it.
-type Pacer interface {
-	Retry(ctx context.Context, maxAttempts int, classify func(error) ratelimit.Verdict, fn func() error) (int, error)
-	Stop()
-}
-
-// Progress hears about each finished row.
-type Progress interface {
-	Start(total int)
-	Row(status results.Status)
-	Finish()
-}
+// Pacer is the shared limiter's retry loop; *ratelimit.Limiter has it.
+type Pacer = resolve.Pacer
 
 // Config tunes a run.
 type Config struct {
-	Workers     int // concurrent requests; default 4
-	MaxAttempts int // per request, 429s included; default 10
+	Workers     int // concurrent requests; default engine.DefaultWorkers
+	MaxAttempts int // per request, 429s included; default engine.DefaultMaxAttempts
 	DryRun      bool
 	Logger      *slog.Logger
-	Progress    Progress
+	Progress    engine.Progress
 }
 
 // Updater runs updates. Create one with New.
@@ -57,35 +46,18 @@ type Updater struct {
 
 // New returns an Updater.
 func New(api API, pacer Pacer, cfg Config) *Updater {
-	if cfg.Workers < 1 {
-		cfg.Workers = 4
-	}
-	if cfg.MaxAttempts < 1 {
-		cfg.MaxAttempts = 10
-	}
+	cfg.Workers = engine.Workers(cfg.Workers)
+	cfg.MaxAttempts = engine.MaxAttempts(cfg.MaxAttempts)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Progress == nil {
-		cfg.Progress = noProgress{}
 	}
 	return &Updater{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger,
 		res: resolve.New(api, pacer, resolve.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})}
 }
 
-// Summary is the outcome of a run.
-type Summary struct {
-	Rows        int
-	Counts      map[results.Status]int
-	Lookups     int // GETs spent finding users
-	Elapsed     time.Duration
-	Interrupted bool
-	Aborted     error
-}
-
-// OK reports whether every row was updated, unchanged or would be updated.
-func (s *Summary) OK() bool {
-	return results.Only(s.Counts, results.Updated, results.Unchanged, results.WouldUpdate) && s.Aborted == nil && !s.Interrupted
+// OKStatuses are the statuses of rows that need no attention.
+func OKStatuses() []results.Status {
+	return []results.Status{results.Updated, results.Unchanged, results.WouldUpdate}
 }
 
 // job is a row with changes to send.
@@ -105,45 +77,38 @@ func (j *job) userChange() bool {
 
 // run holds one Run's shared state.
 type run struct {
-	u *Updater
+	u    *Updater
+	plan *Plan
 	// halt stops the run: its context ends lookups and backoffs, while
 	// PUTs use the caller's ctx so one already sent can finish.
-	halt *halt.Switch
+	halt    *halt.Switch
+	lookups int // GETs spent finding the users
 }
 
 // Run finds every row's user, compares the row with the user's record and
 // sends the changes (or, in a dry run, describes them), writing one line per
-// row to out. Closing interrupt stops the run gracefully: lookups are
-// abandoned, PUTs in flight finish, the rest are skipped. The error is for
-// the results file only; refused credentials end in Summary.Aborted.
-func (up *Updater) Run(ctx context.Context, interrupt <-chan struct{}, plan *Plan, out *results.Writer) (*Summary, error) {
-	start := time.Now()
-	// An interrupt before the first PUT sends none: New flips at once.
-	r := &run{u: up, halt: halt.New(ctx, interrupt, up.pacer.Stop)}
-	defer r.halt.Close()
-	sum := &Summary{Counts: map[results.Status]int{}}
-	prog := up.cfg.Progress
-	prog.Start(plan.Rows())
-	defer prog.Finish()
+// row to out. Once sw flips lookups are abandoned, PUTs in flight finish,
+// and the rest are skipped. The error is for the results file only;
+// refused credentials end in Summary.Aborted.
+func (up *Updater) Run(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink) (*engine.Summary, error) {
+	r := &run{u: up, plan: plan, halt: sw}
+	sum, err := engine.Run(ctx, sw, out, engine.Spec[*job]{
+		Workers:  up.cfg.Workers,
+		Total:    plan.Rows(),
+		OK:       OKStatuses(),
+		Progress: up.cfg.Progress,
+		Produce:  r.feed,
+		Work:     r.apply,
+		Skip:     func(j *job) results.Line { return skippedLine(j, 0, nil) },
+	})
+	sum.Lookups = r.lookups
+	return sum, err
+}
 
-	var writeErr error
-	write := func(l results.Line) {
-		if writeErr == nil {
-			if writeErr = out.Write(l); writeErr != nil {
-				r.halt.Stop()
-			}
-		}
-		sum.Rows++
-		sum.Counts[l.Status]++
-		prog.Row(l.Status)
-	}
-	finish := func() (*Summary, error) {
-		sum.Elapsed = time.Since(start)
-		sum.Aborted = r.halt.Cause()
-		sum.Interrupted = r.halt.Interrupted()
-		return sum, writeErr
-	}
-
+// feed looks every row's user up, records the rows that need no PUT (all of
+// them in a dry run), then hands the others to the workers.
+func (r *run) feed(ctx context.Context, feed *engine.Feed[*job]) error {
+	plan := r.plan
 	var idents []resolve.Ident
 	for i, row := range plan.List.Rows {
 		if len(row.Problems) == 0 && len(plan.wants[i].problems) == 0 {
@@ -151,22 +116,22 @@ func (up *Updater) Run(ctx context.Context, interrupt <-chan struct{}, plan *Pla
 			idents = append(idents, row.Ident, resolve.Ident{Email: w.newEmail, Phone: w.newPhone})
 		}
 	}
-	// Lookups are safe to abandon: they run under stopCtx.
-	ix, err := up.res.Lookup(r.halt.Context(), idents)
-	sum.Lookups = ix.Requests
+	// Lookups are safe to abandon: ctx ends when the switch flips.
+	ix, err := r.u.res.Lookup(ctx, idents)
+	r.lookups = ix.Requests
 	if err != nil {
 		if resolve.IsAuth(err) {
 			r.halt.Abort(exotel.ExplainAuth(err))
 		}
 		for i, row := range plan.List.Rows {
 			if _, l := decide(row, plan.wants[i], nil, nil); l != nil {
-				write(*l) // invalid: known without a lookup
+				feed.Line(*l) // invalid: known without a lookup
 				continue
 			}
-			write(results.Line{Row: row.Rec.Row, Status: results.Skipped, Input: row.Rec.Raw,
+			feed.Line(results.Line{Row: row.Rec.Row, Status: results.Skipped, Input: row.Rec.Raw,
 				Message: "not looked up: the run stopped first"})
 		}
-		return finish()
+		return nil
 	}
 
 	claims := resolve.Claims{}
@@ -175,52 +140,18 @@ func (up *Updater) Run(ctx context.Context, interrupt <-chan struct{}, plan *Pla
 		j, line := decide(row, plan.wants[i], ix, claims)
 		switch {
 		case line != nil:
-			write(*line)
-		case up.cfg.DryRun:
-			write(results.Line{Row: row.Rec.Row, Status: results.WouldUpdate, UserID: j.user.ID,
+			feed.Line(*line)
+		case r.u.cfg.DryRun:
+			feed.Line(results.Line{Row: row.Rec.Row, Status: results.WouldUpdate, UserID: j.user.ID,
 				DeviceID: deviceID(j), Message: "would change " + describe(j.changes), Input: row.Rec.Raw})
 		default:
 			jobs = append(jobs, j)
 		}
 	}
-	if len(jobs) == 0 {
-		return finish()
+	for _, j := range jobs {
+		feed.Send(j)
 	}
-
-	feed := make(chan *job)
-	lines := make(chan results.Line, up.cfg.Workers)
-	var producers sync.WaitGroup
-	producers.Add(1 + up.cfg.Workers)
-	go func() {
-		defer producers.Done()
-		defer close(feed)
-		for _, j := range jobs {
-			if !r.halt.Stopping() {
-				select {
-				case feed <- j:
-					continue
-				case <-r.halt.Done():
-				}
-			}
-			lines <- skippedLine(j, 0, nil)
-		}
-	}()
-	for range up.cfg.Workers {
-		go func() {
-			defer producers.Done()
-			for j := range feed {
-				lines <- r.apply(ctx, j)
-			}
-		}()
-	}
-	go func() {
-		producers.Wait()
-		close(lines)
-	}()
-	for l := range lines {
-		write(l)
-	}
-	return finish()
+	return nil
 }
 
 // decide compares a row with its user. It returns the job to send, or the
@@ -435,9 +366,6 @@ func deviceID(j *job) string {
 // then taken: 409 1021); after a lost answer such a refusal is checked with
 // a GET before the row is called failed.
 func (r *run) apply(ctx context.Context, j *job) results.Line {
-	if r.halt.Stopping() {
-		return skippedLine(j, 0, nil)
-	}
 	attempts := 0
 	var done []string
 	if j.userChange() {
@@ -476,14 +404,9 @@ func (r *run) put(ctx context.Context, send func() error, applied func(*exotel.U
 	var mayHave bool
 	n, err := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
 		err := send()
-		if exotel.KindOf(err) == exotel.KindServer || exotel.IsAmbiguous(err) {
-			mayHave = true
-		}
+		mayHave = mayHave || exotel.MayHaveApplied(err)
 		return err
 	})
-	if ratelimit.ErrStopped(err) {
-		n--
-	}
 	if ae := exotel.AsAPIError(err); ae != nil && mayHave && ae.Code == code {
 		var u *exotel.User
 		_, gerr := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
@@ -506,7 +429,7 @@ func userApplied(u *exotel.User, req exotel.UpdateUserRequest) bool {
 
 // failedLine records a row whose PUT failed; done lists what did change.
 func (r *run) failedLine(j *job, attempts int, done []string, err error) results.Line {
-	if ratelimit.ErrStopped(err) || (r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop) {
+	if ratelimit.WasNotSent(err) || (r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop) {
 		return skippedLine(j, attempts, done)
 	}
 	l := results.Line{Row: j.rec.Row, Status: results.Failed, UserID: j.user.ID, DeviceID: deviceID(j),
@@ -540,9 +463,3 @@ func skippedLine(j *job, attempts int, done []string) results.Line {
 	return results.Line{Row: j.rec.Row, Status: results.Skipped, UserID: j.user.ID, DeviceID: deviceID(j),
 		Attempts: attempts, Message: msg, Input: j.rec.Raw}
 }
-
-type noProgress struct{}
-
-func (noProgress) Start(int)          {}
-func (noProgress) Row(results.Status) {}
-func (noProgress) Finish()            {}

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
+	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/results/resultstest"
@@ -54,7 +56,7 @@ func (e *env) connect(token string) (*exotel.Client, *ratelimit.Limiter) {
 }
 
 type outcome struct {
-	sum   *updater.Summary
+	sum   *engine.Summary
 	lines map[int]map[string]string
 }
 
@@ -69,7 +71,9 @@ func (e *env) run(content string, cfg updater.Config, interrupt <-chan struct{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	sum, err := updater.New(e.client, e.limiter, cfg).Run(context.Background(), interrupt, plan, out)
+	sw := halt.New(context.Background(), interrupt, e.limiter.Stop)
+	defer sw.Close()
+	sum, err := updater.New(e.client, e.limiter, cfg).Run(context.Background(), sw, plan, out)
 	if err != nil {
 		e.t.Fatal(err)
 	}

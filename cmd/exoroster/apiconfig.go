@@ -8,11 +8,15 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/ratelimit"
 )
 
-// apiFlags are the flags of every command that talks to Exotel.
+// apiFlags are the flags of every command that talks to Exotel: where to
+// (the region or base URL; credentials come from the environment), how fast
+// and how persistently. A target flag (ccm, or the WebRTC app users API)
+// belongs here, with connect choosing the client it builds.
 type apiFlags struct {
 	region      string
 	baseURL     string
@@ -31,8 +35,8 @@ func (f *apiFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.baseURL, "base-url", "", "API scheme and host, overriding --region (env EXOTEL_BASE_URL); http:// only for loopback")
 	fs.StringVar(&f.rate, "rate", defaultRate, "requests across all workers: 50/min, 2/s or a plain number per second")
 	fs.IntVar(&f.burst, "burst", 1, "requests that may start back to back")
-	fs.IntVar(&f.workers, "workers", 4, "concurrent requests")
-	fs.IntVar(&f.maxAttempts, "max-attempts", 10, "requests per row before it fails (429s, 5xx and lost connections)")
+	fs.IntVar(&f.workers, "workers", engine.DefaultWorkers, "concurrent requests")
+	fs.IntVar(&f.maxAttempts, "max-attempts", engine.DefaultMaxAttempts, "requests per row before it fails (429s, 5xx and lost connections)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of each request")
 }
 
@@ -100,7 +104,8 @@ func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 	if err != nil {
 		return nil, abortErr(err)
 	}
-	a.log.Debug("connecting", "base_url", base, "account", creds.AccountSID, "api_key", creds.APIKey,
+	// The key is a credential too: logs name it, never show it.
+	a.log.Debug("connecting", "base_url", base, "account", creds.AccountSID, "api_key", exotel.NewSecret(creds.APIKey),
 		"token", creds.APIToken, "rate_per_min", math.Round(perSecond*60))
 	return &apiSetup{client: client, limiter: limiter, baseURL: base, rate: perSecond}, nil
 }

@@ -117,7 +117,7 @@ interrupted (no report replaced).`,
 	fs.BoolVar(&f.summary, "summary", false, "print the audit summary")
 	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the audit summary as JSON (bare flag: <out>.summary.json)")
 	fs.Lookup("summary-json").NoOptDefVal = exportSummaryBesideOut
-	fs.DurationVar(&f.progressEvery, "progress-every", 5*time.Second, "how often to print a progress line when stderr is not a terminal (0: never)")
+	registerProgressEvery(fs, &f.progressEvery)
 	return cmd
 }
 
@@ -246,7 +246,9 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 
 	o.cfg.Progress = a.newProgress("export", f.progressEvery)
 	ex := exporter.New(setup.client, setup.limiter, o.cfg)
-	sum, runErr := ex.Run(cmd.Context(), a.env.Interrupt, w)
+	sw := a.newSwitch(cmd.Context(), setup)
+	defer sw.Close()
+	sum, runErr := ex.Run(sw, w)
 	if runErr == nil && !sum.Interrupted {
 		runErr = w.Flush()
 	}

@@ -17,15 +17,11 @@ import (
 )
 
 type importFlags struct {
-	api               apiFlags
-	defaultRegion     string
-	resultsPath       string
-	dryRun            bool
+	rowFlags
 	resume            bool
 	onEmailTaken      string
 	retryUnverifiable bool
 	checkExisting     bool
-	progressEvery     time.Duration
 }
 
 func (a *app) importCommand() *cobra.Command {
@@ -48,17 +44,13 @@ unknown are looked up before anything is created.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runImport(cmd, args[0], f) },
 	}
 	fs := cmd.Flags()
-	f.api.register(fs)
-	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
-	fs.StringVar(&f.resultsPath, "results", "", "results CSV (default <roster>.results.csv; <roster>.dry-run.csv with --dry-run)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and show what would be created; send nothing")
+	f.register(fs, rowHelp{input: "roster", dryRun: "validate and show what would be created; send nothing"})
 	fs.BoolVar(&f.resume, "resume", false, "continue the run recorded in --results: skip rows created, look up rows in doubt")
 	fs.StringVar(&f.onEmailTaken, "on-email-taken", string(importer.EmailTakenFail),
 		"when an email belonged to a deleted user: fail the row, or plus (retry as local+1@domain, +2, ...)")
 	fs.BoolVar(&f.retryUnverifiable, "retry-unverifiable", false,
 		"re-send a create whose answer was lost even when the row has no email or phone to look it up by")
 	fs.BoolVar(&f.checkExisting, "check-existing", false, "look rows up in batches of 50 before creating (cheap reruns without --resume)")
-	fs.DurationVar(&f.progressEvery, "progress-every", 5*time.Second, "how often to print a progress line when stderr is not a terminal (0: never)")
 	return cmd
 }
 
@@ -86,8 +78,8 @@ func resultsPathFor(input, given string, dryRun bool) (string, error) {
 }
 
 func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error {
-	if err := roster.CheckRegion(f.defaultRegion); err != nil {
-		return usageErr("--default-region: %v", err)
+	if err := f.check(); err != nil {
+		return err
 	}
 	policy := importer.EmailTaken(f.onEmailTaken)
 	if policy != importer.EmailTakenFail && policy != importer.EmailTakenPlus {
@@ -96,11 +88,8 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	if f.dryRun && f.resume {
 		return usageErr("--dry-run and --resume do not go together")
 	}
-	if err := f.api.check(); err != nil {
-		return err
-	}
 	stderr := a.env.Stderr
-	opts := roster.Options{DefaultRegion: f.defaultRegion}
+	opts := f.rosterOptions()
 	plan, err := importer.Prepare(openInput(input), opts)
 	if err != nil {
 		return abortErr(err)
@@ -144,29 +133,15 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 		return abortErr(err)
 	}
 
-	sum, runErr := im.Run(cmd.Context(), a.env.Interrupt, plan, out, resume)
-	closeErr := out.Close()
-	if sum != nil {
-		var stats *limiterStats
-		if setup != nil {
-			s := setup.limiter.Stats()
-			stats = &limiterStats{requests: s.Requests, throttled: s.Throttled, held: s.Held}
-		}
-		printImportSummary(cmd.OutOrStdout(), sum, stats, resultsPath)
-	}
-	switch {
-	case runErr != nil || closeErr != nil:
-		return abortErr(errors.Join(runErr, closeErr))
-	case sum.Aborted != nil:
-		return abortErr(sum.Aborted)
-	case sum.Interrupted:
-		fmt.Fprintf(stderr, "Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume\n",
-			shellQuote(input), shellQuote(resultsPath))
-		return exitCodeOnly(ExitInterrupted)
-	case !sum.OK():
-		return exitCodeOnly(ExitRowsNotDone)
-	}
-	return nil
+	sw := a.newSwitch(cmd.Context(), setup)
+	defer sw.Close()
+	sum, runErr := im.Run(cmd.Context(), sw, plan, out, resume)
+	runErr = errors.Join(runErr, out.Close())
+	return a.finishRun(cmd.OutOrStdout(), rowReport{
+		verb: "import", timed: true, sum: sum, setup: setup, results: resultsPath,
+		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume",
+			shellQuote(input), shellQuote(resultsPath)),
+	}, runErr)
 }
 
 // openImportResults creates the results file, or for --resume checks that
@@ -235,35 +210,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-type limiterStats struct {
-	requests, throttled int
-	held                time.Duration
-}
-
-// printImportSummary writes the final counts.
-func printImportSummary(w io.Writer, sum *importer.Summary, stats *limiterStats, resultsPath string) {
-	fmt.Fprintf(w, "import %s in %v: %d rows\n", runState(sum.Aborted, sum.Interrupted), roundDuration(sum.Elapsed), sum.Rows)
-	writeCounts(w, sum.Counts)
-	if stats != nil {
-		perMin := 0.0
-		if m := sum.Elapsed.Minutes(); m > 0 {
-			perMin = float64(stats.requests) / m
-		}
-		fmt.Fprintf(w, "requests: %d (%.1f/min), throttled (429): %d, held by the rate limit %v\n",
-			stats.requests, perMin, stats.throttled, roundDuration(stats.held))
-	}
-	fmt.Fprintf(w, "results: %s\n", resultsPath)
-}
-
-// runState says how a run ended, for the first line of its summary.
-func runState(aborted error, interrupted bool) string {
-	switch {
-	case aborted != nil:
-		return "stopped"
-	case interrupted:
-		return "interrupted"
-	}
-	return "finished"
 }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,19 +16,12 @@ import (
 )
 
 type offboardFlags struct {
-	api           apiFlags
-	defaultRegion string
-	resultsPath   string
-	backupPath    string
-	dryRun        bool
-	yes           bool
-	allowAdmins   bool
-	maxDelete     int
-	progressEvery time.Duration
+	rowFlags
+	backupPath  string
+	yes         bool
+	allowAdmins bool
+	maxDelete   int
 }
-
-// promptNames is how many of the users to delete the confirmation lists.
-const promptNames = 10
 
 func (a *app) offboardCommand() *cobra.Command {
 	f := &offboardFlags{}
@@ -62,21 +53,17 @@ not_found.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runOffboard(cmd, args[0], f) },
 	}
 	fs := cmd.Flags()
-	f.api.register(fs)
-	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
-	fs.StringVar(&f.resultsPath, "results", "", "results CSV (default <list>.results.csv; <list>.dry-run.csv with --dry-run)")
+	f.register(fs, rowHelp{input: "list", dryRun: "find every row's user and show who would be deleted; delete nothing"})
 	fs.StringVar(&f.backupPath, "backup", "", "backup of the deleted users' records, appended to (default <results without .csv>.backup.csv)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "find every row's user and show who would be deleted; delete nothing")
 	fs.BoolVar(&f.yes, "yes", false, "delete without asking for confirmation")
 	fs.BoolVar(&f.allowAdmins, "allow-admins", false, "allow deleting admins (never the account's last admin)")
-	fs.IntVar(&f.maxDelete, "max-delete", 50, "delete nothing if more users than this would be deleted")
-	fs.DurationVar(&f.progressEvery, "progress-every", 5*time.Second, "how often to print a progress line when stderr is not a terminal (0: never)")
+	fs.IntVar(&f.maxDelete, "max-delete", offboard.DefaultMaxDelete, "delete nothing if more users than this would be deleted")
 	return cmd
 }
 
 func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) error {
-	if err := roster.CheckRegion(f.defaultRegion); err != nil {
-		return usageErr("--default-region: %v", err)
+	if err := f.check(); err != nil {
+		return err
 	}
 	if f.maxDelete < 1 {
 		return usageErr("--max-delete %d: use 1 or more", f.maxDelete)
@@ -87,11 +74,8 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		return usageErr("offboard deletes users for good and there is no terminal to confirm on: " +
 			"pass --yes to delete, or --dry-run to see who would be deleted")
 	}
-	if err := f.api.check(); err != nil {
-		return err
-	}
 	stderr := a.env.Stderr
-	list, err := readList(input, roster.Options{DefaultRegion: f.defaultRegion})
+	list, err := readList(input, f.rosterOptions())
 	if err != nil {
 		return abortErr(err)
 	}
@@ -127,131 +111,36 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if err != nil {
 		return abortErr(err)
 	}
-	plan := o.Decide(cmd.Context(), a.env.Interrupt, list)
-	toDelete := plan.ToDelete()
-	o1 := &offboardOutcome{a: a, cmd: cmd, input: input, resultsPath: resultsPath, plan: plan, out: out}
+	guards := offboard.Guards{DryRun: f.dryRun, MaxDelete: f.maxDelete, Backup: backupPath, Notes: stderr}
+	if !f.yes {
+		guards.Confirm = &offboard.Prompt{In: orEmpty(a.env.Stdin), Out: stderr,
+			Account: strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID"))}
+	}
+	sw := a.newSwitch(cmd.Context(), setup)
+	defer sw.Close()
+	res, runErr := o.Run(cmd.Context(), sw, list, out, guards)
+	runErr = errors.Join(runErr, out.Close())
 
-	switch {
-	case plan.Aborted != nil:
-		return o1.record(results.Skipped, "not deleted: the run stopped", abortErr(plan.Aborted))
-	case plan.Interrupted:
-		fmt.Fprintln(stderr, "Interrupted while looking users up; nothing was deleted.")
-		return o1.record(results.Skipped, "not deleted: the run was interrupted", exitCodeOnly(ExitInterrupted))
-	case f.dryRun:
-		if len(toDelete) > f.maxDelete {
-			fmt.Fprintf(stderr, "note: %d users would be deleted, more than --max-delete %d: a real run would delete nothing\n",
-				len(toDelete), f.maxDelete)
-		}
-		return o1.record(results.WouldDelete, "", nil)
-	case len(toDelete) > f.maxDelete:
-		why := fmt.Sprintf("%d users would be deleted, more than --max-delete %d, so nothing was deleted", len(toDelete), f.maxDelete)
-		return o1.record(results.Skipped, "not deleted: "+why, abortErr(errors.New(why+": raise --max-delete if that many is right")))
-	case len(toDelete) > 0 && !f.yes:
-		ok, err := a.confirmDeletion(toDelete, strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID")))
-		if err != nil {
-			fmt.Fprintln(stderr)
-			fmt.Fprintln(stderr, "Interrupted; nothing was deleted.")
-			return o1.record(results.Skipped, "not deleted: the run was interrupted", exitCodeOnly(ExitInterrupted))
-		}
-		if !ok {
-			return o1.record(results.Skipped, "not deleted: the deletion was not confirmed",
-				abortErr(errors.New("nothing was deleted: the confirmation was not given")))
-		}
+	sum, plan := res.Summary, res.Plan
+	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath,
+		details: []string{fmt.Sprintf("lookups: %d requests (%s)", plan.Requests, plan.Strategy)}}
+	if plan.Admins >= 0 {
+		report.details = append(report.details, fmt.Sprintf("admins in the account: %d", plan.Admins))
 	}
-
-	if len(toDelete) > 0 {
-		if err := offboard.WriteBackup(backupPath, toDelete); err != nil {
-			return o1.record(results.Skipped, "not deleted: the backup could not be written", abortErr(err))
-		}
+	if f.dryRun {
+		report.verb, report.setup = "offboard dry run", nil
 	}
-	sum, runErr := o.Delete(cmd.Context(), a.env.Interrupt, plan, out)
-	closeErr := out.Close()
-	if sum != nil {
-		s := setup.limiter.Stats()
-		printOffboardSummary(cmd.OutOrStdout(), "offboard", sum, plan, &limiterStats{requests: s.Requests, throttled: s.Throttled, held: s.Held}, resultsPath)
-		if sum.Counts[results.Deleted] > 0 {
-			fmt.Fprintf(cmd.OutOrStdout(), "backup: %s (re-create with: exoroster import %s --on-email-taken=plus)\n",
-				backupPath, shellQuote(backupPath))
-		}
+	if sum.Counts[results.Deleted] > 0 {
+		report.after = append(report.after, fmt.Sprintf("backup: %s (re-create with: exoroster import %s --on-email-taken=plus)",
+			backupPath, shellQuote(backupPath)))
 	}
-	switch {
-	case runErr != nil || closeErr != nil:
-		return abortErr(errors.Join(runErr, closeErr))
-	case sum.Aborted != nil:
-		return abortErr(sum.Aborted)
-	case sum.Interrupted:
-		fmt.Fprintf(stderr, "Interrupted; rows not yet deleted are recorded as skipped. A rerun of %s reports the deleted ones as not_found.\n",
+	if res.Deleting {
+		// Before the DELETEs began, offboard.Run has said that nothing was
+		// deleted.
+		report.interrupted = fmt.Sprintf("Interrupted; rows not yet deleted are recorded as skipped. A rerun of %s reports the deleted ones as not_found.",
 			shellQuote(input))
-		return exitCodeOnly(ExitInterrupted)
-	case !sum.OK():
-		return exitCodeOnly(ExitRowsNotDone)
 	}
-	return nil
-}
-
-// offboardOutcome writes a plan that deletes nothing and ends the command.
-type offboardOutcome struct {
-	a           *app
-	cmd         *cobra.Command
-	input       string
-	resultsPath string
-	plan        *offboard.Plan
-	out         *results.Writer
-}
-
-// record writes every row without deleting (rows to delete get status and
-// why), prints the summary and returns end, or the exit that the rows call
-// for when end is nil.
-func (o *offboardOutcome) record(status results.Status, why string, end error) error {
-	sum, err := o.plan.Record(o.out, nil, status, why)
-	if cerr := o.out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return abortErr(err)
-	}
-	verb := "offboard"
-	if status == results.WouldDelete {
-		verb = "offboard dry run"
-	}
-	printOffboardSummary(o.cmd.OutOrStdout(), verb, sum, o.plan, nil, o.resultsPath)
-	if end != nil {
-		return end
-	}
-	if !sum.OK() {
-		return exitCodeOnly(ExitRowsNotDone)
-	}
-	return nil
-}
-
-// confirmDeletion lists who would go and asks on stdin. Only "yes" confirms.
-// The error is an interrupt while waiting for the answer.
-func (a *app) confirmDeletion(rows []*offboard.Row, account string) (bool, error) {
-	w := a.env.Stderr
-	fmt.Fprintf(w, "About to delete %d %s from Exotel account %s. This cannot be undone.\n",
-		len(rows), plural(len(rows), "user", "users"), account)
-	for i, r := range rows {
-		if i == promptNames {
-			fmt.Fprintf(w, "  ... and %d more (see --dry-run for the full list)\n", len(rows)-promptNames)
-			break
-		}
-		fmt.Fprintf(w, "  %s\n", resolve.Who(r.User))
-	}
-	fmt.Fprintf(w, "Delete %d %s? Type yes to continue: ", len(rows), plural(len(rows), "user", "users"))
-	answer := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(orEmpty(a.env.Stdin)).ReadString('\n')
-		answer <- line
-	}()
-	select {
-	case line := <-answer:
-		if strings.TrimSpace(line) == "yes" {
-			return true, nil
-		}
-		return false, nil
-	case <-a.env.Interrupt:
-		return false, errors.New("interrupted")
-	}
+	return a.finishRun(cmd.OutOrStdout(), report, runErr)
 }
 
 func orEmpty(r io.Reader) io.Reader {
@@ -259,13 +148,6 @@ func orEmpty(r io.Reader) io.Reader {
 		return strings.NewReader("")
 	}
 	return r
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // readList reads a list of users to find (offboard, update).
@@ -276,19 +158,4 @@ func readList(path string, opts roster.Options) (*resolve.List, error) {
 	}
 	defer f.Close()
 	return resolve.ReadList(path, f, opts)
-}
-
-// printOffboardSummary writes the final counts.
-func printOffboardSummary(w io.Writer, verb string, sum *offboard.Summary, plan *offboard.Plan, stats *limiterStats, resultsPath string) {
-	fmt.Fprintf(w, "%s %s: %d rows\n", verb, runState(sum.Aborted, sum.Interrupted || plan.Interrupted), sum.Rows)
-	writeCounts(w, sum.Counts)
-	fmt.Fprintf(w, "lookups: %d requests (%s)\n", plan.Requests, plan.Strategy)
-	if plan.Admins >= 0 {
-		fmt.Fprintf(w, "admins in the account: %d\n", plan.Admins)
-	}
-	if stats != nil {
-		fmt.Fprintf(w, "requests: %d in all, 429s: %d, held by the rate limit %v\n",
-			stats.requests, stats.throttled, roundDuration(stats.held))
-	}
-	fmt.Fprintf(w, "results: %s\n", resultsPath)
 }

@@ -10,20 +10,13 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/results"
 )
 
-// progress is what the commands report rows to. It satisfies the importer's
-// (and the other runners') Progress interfaces.
-type progress interface {
-	Start(total int)
-	Row(status results.Status)
-	Finish()
-}
-
 // newProgress draws a bar when stderr is a terminal, and otherwise (cron,
 // CI) prints a plain line every interval; interval 0 prints nothing.
-func (a *app) newProgress(verb string, interval time.Duration) progress {
+func (a *app) newProgress(verb string, interval time.Duration) engine.Progress {
 	if a.env.IsTerminal {
 		return &barProgress{w: a.env.Stderr, verb: verb}
 	}

@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,11 +13,7 @@ import (
 )
 
 type updateFlags struct {
-	api           apiFlags
-	defaultRegion string
-	resultsPath   string
-	dryRun        bool
-	progressEvery time.Duration
+	rowFlags
 }
 
 func (a *app) updateCommand() *cobra.Command {
@@ -44,24 +38,16 @@ failed, skipped.`,
 		Args: oneFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runUpdate(cmd, args[0], f) },
 	}
-	fs := cmd.Flags()
-	f.api.register(fs)
-	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
-	fs.StringVar(&f.resultsPath, "results", "", "results CSV (default <changes>.results.csv; <changes>.dry-run.csv with --dry-run)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "find the users and show what would change; send no PUT")
-	fs.DurationVar(&f.progressEvery, "progress-every", 5*time.Second, "how often to print a progress line when stderr is not a terminal (0: never)")
+	f.register(cmd.Flags(), rowHelp{input: "changes", dryRun: "find the users and show what would change; send no PUT"})
 	return cmd
 }
 
 func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error {
-	if err := roster.CheckRegion(f.defaultRegion); err != nil {
-		return usageErr("--default-region: %v", err)
-	}
-	if err := f.api.check(); err != nil {
+	if err := f.check(); err != nil {
 		return err
 	}
 	stderr := a.env.Stderr
-	plan, err := prepareUpdate(input, roster.Options{DefaultRegion: f.defaultRegion})
+	plan, err := prepareUpdate(input, f.rosterOptions())
 	if err != nil {
 		return abortErr(err)
 	}
@@ -89,24 +75,17 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	if err != nil {
 		return abortErr(err)
 	}
-	sum, runErr := up.Run(cmd.Context(), a.env.Interrupt, plan, out)
-	closeErr := out.Close()
-	if sum != nil {
-		s := setup.limiter.Stats()
-		printUpdateSummary(cmd.OutOrStdout(), f.dryRun, sum, &limiterStats{requests: s.Requests, throttled: s.Throttled, held: s.Held}, resultsPath)
+	sw := a.newSwitch(cmd.Context(), setup)
+	defer sw.Close()
+	sum, runErr := up.Run(cmd.Context(), sw, plan, out)
+	runErr = errors.Join(runErr, out.Close())
+	report := rowReport{verb: "update", timed: true, sum: sum, setup: setup, results: resultsPath,
+		details:     []string{fmt.Sprintf("lookups: %d requests", sum.Lookups)},
+		interrupted: "Interrupted; rows not yet sent are recorded as skipped. A rerun of the same list reports rows already done as unchanged."}
+	if f.dryRun {
+		report.verb, report.setup = "update dry run", nil
 	}
-	switch {
-	case runErr != nil || closeErr != nil:
-		return abortErr(errors.Join(runErr, closeErr))
-	case sum.Aborted != nil:
-		return abortErr(sum.Aborted)
-	case sum.Interrupted:
-		fmt.Fprintln(stderr, "Interrupted; rows not yet sent are recorded as skipped. A rerun of the same list reports rows already done as unchanged.")
-		return exitCodeOnly(ExitInterrupted)
-	case !sum.OK():
-		return exitCodeOnly(ExitRowsNotDone)
-	}
-	return nil
+	return a.finishRun(cmd.OutOrStdout(), report, runErr)
 }
 
 func prepareUpdate(path string, opts roster.Options) (*updater.Plan, error) {
@@ -116,16 +95,4 @@ func prepareUpdate(path string, opts roster.Options) (*updater.Plan, error) {
 	}
 	defer f.Close()
 	return updater.Prepare(path, f, opts)
-}
-
-func printUpdateSummary(w io.Writer, dryRun bool, sum *updater.Summary, stats *limiterStats, resultsPath string) {
-	verb := "update"
-	if dryRun {
-		verb = "update dry run"
-	}
-	fmt.Fprintf(w, "%s %s in %v: %d rows\n", verb, runState(sum.Aborted, sum.Interrupted), roundDuration(sum.Elapsed), sum.Rows)
-	writeCounts(w, sum.Counts)
-	fmt.Fprintf(w, "requests: %d (lookups %d), 429s: %d, held by the rate limit %v\n",
-		stats.requests, sum.Lookups, stats.throttled, roundDuration(stats.held))
-	fmt.Fprintf(w, "results: %s\n", resultsPath)
 }
