@@ -21,8 +21,9 @@ const (
 	// made spreadsheet-safe by Record.Cells.
 	FormatCSV Format = "csv"
 	// FormatJSON is JSON Lines: one object per user with the Record's
-	// fields, values as the API gave them (not neutralised: JSON is not
-	// opened by spreadsheets).
+	// fields, values as the API gave them, of the types it gave them
+	// (booleans, numbers, null; see Record.MarshalJSON), not neutralised:
+	// JSON is not opened by spreadsheets.
 	FormatJSON Format = "json"
 )
 
