@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // Format is the report's file format.
@@ -109,6 +111,60 @@ func CreateFile(path string) (*File, error) {
 		return &File{f: f, path: path}, nil
 	}
 	return nil, fmt.Errorf("cannot write %s: no free temporary file name in %s", path, dir)
+}
+
+// RemoveStaleTemps removes the temporary files that earlier exports of the
+// report path left behind when they were killed (.<name>.NNN.tmp beside
+// it), if they were last written before the given time, the start of this
+// process: a temporary file of an export still running is newer. Files of
+// any other name are never touched. It returns the names removed.
+func RemoveStaleTemps(path string, before time.Time) ([]string, error) {
+	dir, base := filepath.Split(path)
+	if base == "" {
+		return nil, nil
+	}
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot look for old temporary files in %s: %w", dir, unwrapPath(err))
+	}
+	var removed []string
+	for _, e := range entries {
+		if !isTempOf(e.Name(), base) || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(before) {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return removed, fmt.Errorf("cannot remove the old temporary file %s: %w", name, unwrapPath(err))
+		}
+		removed = append(removed, name)
+	}
+	return removed, nil
+}
+
+// isTempOf reports whether name is a temporary file CreateFile makes for a
+// report called base: "." + base + "." + digits + ".tmp".
+func isTempOf(name, base string) bool {
+	rest, ok := strings.CutPrefix(name, "."+base+".")
+	if !ok {
+		return false
+	}
+	digits, ok := strings.CutSuffix(rest, ".tmp")
+	if !ok || digits == "" {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // unwrapPath drops *PathError's repetition of the temporary file's name.
