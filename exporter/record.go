@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/results"
 )
 
 // Record is one user as a report line. The csv tags are the report's
@@ -148,16 +149,8 @@ func recordFromStrings(v []string) Record {
 // Neutralize defuses a cell that a spreadsheet would run as a formula: one
 // that starts with =, +, -, @, a tab or a carriage return gets a leading
 // single quote, which spreadsheets show as text and import strips again.
-func Neutralize(cell string) string {
-	if cell == "" {
-		return cell
-	}
-	switch cell[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + cell
-	}
-	return cell
-}
+// Results files use the same rule (results.Neutralize).
+func Neutralize(cell string) string { return results.Neutralize(cell) }
 
 // IsE164 reports whether s is + and 8 to 15 digits, the first not 0.
 func IsE164(s string) bool {
