@@ -23,6 +23,10 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	if isNull(b) {
 		return nil
 	}
+	if fast, ok := decodeDocumented(b); ok {
+		*u = fast
+		return nil
+	}
 	var w struct {
 		ID            json.RawMessage `json:"id"`
 		FirstName     json.RawMessage `json:"first_name"`
@@ -51,13 +55,13 @@ func (u *User) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	odd := oddities{}
-	out.FirstName = odd.str("first_name", w.FirstName, false)
-	out.LastName = odd.str("last_name", w.LastName, false)
+	out.FirstName = odd.str("first_name", w.FirstName)
+	out.LastName = odd.str("last_name", w.LastName)
 	out.EmailVerified = odd.boolean("email_verified", w.EmailVerified)
-	out.DateCreated = odd.str("date_created", w.DateCreated, false)
-	out.DateUpdated = odd.str("date_updated", w.DateUpdated, false)
-	out.LastLogin = odd.str("last_login", w.LastLogin, true)
-	out.ActiveCall = odd.str("active_call", w.ActiveCall, true)
+	out.DateCreated = odd.str("date_created", w.DateCreated)
+	out.DateUpdated = odd.str("date_updated", w.DateUpdated)
+	out.LastLogin = odd.str("last_login", w.LastLogin)
+	out.ActiveCall = odd.str("active_call", w.ActiveCall)
 	if !isNull(w.Devices) {
 		var raws []json.RawMessage
 		if err := json.Unmarshal(w.Devices, &raws); err != nil {
@@ -102,16 +106,67 @@ func (d *Device) UnmarshalJSON(b []byte) error {
 	}
 	odd := oddities{}
 	out.ID = odd.integer("id", w.ID)
-	out.Name = odd.str("name", w.Name, false)
-	out.Type = odd.str("type", w.Type, false)
+	out.Name = odd.str("name", w.Name)
+	out.Type = odd.str("type", w.Type)
 	out.Available = odd.nullableBool("available", w.Available)
 	out.Verified = odd.boolean("verified", w.Verified)
-	out.Status = odd.str("status", w.Status, true)
+	out.Status = odd.str("status", w.Status)
 	if len(odd) > 0 {
 		out.Odd = odd
 	}
 	*d = out
 	return nil
+}
+
+// documentedUser is a data block of the documented shape, read in one
+// pass. Booleans and device ids are pointers so that a null (or a missing
+// value) sends the record down the tolerant path, which notes it.
+type documentedUser struct {
+	ID            string             `json:"id"`
+	FirstName     string             `json:"first_name"`
+	LastName      string             `json:"last_name"`
+	Email         string             `json:"email"`
+	EmailVerified *bool              `json:"email_verified"`
+	Role          string             `json:"role"`
+	Devices       []documentedDevice `json:"devices"`
+	DateCreated   string             `json:"date_created"`
+	DateUpdated   string             `json:"date_updated"`
+	LastLogin     string             `json:"last_login"`
+	ActiveCall    string             `json:"active_call"`
+}
+
+type documentedDevice struct {
+	ID         *int64 `json:"id"`
+	Name       string `json:"name"`
+	ContactURI string `json:"contact_uri"`
+	Type       string `json:"type"`
+	Available  *bool  `json:"available"`
+	Verified   *bool  `json:"verified"`
+	Status     string `json:"status"`
+}
+
+// decodeDocumented reads a record that has the documented shape, the
+// common case, at the cost of one plain decode; ok is false for anything
+// else, which UnmarshalJSON then reads field by field.
+func decodeDocumented(b []byte) (User, bool) {
+	var w documentedUser
+	if json.Unmarshal(b, &w) != nil || w.EmailVerified == nil {
+		return User{}, false
+	}
+	u := User{ID: w.ID, FirstName: w.FirstName, LastName: w.LastName, Email: w.Email,
+		EmailVerified: *w.EmailVerified, Role: w.Role, DateCreated: w.DateCreated,
+		DateUpdated: w.DateUpdated, LastLogin: w.LastLogin, ActiveCall: w.ActiveCall}
+	if w.Devices != nil {
+		u.Devices = make([]Device, len(w.Devices))
+		for i, d := range w.Devices {
+			if d.ID == nil || d.Verified == nil {
+				return User{}, false
+			}
+			u.Devices[i] = Device{ID: *d.ID, Name: d.Name, ContactURI: d.ContactURI, Type: d.Type,
+				Available: d.Available, Verified: *d.Verified, Status: d.Status}
+		}
+	}
+	return u, true
 }
 
 // OddFields names the fields of u, its devices' included (as
@@ -137,19 +192,20 @@ func (u *User) OddFields() []string {
 // JSON key.
 type oddities map[string]json.RawMessage
 
-func (o oddities) note(key string, raw json.RawMessage) { o[key] = bytes.Clone(raw) }
-
-// str reads a string, absent or (when nullable, as the documents allow for
-// last_login, active_call and a device's status) null. Any other value is
-// odd and becomes its JSON text; an unexpected null becomes "".
-func (o oddities) str(key string, raw json.RawMessage, nullable bool) string {
-	if raw == nil {
-		return ""
+// note keeps raw, compacted so that it fits on one line of a report.
+func (o oddities) note(key string, raw json.RawMessage) {
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		o[key] = bytes.Clone(raw)
+		return
 	}
+	o[key] = buf.Bytes()
+}
+
+// str reads a string; null or absent is "". Any other value is odd and
+// becomes its JSON text.
+func (o oddities) str(key string, raw json.RawMessage) string {
 	if isNull(raw) {
-		if !nullable {
-			o.note(key, raw)
-		}
 		return ""
 	}
 	var s string

@@ -24,6 +24,12 @@ func TestUserDecodesOddFieldsTolerantly(t *testing.T) {
 				Odd: map[string]json.RawMessage{"active_call": json.RawMessage(`{"sid":"ca1","since":3}`)}},
 		},
 		{
+			name: "an odd value is kept on one line",
+			data: "{\"id\":\"u1\",\"role\":\"user\",\"active_call\":{\n  \"sid\": \"ca1\"\n}}",
+			want: User{ID: "u1", Role: "user", ActiveCall: `{"sid":"ca1"}`,
+				Odd: map[string]json.RawMessage{"active_call": json.RawMessage(`{"sid":"ca1"}`)}},
+		},
+		{
 			name: "last_login number",
 			data: `{"id":"u1","role":"user","last_login":1690000000}`,
 			want: User{ID: "u1", Role: "user", LastLogin: "1690000000",
@@ -143,4 +149,32 @@ func TestOddFields(t *testing.T) {
 	if got := (&User{Devices: []Device{{}}}).OddFields(); got != nil {
 		t.Errorf("OddFields of a plain user = %q", got)
 	}
+}
+
+// FuzzUserUnmarshal: any data block either fails as a whole or gives a
+// user whose odd values are each valid JSON.
+func FuzzUserUnmarshal(f *testing.F) {
+	for _, s := range []string{userJSON, `{"id":"u","active_call":{"a":1},"last_login":3,"devices":[{"id":"7","contact_uri":"x","available":"yes"}]}`,
+		`{"devices":null}`, `{"email_verified":null}`, `null`, `[]`, `{"id":1}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		var u User
+		if json.Unmarshal([]byte(data), &u) != nil {
+			return
+		}
+		for k, v := range u.Odd {
+			if !json.Valid(v) {
+				t.Errorf("odd %s = %q is not JSON", k, v)
+			}
+		}
+		for _, d := range u.Devices {
+			for k, v := range d.Odd {
+				if !json.Valid(v) {
+					t.Errorf("odd device %s = %q is not JSON", k, v)
+				}
+			}
+		}
+		_ = u.OddFields()
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 )
 
 // MarshalJSON writes the record as one JSON object with Columns' keys, in
@@ -15,78 +16,77 @@ import (
 // only strings to write.
 func (r Record) MarshalJSON() ([]byte, error) {
 	vals := r.Strings()
-	var buf bytes.Buffer
-	buf.WriteByte('{')
+	buf := make([]byte, 0, 512)
+	buf = append(buf, '{')
 	for i, col := range Columns() {
 		if i > 0 {
-			buf.WriteByte(',')
+			buf = append(buf, ',')
 		}
-		key, _ := json.Marshal(col)
-		buf.Write(key)
-		buf.WriteByte(':')
-		v, ok := r.apiValue(col)
-		if !ok {
-			v = jsonString(vals[i])
+		buf = append(buf, '"')
+		buf = append(buf, col...)
+		buf = append(buf, '"', ':')
+		var ok bool
+		if buf, ok = r.appendAPIValue(buf, col); !ok {
+			buf = appendJSONString(buf, vals[i])
 		}
-		buf.Write(v)
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return append(buf, '}'), nil
 }
 
-// apiValue is the JSON value of column col as the API gave it, when the
-// record was made from a user: its odd value if it had one, else its typed
-// value, null where the API gave null or nothing.
-func (r Record) apiValue(col string) (json.RawMessage, bool) {
+// appendAPIValue appends the JSON value of column col as the API gave it,
+// when the record was made from a user: its odd value if it had one, else
+// its typed value, null where the API gave null or nothing. ok is false
+// for a column whose value is the record's string.
+func (r Record) appendAPIValue(buf []byte, col string) (_ []byte, ok bool) {
 	u := r.user
 	if u == nil {
-		return nil, false
+		return buf, false
 	}
-	if key, ok := deviceKey(col); ok {
+	if key, isDevice := deviceKey(col); isDevice {
 		if len(u.Devices) == 0 {
-			return jsonNull, true
+			return append(buf, "null"...), true
 		}
 		d := &u.Devices[0]
 		if raw, odd := d.Odd[key]; odd {
-			return raw, true
+			return append(buf, raw...), true
 		}
 		switch col {
 		case "device_id":
-			return json.RawMessage(strconv.FormatInt(d.ID, 10)), true
+			return strconv.AppendInt(buf, d.ID, 10), true
 		case "device_verified":
-			return jsonBool(d.Verified), true
+			return strconv.AppendBool(buf, d.Verified), true
 		case "device_available":
 			if d.Available == nil {
-				return jsonNull, true
+				return append(buf, "null"...), true
 			}
-			return jsonBool(*d.Available), true
+			return strconv.AppendBool(buf, *d.Available), true
 		case "device_status":
-			return stringOrNull(d.Status), true
+			return appendStringOrNull(buf, d.Status), true
 		}
-		return nil, false
+		return buf, false
 	}
 	key := col
 	if col == "user_id" {
 		key = "id"
 	}
 	if raw, odd := u.Odd[key]; odd {
-		return raw, true
+		return append(buf, raw...), true
 	}
 	switch col {
 	case "email_verified":
-		return jsonBool(u.EmailVerified), true
+		return strconv.AppendBool(buf, u.EmailVerified), true
 	case "email":
-		return stringOrNull(u.Email), true
+		return appendStringOrNull(buf, u.Email), true
 	case "last_login":
-		return stringOrNull(u.LastLogin), true
+		return appendStringOrNull(buf, u.LastLogin), true
 	case "active_call":
-		return stringOrNull(u.ActiveCall), true
+		return appendStringOrNull(buf, u.ActiveCall), true
 	case "date_created":
-		return stringOrNull(u.DateCreated), true
+		return appendStringOrNull(buf, u.DateCreated), true
 	case "date_updated":
-		return stringOrNull(u.DateUpdated), true
+		return appendStringOrNull(buf, u.DateUpdated), true
 	}
-	return nil, false
+	return buf, false
 }
 
 // deviceKey is the key in the first device's object that column col comes
@@ -121,7 +121,7 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	vals := make([]string, len(Columns()))
 	for i, col := range Columns() {
 		raw, ok := m[col]
-		if !ok || bytes.Equal(bytes.TrimSpace(raw), jsonNull) {
+		if !ok || string(bytes.TrimSpace(raw)) == "null" {
 			continue
 		}
 		var s string
@@ -139,22 +139,68 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-var jsonNull = json.RawMessage("null")
-
-func jsonBool(v bool) json.RawMessage { return json.RawMessage(strconv.FormatBool(v)) }
-
-func stringOrNull(s string) json.RawMessage {
+// appendStringOrNull appends s as a JSON string, or null for "": the
+// documents give these values as a string or null.
+func appendStringOrNull(buf []byte, s string) []byte {
 	if s == "" {
-		return jsonNull
+		return append(buf, "null"...)
 	}
-	return jsonString(s)
+	return appendJSONString(buf, s)
 }
 
-// jsonString encodes s without HTML escaping: an email is not HTML.
-func jsonString(s string) json.RawMessage {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it but without HTML escaping: an email is not HTML, so < > &
+// stay readable.
+func appendJSONString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			case '\b':
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 end lines in JavaScript.
+		if r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,4 +115,36 @@ func golden(t *testing.T, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs:\n got:\n%s\nwant:\n%s", path, got, want)
 	}
+}
+
+// The hand-written string escaping writes what encoding/json would,
+// without HTML escaping.
+func FuzzJSONStringLikeEncodingJSON(f *testing.F) {
+	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "tab\tnew\nline\r", "\x00\x1f\x7f", "<a&b>",
+		"héllo", "\u2028\u2029", "\xff\xfe bad utf-8", "=cmd|' /C calc'!A0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := json.Marshal(exporter.Record{FirstName: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s)
+		wantField := `"first_name":` + strings.TrimSuffix(want.String(), "\n") + `,`
+		// json.Marshal re-escapes HTML in a Marshaler's output; compare
+		// through the Writer, which does not.
+		var buf bytes.Buffer
+		w := exporter.NewWriter(&buf, exporter.FormatJSON)
+		_ = w.Write(exporter.Record{FirstName: s})
+		_ = w.Flush()
+		if !strings.Contains(buf.String(), wantField) {
+			t.Errorf("wrote %s\nwant the field %s", buf.String(), wantField)
+		}
+		if !json.Valid(got) {
+			t.Errorf("invalid JSON %q", got)
+		}
+	})
 }

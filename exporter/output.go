@@ -3,7 +3,6 @@ package exporter
 import (
 	"bufio"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,18 +40,14 @@ func ParseFormat(s string) (Format, error) {
 // Writer writes records in one format. Call Flush at the end.
 type Writer struct {
 	csv  *csv.Writer
-	buf  *bufio.Writer
-	json *json.Encoder
+	json *bufio.Writer // JSON Lines: Record.MarshalJSON writes compact JSON
 }
 
 // NewWriter returns a Writer to w. A CSV report gets its header even when
 // no user follows, so an empty export still re-imports.
 func NewWriter(w io.Writer, f Format) *Writer {
 	if f == FormatJSON {
-		buf := bufio.NewWriter(w)
-		enc := json.NewEncoder(buf)
-		enc.SetEscapeHTML(false) // an email is not HTML: keep < > & readable
-		return &Writer{buf: buf, json: enc}
+		return &Writer{json: bufio.NewWriter(w)}
 	}
 	cw := csv.NewWriter(w)
 	_ = cw.Write(Columns()) // buffered; a failure shows at the next Write or Flush
@@ -62,7 +57,12 @@ func NewWriter(w io.Writer, f Format) *Writer {
 // Write writes one record.
 func (w *Writer) Write(r Record) error {
 	if w.json != nil {
-		return w.json.Encode(r)
+		line, err := r.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		_, err = w.json.Write(append(line, '\n'))
+		return err
 	}
 	if err := w.csv.Write(r.Cells()); err != nil {
 		return err
@@ -73,7 +73,7 @@ func (w *Writer) Write(r Record) error {
 // Flush writes out what is buffered.
 func (w *Writer) Flush() error {
 	if w.json != nil {
-		return w.buf.Flush()
+		return w.json.Flush()
 	}
 	w.csv.Flush()
 	return w.csv.Error()

@@ -103,7 +103,7 @@ func oddText(odd map[string]json.RawMessage, key string, cell *string) {
 		*cell = s
 		return
 	}
-	if bytes.Equal(bytes.TrimSpace(raw), jsonNull) {
+	if string(bytes.TrimSpace(raw)) == "null" {
 		*cell = ""
 		return
 	}
