@@ -44,6 +44,7 @@ type Client struct {
 	pacer     Pacer
 	userAgent string
 	log       *slog.Logger
+	watch     *watch
 }
 
 // New checks the options and returns a Client.
@@ -66,6 +67,10 @@ func New(opts Options) (*Client, error) {
 	if ua == "" {
 		ua = "exoroster"
 	}
+	baseURL, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
 	return &Client{
 		usersURL:  base + "/v2/accounts/" + url.PathEscape(opts.Credentials.AccountSID) + "/users",
 		creds:     opts.Credentials,
@@ -73,6 +78,7 @@ func New(opts Options) (*Client, error) {
 		pacer:     opts.Pacer,
 		userAgent: ua,
 		log:       log,
+		watch:     newWatch(baseURL, log),
 	}, nil
 }
 
@@ -96,6 +102,7 @@ func (c *Client) CreateUser(ctx context.Context, req CreateUserRequest) (*User, 
 	if err := c.single(ctx, http.MethodPost, "", "", req, &u); err != nil {
 		return nil, err
 	}
+	c.watch.noteOdd(&u)
 	if u.ID == "" {
 		// A success without the new user's id leaves its outcome as
 		// unknown as a lost answer; callers look it up.
@@ -115,6 +122,7 @@ func (c *Client) GetUser(ctx context.Context, id string, fields ...string) (*Use
 	if err := c.single(ctx, http.MethodGet, "/"+url.PathEscape(id), query, nil, &u); err != nil {
 		return nil, err
 	}
+	c.watch.noteOdd(&u)
 	return &u, nil
 }
 
@@ -124,6 +132,7 @@ func (c *Client) UpdateUser(ctx context.Context, id string, req UpdateUserReques
 	if err := c.single(ctx, http.MethodPut, "/"+url.PathEscape(id), "", req, &u); err != nil {
 		return nil, err
 	}
+	c.watch.noteOdd(&u)
 	return &u, nil
 }
 
@@ -177,6 +186,7 @@ func (c *Client) ListUsers(ctx context.Context, opts ListOptions) (*Page, error)
 				RequestID: env.RequestID, Message: "unreadable user record: " + err.Error()})
 			continue
 		}
+		c.watch.noteOdd(&u)
 		page.Users = append(page.Users, u)
 	}
 	if env.Metadata == nil {
@@ -320,8 +330,11 @@ func (c *Client) do(ctx context.Context, method, path, rawQuery string, body any
 		// emails and numbers of a filtered GET: neither is logged.
 		err = stripURL(err)
 		c.log.Debug("request failed", "method", method, "path", path, "sent", sent.Load(), "err", err)
-		return nil, 0, &TransportError{Method: method, Path: path, Sent: sent.Load(), Err: err}
+		te := &TransportError{Method: method, Path: path, Sent: sent.Load(), Err: err}
+		c.watch.failed(te)
+		return nil, 0, te
 	}
+	c.watch.answer()
 	defer resp.Body.Close()
 	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	done(resp)

@@ -73,6 +73,10 @@ type TransportError struct {
 	Path   string
 	Sent   bool
 	Err    error
+	// Misconfiguration is set when no request of the client had been
+	// answered yet and the failure is one that waiting cannot fix; see
+	// IsMisconfiguration.
+	Misconfiguration *Misconfiguration
 }
 
 func (e *TransportError) Error() string {
@@ -137,8 +141,11 @@ func kindForStatus(status int) Kind {
 // RetryVerdict classifies err for a request that is safe to repeat (a GET,
 // or a DELETE whose repeat answers 404): a 429 is retried as soon as the
 // shared limiter allows, a 5xx or a lost connection after a backoff, and
-// anything else is final.
+// anything else is final, a misconfiguration included (IsMisconfiguration).
 func RetryVerdict(err error) ratelimit.Verdict {
+	if IsMisconfiguration(err) {
+		return ratelimit.Stop
+	}
 	switch KindOf(err) {
 	case KindThrottled:
 		return ratelimit.Again

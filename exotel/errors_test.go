@@ -31,6 +31,8 @@ func TestKindOfAndRetryVerdict(t *testing.T) {
 		{"unknown APIError", api(KindUnknown), KindUnknown, ratelimit.Stop, false},
 		{"transport sent", sent, KindTransport, ratelimit.Backoff, true},
 		{"transport not sent", unsent, KindTransport, ratelimit.Backoff, false},
+		{"misconfiguration", fmt.Errorf("page: %w", &TransportError{Method: "GET", Err: errors.New("connection refused"),
+			Misconfiguration: &Misconfiguration{Cause: "x refused the connection", Fix: "check it"}}), KindTransport, ratelimit.Stop, false},
 		{"wrapped throttled", fmt.Errorf("row 3: %w", api(KindThrottled)), KindThrottled, ratelimit.Again, false},
 		{"twice wrapped server", fmt.Errorf("a: %w", fmt.Errorf("b: %w", api(KindServer))), KindServer, ratelimit.Backoff, false},
 		{"wrapped conflict", fmt.Errorf("create: %w", api(KindConflict)), KindConflict, ratelimit.Stop, false},

@@ -34,6 +34,9 @@ type Device struct {
 	Available  *bool  `json:"available"`
 	Verified   bool   `json:"verified"`
 	Status     string `json:"status,omitempty"` // "busy", "free" or empty when unknown
+	// Odd holds, by JSON key, the values whose shape was not the
+	// documented one, as they came (see User.Odd).
+	Odd map[string]json.RawMessage `json:"-"`
 }
 
 // User is the data block of a user record. Devices, LastLogin and ActiveCall
@@ -50,6 +53,11 @@ type User struct {
 	DateUpdated   string   `json:"date_updated,omitempty"`
 	LastLogin     string   `json:"last_login,omitempty"`
 	ActiveCall    string   `json:"active_call,omitempty"`
+	// Odd holds, by JSON key, the values whose shape was not the
+	// documented one (an active_call object, a last_login number), as
+	// they came; the typed field holds the value's JSON text instead.
+	// Nil for a well-formed record. See UnmarshalJSON.
+	Odd map[string]json.RawMessage `json:"-"`
 }
 
 // HasContact reports whether one of the user's devices has the given

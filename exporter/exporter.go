@@ -185,6 +185,7 @@ func (r *run) startProgress(total int) {
 // written when the filters keep it.
 func (r *run) user(u *exotel.User) error {
 	days := r.ex.cfg.AuditDays
+	r.sum.odd(u.OddFields())
 	r.sum.Fetched.add(u, r.now, days)
 	if !r.keep(u) {
 		r.ex.cfg.Progress.Row(FilteredOut)

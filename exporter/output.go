@@ -3,7 +3,6 @@ package exporter
 import (
 	"bufio"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // Format is the report's file format.
@@ -21,8 +22,9 @@ const (
 	// made spreadsheet-safe by Record.Cells.
 	FormatCSV Format = "csv"
 	// FormatJSON is JSON Lines: one object per user with the Record's
-	// fields, values as the API gave them (not neutralised: JSON is not
-	// opened by spreadsheets).
+	// fields, values as the API gave them, of the types it gave them
+	// (booleans, numbers, null; see Record.MarshalJSON), not neutralised:
+	// JSON is not opened by spreadsheets.
 	FormatJSON Format = "json"
 )
 
@@ -38,18 +40,14 @@ func ParseFormat(s string) (Format, error) {
 // Writer writes records in one format. Call Flush at the end.
 type Writer struct {
 	csv  *csv.Writer
-	buf  *bufio.Writer
-	json *json.Encoder
+	json *bufio.Writer // JSON Lines: Record.MarshalJSON writes compact JSON
 }
 
 // NewWriter returns a Writer to w. A CSV report gets its header even when
 // no user follows, so an empty export still re-imports.
 func NewWriter(w io.Writer, f Format) *Writer {
 	if f == FormatJSON {
-		buf := bufio.NewWriter(w)
-		enc := json.NewEncoder(buf)
-		enc.SetEscapeHTML(false) // an email is not HTML: keep < > & readable
-		return &Writer{buf: buf, json: enc}
+		return &Writer{json: bufio.NewWriter(w)}
 	}
 	cw := csv.NewWriter(w)
 	_ = cw.Write(Columns()) // buffered; a failure shows at the next Write or Flush
@@ -59,7 +57,12 @@ func NewWriter(w io.Writer, f Format) *Writer {
 // Write writes one record.
 func (w *Writer) Write(r Record) error {
 	if w.json != nil {
-		return w.json.Encode(r)
+		line, err := r.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		_, err = w.json.Write(append(line, '\n'))
+		return err
 	}
 	if err := w.csv.Write(r.Cells()); err != nil {
 		return err
@@ -70,7 +73,7 @@ func (w *Writer) Write(r Record) error {
 // Flush writes out what is buffered.
 func (w *Writer) Flush() error {
 	if w.json != nil {
-		return w.buf.Flush()
+		return w.json.Flush()
 	}
 	w.csv.Flush()
 	return w.csv.Error()
@@ -108,6 +111,60 @@ func CreateFile(path string) (*File, error) {
 		return &File{f: f, path: path}, nil
 	}
 	return nil, fmt.Errorf("cannot write %s: no free temporary file name in %s", path, dir)
+}
+
+// RemoveStaleTemps removes the temporary files that earlier exports of the
+// report path left behind when they were killed (.<name>.NNN.tmp beside
+// it), if they were last written before the given time, the start of this
+// process: a temporary file of an export still running is newer. Files of
+// any other name are never touched. It returns the names removed.
+func RemoveStaleTemps(path string, before time.Time) ([]string, error) {
+	dir, base := filepath.Split(path)
+	if base == "" {
+		return nil, nil
+	}
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot look for old temporary files in %s: %w", dir, unwrapPath(err))
+	}
+	var removed []string
+	for _, e := range entries {
+		if !isTempOf(e.Name(), base) || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(before) {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return removed, fmt.Errorf("cannot remove the old temporary file %s: %w", name, unwrapPath(err))
+		}
+		removed = append(removed, name)
+	}
+	return removed, nil
+}
+
+// isTempOf reports whether name is a temporary file CreateFile makes for a
+// report called base: "." + base + "." + digits + ".tmp".
+func isTempOf(name, base string) bool {
+	rest, ok := strings.CutPrefix(name, "."+base+".")
+	if !ok {
+		return false
+	}
+	digits, ok := strings.CutSuffix(rest, ".tmp")
+	if !ok || digits == "" {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // unwrapPath drops *PathError's repetition of the temporary file's name.

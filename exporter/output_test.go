@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gocarina/gocsv"
 
@@ -181,4 +183,49 @@ func TestParseFormat(t *testing.T) {
 	if _, err := exporter.ParseFormat("xlsx"); err == nil {
 		t.Error("xlsx accepted")
 	}
+}
+
+// A killed export leaves its temporary file; the next export of the same
+// report removes it, and touches nothing else.
+func TestRemoveStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Now()
+	old := start.Add(-time.Hour)
+	files := map[string]time.Time{
+		"users.csv":                       old,
+		".users.csv.8412337901.tmp":       old,                    // a killed export's: removed
+		".users.csv.17.tmp":               old,                    // also
+		".users.csv.5550001.tmp":          start.Add(time.Second), // an export running now
+		".users.csv.summary.json.123.tmp": old,                    // another file's
+		".other.csv.123.tmp":              old,                    // another report's
+		".users.csv.12x.tmp":              old,                    // not a name CreateFile makes
+		".users.csv..tmp":                 old,
+		"users.csv.123.tmp":               old, // not hidden
+		".users.csv.123.tmp.bak":          old,
+	}
+	for name, mtime := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := exporter.RemoveStaleTemps(filepath.Join(dir, "users.csv"), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(removed)
+	want := []string{filepath.Join(dir, ".users.csv.17.tmp"), filepath.Join(dir, ".users.csv.8412337901.tmp")}
+	if !slices.Equal(removed, want) {
+		t.Errorf("removed %q, want %q", removed, want)
+	}
+	left := map[string][]byte{}
+	for name := range files {
+		if !slices.Contains(want, filepath.Join(dir, name)) {
+			left[name] = []byte(name)
+		}
+	}
+	checkDir(t, dir, left)
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/ratelimit"
 )
 
 // fields are the blocks every page asks for: the report's device and login
@@ -26,12 +27,33 @@ type query struct {
 	limit int // page size the server honours, at most exotel.MaxPageSize
 
 	// Set by the consumer as pages are taken, in order.
-	lastTotal  int  // metadata.total of the latest page
-	lastOffset int  // offset of the latest page
-	lastFull   bool // the latest page held limit records
-	lastNew    int  // users the latest page added
-	distinct   int  // users this query returned, each once
-	ended      atomic.Bool
+	lastTotal   int  // metadata.total of the latest page
+	lastOffset  int  // offset of the latest page
+	lastRecords int  // records the latest page held
+	lastFull    bool // the latest page held limit records
+	lastNew     int  // users the latest page added
+	distinct    int  // users this query returned, each once
+	// ended: no later page can hold a user, because one came back empty
+	// or brought only users already seen (a server that does not move
+	// on with the offset).
+	ended atomic.Bool
+}
+
+// more reports whether a page after the latest may hold users: the latest
+// was full and brought new users, and its offset plus its count is short of
+// the total it stated (a user created during the export may have pushed
+// the account past the first page's total). Without a total (no metadata)
+// only a short or repeated page ends the query.
+func (q *query) more() bool {
+	switch {
+	case q.ended.Load() || !q.lastFull || q.lastNew == 0:
+		return false
+	case q.lastTotal > 0 && q.lastOffset+q.lastRecords >= q.lastTotal:
+		return false
+	case q.maxMatches() > 0 && q.distinct >= q.maxMatches():
+		return false // every value of the batch matched: no user is left to find
+	}
+	return true
 }
 
 // maxMatches bounds what a filter batch can match: emails and contact URIs
@@ -73,7 +95,9 @@ func (r *run) queries() []*query {
 // export fetches every page: the first page of each query (which tells its
 // total), then the pages the totals promise, concurrently and taken in
 // order, then one page at a time for as long as the last page came back
-// full (a user created meanwhile may have pushed one more page).
+// full and the latest total says there is more (a user created meanwhile
+// may have pushed one more page). It never asks for the empty page past
+// the end, and stops a query whose server repeats itself.
 func (r *run) export() error {
 	qs := r.queries()
 	if r.ex.cfg.filtered() {
@@ -131,10 +155,7 @@ func (r *run) pageRest(q *query) error {
 	if err := r.fetchInOrder(planned, r.take); err != nil {
 		return err
 	}
-	for q.lastFull && !q.ended.Load() {
-		if m := q.maxMatches(); m > 0 && q.distinct >= m {
-			return nil // every value of the batch matched: no user is left to find
-		}
+	for q.more() {
 		off := q.lastOffset + q.limit
 		p, err := r.fetch(r.halt.Context(), pageJob{q: q, offset: off})
 		if err != nil {
@@ -142,12 +163,6 @@ func (r *run) pageRest(q *query) error {
 		}
 		if err := r.take(pageJob{q: q, offset: off}, p); err != nil {
 			return err
-		}
-		if q.lastFull && q.lastNew == 0 {
-			// A full page of users already seen: the server is not
-			// moving on with the offset. Stop rather than loop.
-			r.ex.log.Warn("a full page brought no new users; stopping", "offset", off)
-			return nil
 		}
 	}
 	return nil
@@ -158,7 +173,7 @@ func (r *run) pageRest(q *query) error {
 func (r *run) take(j pageJob, p *exotel.Page) error {
 	q := j.q
 	records := len(p.Users) + len(p.Errors)
-	q.lastTotal, q.lastOffset, q.lastFull, q.lastNew = p.Total, j.offset, records >= q.limit, 0
+	q.lastTotal, q.lastOffset, q.lastRecords, q.lastFull, q.lastNew = p.Total, j.offset, records, records >= q.limit, 0
 	if records == 0 {
 		q.ended.Store(true) // past the last user: later offsets are empty too
 	}
@@ -185,6 +200,13 @@ func (r *run) take(j pageJob, p *exotel.Page) error {
 		if err := r.user(u); err != nil {
 			return err
 		}
+	}
+	if len(p.Users) > 0 && q.lastNew == 0 && !q.ended.Swap(true) {
+		// Only users already seen: the server is not moving on with the
+		// offset (or the account changed past all recognition). Asking
+		// further would loop; the summary's count tells what is missing.
+		r.sum.RepeatedPages++
+		r.ex.log.Warn("a page brought no user not already seen; no further pages are asked for", "offset", j.offset)
 	}
 	return nil
 }
@@ -247,12 +269,22 @@ func (r *run) fetchInOrder(jobs iter.Seq[pageJob], take func(pageJob, *exotel.Pa
 	return err
 }
 
+// retryReporter is an API that says, on its log, when it retries a request
+// that got no answer (*exotel.Client does).
+type retryReporter interface {
+	Retrying(maxAttempts int) func(error) ratelimit.Verdict
+}
+
 // fetch gets one page through the shared limiter, retrying what is safe to
 // retry.
 func (r *run) fetch(ctx context.Context, j pageJob) (*exotel.Page, error) {
 	opts := j.q.opts(j.offset)
+	classify := exotel.RetryVerdict
+	if c, ok := r.ex.api.(retryReporter); ok {
+		classify = c.Retrying(r.ex.cfg.MaxAttempts)
+	}
 	var page *exotel.Page
-	n, err := r.ex.pacer.Retry(ctx, r.ex.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
+	n, err := r.ex.pacer.Retry(ctx, r.ex.cfg.MaxAttempts, classify, func() error {
 		p, err := r.ex.api.ListUsers(ctx, opts)
 		page = p
 		return err
@@ -263,6 +295,8 @@ func (r *run) fetch(ctx context.Context, j pageJob) (*exotel.Page, error) {
 		return page, nil
 	case exotel.KindOf(err) == exotel.KindAuth:
 		return nil, exotel.ExplainAuth(err)
+	case exotel.IsMisconfiguration(err):
+		return nil, exotel.ExplainMisconfiguration(err)
 	}
 	return nil, fmt.Errorf("fetching users at offset %d failed after %d attempts: %w", j.offset, n, err)
 }

@@ -3,10 +3,13 @@
 package exporter
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/results"
 )
 
 // Record is one user as a report line. The csv tags are the report's
@@ -31,6 +34,10 @@ type Record struct {
 	ActiveCall       string `csv:"active_call" json:"active_call"`
 	DateCreated      string `csv:"date_created" json:"date_created"`
 	DateUpdated      string `csv:"date_updated" json:"date_updated"`
+
+	// user is what NewRecord described, for MarshalJSON to write values
+	// with the types the API gave them.
+	user *exotel.User
 }
 
 // Columns returns the report's header, in order.
@@ -56,6 +63,7 @@ func NewRecord(u exotel.User) Record {
 		ActiveCall:    u.ActiveCall,
 		DateCreated:   u.DateCreated,
 		DateUpdated:   u.DateUpdated,
+		user:          &u,
 	}
 	if d := u.PrimaryDevice(); d != nil {
 		r.DeviceContactURI = d.ContactURI
@@ -67,7 +75,11 @@ func NewRecord(u exotel.User) Record {
 			r.DeviceAvailable = strconv.FormatBool(*d.Available)
 		}
 		r.DeviceStatus = d.Status
+		oddText(d.Odd, "id", &r.DeviceID)
+		oddText(d.Odd, "verified", &r.DeviceVerified)
+		oddText(d.Odd, "available", &r.DeviceAvailable)
 	}
+	oddText(u.Odd, "email_verified", &r.EmailVerified)
 	if len(u.Devices) > 1 {
 		extra := make([]string, 0, len(u.Devices)-1)
 		for _, d := range u.Devices[1:] {
@@ -78,14 +90,36 @@ func NewRecord(u exotel.User) Record {
 	return r
 }
 
+// oddText sets *cell to the text of odd[key], when the API gave that value
+// an unexpected shape: what it said, not the client's best guess at it
+// (email_verified "yes", not false). A JSON string gives its contents.
+func oddText(odd map[string]json.RawMessage, key string, cell *string) {
+	raw, ok := odd[key]
+	if !ok {
+		return
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		*cell = s
+		return
+	}
+	if string(bytes.TrimSpace(raw)) == "null" {
+		*cell = ""
+		return
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		*cell = string(raw)
+		return
+	}
+	*cell = buf.String()
+}
+
 // Cells returns the record's CSV cells in Columns order, each made safe to
 // open in a spreadsheet (see Neutralize). device_contact_uri keeps an E.164
 // number exactly as it is, so the report re-imports.
 func (r Record) Cells() []string {
-	cells := []string{r.UserID, r.FirstName, r.LastName, r.Email, r.EmailVerified, r.Role,
-		r.DeviceContactURI, r.DeviceName, r.DeviceID, r.DeviceType, r.DeviceVerified,
-		r.DeviceAvailable, r.DeviceStatus, r.ExtraDevices, r.LastLogin, r.ActiveCall,
-		r.DateCreated, r.DateUpdated}
+	cells := r.Strings()
 	const contactColumn = 6
 	for i, c := range cells {
 		if i == contactColumn && IsE164(c) {
@@ -96,19 +130,27 @@ func (r Record) Cells() []string {
 	return cells
 }
 
+// Strings returns the record's values in Columns order, as they are.
+func (r Record) Strings() []string {
+	return []string{r.UserID, r.FirstName, r.LastName, r.Email, r.EmailVerified, r.Role,
+		r.DeviceContactURI, r.DeviceName, r.DeviceID, r.DeviceType, r.DeviceVerified,
+		r.DeviceAvailable, r.DeviceStatus, r.ExtraDevices, r.LastLogin, r.ActiveCall,
+		r.DateCreated, r.DateUpdated}
+}
+
+// recordFromStrings is the Record of values in Columns order.
+func recordFromStrings(v []string) Record {
+	return Record{UserID: v[0], FirstName: v[1], LastName: v[2], Email: v[3], EmailVerified: v[4], Role: v[5],
+		DeviceContactURI: v[6], DeviceName: v[7], DeviceID: v[8], DeviceType: v[9], DeviceVerified: v[10],
+		DeviceAvailable: v[11], DeviceStatus: v[12], ExtraDevices: v[13], LastLogin: v[14], ActiveCall: v[15],
+		DateCreated: v[16], DateUpdated: v[17]}
+}
+
 // Neutralize defuses a cell that a spreadsheet would run as a formula: one
 // that starts with =, +, -, @, a tab or a carriage return gets a leading
 // single quote, which spreadsheets show as text and import strips again.
-func Neutralize(cell string) string {
-	if cell == "" {
-		return cell
-	}
-	switch cell[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + cell
-	}
-	return cell
-}
+// Results files use the same rule (results.Neutralize).
+func Neutralize(cell string) string { return results.Neutralize(cell) }
 
 // IsE164 reports whether s is + and 8 to 15 digits, the first not 0.
 func IsE164(s string) bool {

@@ -147,6 +147,19 @@ type Summary struct {
 	// users are missing from the report.
 	RecordErrors int `json:"record_errors"`
 	Requests     int `json:"requests"` // bulk GETs sent, retries included
+	// Missing counts users the API's total promised (the smaller of its
+	// totals at the start and at the end, so users deleted meanwhile do
+	// not count) that did not come back, record errors aside. A few are
+	// a live account changing under the offsets; more than Tolerance
+	// means the report is incomplete (see Incomplete).
+	Missing int `json:"missing,omitempty"`
+	// RepeatedPages counts queries stopped because a page brought only
+	// users already seen: a server that does not move on with the offset.
+	RepeatedPages int `json:"repeated_pages,omitempty"`
+	// OddRecords counts users with a value of an unexpected shape (named
+	// in OddFields); they are in the report with the values as they came.
+	OddRecords int      `json:"odd_records,omitempty"`
+	OddFields  []string `json:"odd_fields,omitempty"`
 
 	// Report counts the users written (after --role and --inactive-days);
 	// Fetched counts every user fetched, before them: the whole account
@@ -170,7 +183,39 @@ func newSummary(now time.Time, cfg Config) *Summary {
 }
 
 // finish settles the fields derived from the counts.
-func (s *Summary) finish() { s.SeenMatchesTotal = s.Seen+s.MatchedTwice == s.APITotal }
+func (s *Summary) finish() {
+	s.SeenMatchesTotal = s.Seen+s.MatchedTwice == s.APITotal
+	s.Missing = max(0, s.expected()-s.Seen-s.MatchedTwice-s.RecordErrors)
+}
+
+// expected is how many users the API's totals promise for sure: the
+// smaller of the first and the last, since users deleted during the export
+// lower the last one.
+func (s *Summary) expected() int { return min(s.APITotal, s.APITotalAtEnd) }
+
+// Tolerance is how many missing users a live account explains: users
+// deleted or created under the offsets while the export ran. It is 2 % of
+// the users expected, at most 50; more missing than that is a server that
+// did not page as documented (a repeated or empty page), not a change.
+func (s *Summary) Tolerance() int { return min(50, s.expected()*2/100) }
+
+// Incomplete reports whether more users are missing than a live account
+// explains: the report must not replace a good one unless asked to.
+func (s *Summary) Incomplete() bool { return s.Missing > s.Tolerance() }
+
+// odd counts a user with values of an unexpected shape.
+func (s *Summary) odd(fields []string) {
+	if len(fields) == 0 {
+		return
+	}
+	s.OddRecords++
+	for _, f := range fields {
+		if !slices.Contains(s.OddFields, f) {
+			s.OddFields = append(s.OddFields, f)
+		}
+	}
+	slices.Sort(s.OddFields)
+}
 
 // setTotalAtEnd records the last total each query reported.
 func (s *Summary) setTotalAtEnd(qs []*query) {
@@ -202,6 +247,17 @@ func (s *Summary) Notes() []string {
 	}
 	if s.RecordErrors > 0 {
 		notes = append(notes, fmt.Sprintf("%d user records were marked as failed by the API and are missing from the report (see the log)", s.RecordErrors))
+	}
+	if s.Incomplete() {
+		notes = append(notes, fmt.Sprintf("%d of the %d users the API counted did not come back, more than a live account explains (%d): the report is incomplete",
+			s.Missing, s.expected(), s.Tolerance()))
+	}
+	if s.RepeatedPages > 0 {
+		notes = append(notes, "the API answered a page with users already seen, so no further pages were asked for")
+	}
+	if s.OddRecords > 0 {
+		notes = append(notes, fmt.Sprintf("%d user records had values of an unexpected shape (%s); they are in the report with the values as the API gave them",
+			s.OddRecords, strings.Join(s.OddFields, ", ")))
 	}
 	if n := adminNote(s.Fetched); n != "" && !s.filteredByAPI() {
 		notes = append(notes, n)

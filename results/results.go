@@ -6,7 +6,9 @@
 //	row, status, user_id, device_id, http_status, error_code, message, attempts
 //
 // then any columns the command adds (offboard keeps a snapshot of each deleted
-// user), then the input row's cells as read. Lines are appended as rows finish,
+// user), then the input row's cells as read, each made safe to open in a
+// spreadsheet (Neutralize; Load reads them back with Restore). Lines are
+// appended as rows finish,
 // each with a single write so a killed process can tear at most the line being
 // written, and the file is fsynced at a regular interval and on Close.
 package results
@@ -173,7 +175,12 @@ func (w *Writer) record(l Line) []string {
 	extra := make([]string, w.extraWidth)
 	copy(extra, l.Extra)
 	rec = append(rec, extra...)
-	rec = append(rec, l.Input...)
+	// The input's cells are echoed as export writes its cells: a results
+	// file is opened in a spreadsheet, and a roster's "=cmd|…" must not run
+	// there. Load restores them.
+	for _, c := range l.Input {
+		rec = append(rec, Neutralize(c))
+	}
 	for i := len(l.Input); i < w.inputWidth; i++ {
 		rec = append(rec, "")
 	}

@@ -96,7 +96,13 @@ func load(path string, layout Layout, keep func(int, PriorRow) bool) (*Prior, []
 	if err != nil {
 		return nil, nil, err
 	}
-	cr := csv.NewReader(bufio.NewReader(src))
+	// A results file re-saved by a spreadsheet may start with a UTF-8 BOM
+	// and end its lines in CRLF; csv reads CRLF, the BOM is skipped here.
+	br := bufio.NewReader(src)
+	if bom, _ := br.Peek(len(utf8BOM)); string(bom) == utf8BOM {
+		_, _ = br.Discard(len(utf8BOM))
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
@@ -133,7 +139,7 @@ func load(path string, layout Layout, keep func(int, PriorRow) bool) (*Prior, []
 			UserID:     rec[2],
 			HTTPStatus: httpStatus,
 			Attempts:   attempts,
-			InputHash:  InputHash(rec[inputAt:]),
+			InputHash:  InputHash(restored(rec[inputAt:])),
 		}
 		latest[row] = rec
 	}
@@ -149,6 +155,17 @@ func load(path string, layout Layout, keep func(int, PriorRow) bool) (*Prior, []
 		return x - y
 	})
 	return prior, kept, nil
+}
+
+const utf8BOM = "\xEF\xBB\xBF"
+
+// restored is cells with Restore applied: the input as it was read.
+func restored(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = Restore(c)
+	}
+	return out
 }
 
 // completeLines returns a reader over f up to its last newline. Every line

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/exoroster/exoroster/exporter"
 )
 
 func TestRecordCells(t *testing.T) {
@@ -38,7 +36,7 @@ func TestRecordCells(t *testing.T) {
 				t.Errorf("%d cells for %d columns", len(got), len(Columns()))
 			}
 			for i, c := range got {
-				if i != 2 && exporter.Neutralize(c) != c { // a cell a spreadsheet would run
+				if i != 2 && c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) { // a cell a spreadsheet would run
 					t.Errorf("cell %d %q is not neutralised", i, c)
 				}
 			}

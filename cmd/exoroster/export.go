@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type exportFlags struct {
 	inactiveDays  int
 	summary       bool
 	summaryJSON   string
+	allowPartial  bool
 	progressEvery time.Duration
 }
 
@@ -85,10 +87,20 @@ Audit summary (counted from the same pass, no extra requests):
   --summary-json writes it as JSON to <out>.summary.json, or to the file given
   as --summary-json=FILE (required when --out is -).
 
-Exit codes: 0 report written; 1 credentials refused, a page kept failing or a
-file could not be written (no report replaced); 2 wrong flags; 3 report written
-but the API marked some user records as failed (they are missing); 130
-interrupted (no report replaced).`,
+A server is not trusted blindly: paging stops at the total the API states, or
+when a page brings no user not already seen. If fewer users came back than the
+total promised, by more than a live account explains (2 % of the total, at
+most 50 users), the export stops without replacing the report; --allow-partial
+writes what came back instead. A user record with a value of an unexpected
+shape is exported with that value as it came, and the run says so. Temporary
+files left by an export of the same report that was killed are removed.
+
+Exit codes: 0 report written; 1 credentials refused, the server unreachable
+(a refused connection, TLS or an unknown host on the first request stops at
+once), a page kept failing, users missing (without --allow-partial) or a file
+could not be written (no report replaced); 2 wrong flags; 3 report written but
+some users are missing (the API marked records as failed, or --allow-partial);
+130 interrupted (no report replaced).`,
 		Example: `  exoroster export --out users.csv
   exoroster export --out admins.csv --role admin
   exoroster export --out stale.csv --inactive-days 90 --summary
@@ -117,6 +129,7 @@ interrupted (no report replaced).`,
 	fs.BoolVar(&f.summary, "summary", false, "print the audit summary")
 	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the audit summary as JSON (bare flag: <out>.summary.json)")
 	fs.Lookup("summary-json").NoOptDefVal = exportSummaryBesideOut
+	fs.BoolVar(&f.allowPartial, "allow-partial", false, "write the report even when fewer users came back than the API's total promised (exit 3)")
 	registerProgressEvery(fs, &f.progressEvery)
 	return cmd
 }
@@ -160,6 +173,13 @@ func (a *app) checkExport(f *exportFlags) (*exportOptions, error) {
 	if o.summaryPath != "" && o.summaryPath == f.out {
 		return nil, usageErr("--summary-json %s is the report file", o.summaryPath)
 	}
+	if f.emailsFrom != "" {
+		for _, w := range []struct{ flag, path string }{{"--out", f.out}, {"--summary-json", o.summaryPath}} {
+			if w.path != "" && w.path != "-" && exportSameFile(w.path, f.emailsFrom) {
+				return nil, usageErr("%s %s is the --emails-from list: the report would overwrite it; write it to another file", w.flag, w.path)
+			}
+		}
+	}
 	roles, err := exporter.CleanRoles(f.roles)
 	if err != nil {
 		return nil, usageErr("--role: %v", err)
@@ -196,6 +216,19 @@ func (a *app) checkExport(f *exportFlags) (*exportOptions, error) {
 	return o, nil
 }
 
+// exportSameFile reports whether a and b name one file: the same path, or
+// the same file by another path (a link).
+func exportSameFile(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	stA, errA := os.Stat(a)
+	stB, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(stA, stB)
+}
+
 func exportReadEmails(path string) ([]string, error) {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -218,6 +251,7 @@ func exportPathErr(err error) error {
 }
 
 func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
+	started := time.Now()
 	o, err := a.checkExport(f)
 	if err != nil {
 		return err
@@ -236,6 +270,7 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 	if toStdout {
 		status = a.env.Stderr
 	} else {
+		a.exportRemoveStaleTemps(started, f.out, o.summaryPath)
 		if file, err = exporter.CreateFile(f.out); err != nil {
 			return abortErr(err)
 		}
@@ -261,6 +296,9 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 			return abortErr(fmt.Errorf("%w (%s)", runErr, exportUntouched(f.out)))
 		}
 		return abortErr(runErr)
+	case sum.Incomplete() && !f.allowPartial:
+		return abortErr(fmt.Errorf("the API counted %d users but %d did not come back%s, more than a live account explains (%d): %s; export again, or pass --allow-partial to write the users that came back",
+			sum.APITotal, sum.Missing, exportWhyMissing(sum), sum.Tolerance(), exportUntouched(f.out)))
 	}
 
 	// Both files are complete before either is put in place.
@@ -302,10 +340,38 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 	if o.summaryPath != "" {
 		fmt.Fprintf(status, "summary: %s\n", o.summaryPath)
 	}
-	if sum.RecordErrors > 0 {
+	if sum.RecordErrors > 0 || sum.Incomplete() {
 		return exitCodeOnly(ExitRowsNotDone)
 	}
 	return nil
+}
+
+// exportWhyMissing says what the server did when it is known.
+func exportWhyMissing(sum *exporter.Summary) string {
+	switch {
+	case sum.RepeatedPages > 0:
+		return " (the server answered a page with users already seen)"
+	case sum.Seen == 0:
+		return " (the server answered with no users)"
+	}
+	return ""
+}
+
+// exportRemoveStaleTemps removes what exports of the same files killed
+// earlier left behind. Failing to is not a reason to stop: it is logged.
+func (a *app) exportRemoveStaleTemps(started time.Time, paths ...string) {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		removed, err := exporter.RemoveStaleTemps(p, started)
+		for _, r := range removed {
+			a.log.Info("removed a temporary file an earlier export left", "file", r)
+		}
+		if err != nil {
+			a.log.Warn("old temporary files were left in place", "err", err)
+		}
+	}
 }
 
 // exportCount writes "1 user", "2 users".

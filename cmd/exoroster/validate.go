@@ -80,10 +80,18 @@ func (a *app) runValidate(stdout io.Writer, path string, opts roster.Options) er
 	return exitCodeOnly(ExitRowsNotDone)
 }
 
-// displayValue keeps a table cell on one line and visibly empty.
+// maxDisplayRunes is the most of a value the table shows: a pasted
+// paragraph must not push the reason off the screen.
+const maxDisplayRunes = 60
+
+// displayValue keeps a table cell on one line, visibly empty, and at most
+// maxDisplayRunes characters of the value, the cut marked with "…".
 func displayValue(s string) string {
 	if s == "" {
 		return "(empty)"
+	}
+	if r := []rune(s); len(r) > maxDisplayRunes {
+		return fmt.Sprintf("%q…", string(r[:maxDisplayRunes]))
 	}
 	return fmt.Sprintf("%q", s)
 }

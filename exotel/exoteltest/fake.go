@@ -43,6 +43,7 @@ type Fake struct {
 	requireDevice  bool
 	allowDups      bool
 	hook           func(*http.Request)
+	listFault      ListFault
 	users          []*user // creation order
 	deleted        []exotel.User
 	tombstones     map[string]bool // lower-cased emails of deleted users
@@ -71,6 +72,7 @@ func NewHandler(opts Options) *Fake {
 		requireDevice:  opts.RequireDevice,
 		allowDups:      opts.AllowDuplicates,
 		hook:           opts.OnRequest,
+		listFault:      opts.ListFault,
 		tombstones:     map[string]bool{},
 		nextDevice:     firstDeviceID,
 		createsByEmail: map[string]int{},

@@ -309,14 +309,14 @@ func (f *Fake) listUsers(c call) answer {
 	}
 	fs := parseFields(q)
 	var recs []record
-	if offset < len(match) {
-		page := match[offset:min(len(match), offset+limit)]
+	page, total := f.listFault.page(match, offset, limit)
+	if page != nil {
 		recs = make([]record, len(page))
 		for i, u := range page {
 			recs[i] = record{Code: http.StatusOK, Status: "success", Data: f.wireUser(u, fs)}
 		}
 	}
-	md := wireMetadata{Total: len(match), Count: len(recs), Offset: offset, Limit: limit}
+	md := wireMetadata{Total: total, Count: len(recs), Offset: offset, Limit: limit}
 	return f.list(m, md, recs)
 }
 

@@ -1,6 +1,7 @@
 package exoteltest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -50,6 +51,9 @@ type Options struct {
 	// default time.Now. It is called with the fake's lock held, so it must
 	// not call back into the fake.
 	Now func() time.Time
+
+	// ListFault makes the bulk GET misbehave; see SetListFault.
+	ListFault ListFault
 
 	// OnRequest, when set, is called at the start of every request, before
 	// the fake looks at it and without its lock held, so it may call the
@@ -193,6 +197,12 @@ type SeedUser struct {
 	LastLogin     time.Time // zero: never logged in
 	ActiveCall    string    // a CallSid, or "" for none
 	DateCreated   time.Time // zero: now
+	// Raw replaces keys of the user's data block with these JSON values
+	// in every answer that carries the user, whatever fields= asked
+	// for: how a test serves a shape the documents do not give (an
+	// active_call object, a last_login number). Users and User do not
+	// show them.
+	Raw map[string]json.RawMessage
 }
 
 // SeedDevice is a device of a SeedUser.

@@ -3,6 +3,7 @@ package exoteltest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type user struct {
 	updated       time.Time
 	lastLogin     time.Time
 	activeCall    string
+	raw           map[string]json.RawMessage // SeedUser.Raw
 }
 
 type device struct {
@@ -57,7 +59,9 @@ func (f *Fake) wireDevice(d *device) wireDevice {
 	return w
 }
 
-func (f *Fake) wireUser(u *user, fs fieldSet) wireUser {
+// wireUser is the data block of u, as a wireUser or, for a user seeded
+// with Raw values, a map with them applied.
+func (f *Fake) wireUser(u *user, fs fieldSet) any {
 	w := wireUser{
 		DateCreated:   f.formatTime(u.created),
 		DateUpdated:   f.formatTime(u.updated),
@@ -87,7 +91,7 @@ func (f *Fake) wireUser(u *user, fs fieldSet) wireUser {
 			w.LastLogin = rawStringOrNull(f.formatTime(u.lastLogin))
 		}
 	}
-	return w
+	return withRaw(w, u.raw)
 }
 
 func rawStringOrNull(s string) json.RawMessage {
@@ -222,7 +226,7 @@ func (f *Fake) seed(now time.Time, in []SeedUser) []exotel.User {
 	for _, s := range in {
 		u := &user{id: s.ID, firstName: s.FirstName, lastName: s.LastName, email: strings.TrimSpace(s.Email),
 			emailVerified: s.EmailVerified, role: s.Role, created: s.DateCreated,
-			lastLogin: s.LastLogin, activeCall: s.ActiveCall}
+			lastLogin: s.LastLogin, activeCall: s.ActiveCall, raw: maps.Clone(s.Raw)}
 		if u.id == "" {
 			u.id = f.newHex()
 		}
