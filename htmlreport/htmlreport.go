@@ -98,8 +98,8 @@ func newPage(in Input) *page {
 	s := res.Stats
 	p := &page{
 		Account: in.Account, Generator: in.Generator,
-		When:    stamp(res.Options.Now),
-		Report:  res.Report, ReportTime: stamp(res.Report.Taken),
+		When:   stamp(res.Options.Now),
+		Report: res.Report, ReportTime: stamp(res.Report.Taken),
 		Options: res.Options, Findings: res.Findings, NotChecked: res.NotChecked,
 	}
 	p.Cards = append(p.Cards, card{ID: "users", Label: "users", Count: s.Users})

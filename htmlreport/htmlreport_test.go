@@ -257,7 +257,9 @@ func TestEscaping(t *testing.T) {
 	res := sample(t)
 	res.Report.Name = `today.csv"><img src=x onerror=alert(1)>`
 	out, doc := render(t, Input{Account: "<b>acct</b>", Result: res})
-	if n := find(doc, func(n *html.Node) bool { return n.Data == "script" || n.Data == "img" || n.Data == "b" && text(n) == "acct" }); len(n) != 0 {
+	if n := find(doc, func(n *html.Node) bool {
+		return n.Data == "script" || n.Data == "img" || n.Data == "b" && text(n) == "acct"
+	}); len(n) != 0 {
 		t.Fatalf("markup from the data became elements: %v", n[0].Data)
 	}
 	var names []string
