@@ -66,8 +66,8 @@ func WriteCSV(w io.Writer, res *Result) error {
 	write := func(change string, u UserRef, column, old, new string) {
 		cells := []string{change, u.ID, u.Name, u.Email, u.Phone, column, old, new}
 		for i, c := range cells {
-			if i == 4 && exporter.IsE164(c) {
-				continue // a phone number stays a number, as in export
+			if exporter.IsE164(c) {
+				continue // a phone number stays as it is, as in export's device column
 			}
 			cells[i] = exporter.Neutralize(c)
 		}
