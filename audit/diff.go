@@ -74,12 +74,14 @@ const (
 // Transitions lists every transition in the order reports show them.
 func Transitions() []Transition { return slices.Clone(transitionOrder[:]) }
 
-// Event is one user's transition, with the values that show it.
+// Event is one user's transition: the column's values that show it, and a
+// phrase for people ("last login 93 days ago (2025-03-07)").
 type Event struct {
-	Kind Transition `json:"kind"`
-	User UserRef    `json:"user"`
-	Old  string     `json:"old"`
-	New  string     `json:"new"`
+	Kind   Transition `json:"kind"`
+	User   UserRef    `json:"user"`
+	Old    string     `json:"old"`
+	New    string     `json:"new"`
+	Detail string     `json:"detail"`
 }
 
 // Diff is what changed between two reports of the same target.
@@ -164,7 +166,7 @@ func Compare(old, cur *Report, now time.Time, inactiveDays int) (*Diff, error) {
 	var events [len(transitionOrder)][]Event
 	add := func(kind Transition, u User, oldV, newV string) {
 		i := slices.Index(transitionOrder[:], kind)
-		events[i] = append(events[i], Event{Kind: kind, User: refOf(u), Old: oldV, New: newV})
+		events[i] = append(events[i], Event{Kind: kind, User: refOf(u), Old: oldV, New: newV, Detail: detail(kind, u, oldV, newV, now)})
 	}
 	for _, u := range cur.Users() {
 		was, ok := old.Lookup(u.ID())
@@ -217,6 +219,32 @@ func Compare(old, cur *Report, now time.Time, inactiveDays int) (*Diff, error) {
 }
 
 var transitionOrder = [...]Transition{RoleEscalation, DeviceUnverified, NewlyInactive, FirstLogin}
+
+// detail says what a transition means for this user.
+func detail(kind Transition, u User, oldV, newV string, now time.Time) string {
+	switch kind {
+	case RoleEscalation:
+		if oldV == "" {
+			return "added as " + newV
+		}
+		return oldV + " → " + newV
+	case DeviceUnverified:
+		if p := u.Phone(); p != "" {
+			return "device " + p + " is no longer verified"
+		}
+		return "device is no longer verified"
+	case NewlyInactive:
+		if t, ok := parseTime(newV); ok {
+			return fmt.Sprintf("last login %d days ago (%s)", int(now.Sub(t)/(24*time.Hour)), t.Format(time.DateOnly))
+		}
+	case FirstLogin:
+		if t, ok := parseTime(newV); ok {
+			return "first login " + t.Format(time.DateOnly)
+		}
+		return "first login " + newV
+	}
+	return oldV + " → " + newV
+}
 
 // inactiveAt reports whether a last login at t is at least days×24h before
 // at: export's --inactive-days rule.

@@ -53,18 +53,18 @@ func WriteJSON(w io.Writer, res *Result) error {
 
 // CSVColumns is the diff CSV's header.
 func CSVColumns() []string {
-	return []string{"change", "user_id", "name", "email", "phone", "column", "old", "new"}
+	return []string{"change", "user_id", "name", "email", "phone", "column", "old", "new", "detail"}
 }
 
 // WriteCSV writes the diff as one line per change: an added or removed
 // user, each changed column of a changed user, each transition (change is
 // role_escalation, device_became_unverified, newly_inactive or
-// first_login). Cells are made spreadsheet-safe as export's are. A result
+// first_login, with its column's values and a detail for people). Cells are made spreadsheet-safe as export's are. A result
 // without a diff writes the header only.
 func WriteCSV(w io.Writer, res *Result) error {
 	cw := csv.NewWriter(w)
-	write := func(change string, u UserRef, column, old, new string) {
-		cells := []string{change, u.ID, u.Name, u.Email, u.Phone, column, old, new}
+	write := func(change string, u UserRef, column, old, new, detail string) {
+		cells := []string{change, u.ID, u.Name, u.Email, u.Phone, column, old, new, detail}
 		for i, c := range cells {
 			if exporter.IsE164(c) {
 				continue // a phone number stays as it is, as in export's device column
@@ -76,18 +76,18 @@ func WriteCSV(w io.Writer, res *Result) error {
 	_ = cw.Write(CSVColumns())
 	if d := res.Diff; d != nil {
 		for _, u := range d.Added {
-			write("added", u, "", "", "")
+			write("added", u, "", "", "", "")
 		}
 		for _, u := range d.Removed {
-			write("removed", u, "", "", "")
+			write("removed", u, "", "", "", "")
 		}
 		for _, c := range d.Changed {
 			for _, f := range c.Fields {
-				write("changed", c.User, f.Column, f.Old, f.New)
+				write("changed", c.User, f.Column, f.Old, f.New, "")
 			}
 		}
 		for _, e := range d.Events {
-			write(string(e.Kind), e.User, eventColumn(e.Kind), e.Old, e.New)
+			write(string(e.Kind), e.User, eventColumn(e.Kind), e.Old, e.New, e.Detail)
 		}
 	}
 	cw.Flush()
@@ -241,13 +241,9 @@ func writeDiffTables(b *strings.Builder, d *Diff) {
 	if len(d.Events) > 0 {
 		fmt.Fprintf(b, "\ntransitions (%d)\n", len(d.Events))
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  TRANSITION\tUSER_ID\tNAME\tOLD → NEW")
+		fmt.Fprintln(tw, "  TRANSITION\tUSER_ID\tNAME\tDETAIL")
 		for _, e := range d.Events {
-			old := cell(e.Old)
-			if e.Old == "" && e.Kind == RoleEscalation {
-				old = "(added)"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s → %s\n", e.Kind, cell(e.User.ID), cell(e.User.Name), old, cell(e.New))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.Kind, cell(e.User.ID), cell(e.User.Name), cell(e.Detail))
 		}
 		tw.Flush()
 	}

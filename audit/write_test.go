@@ -64,6 +64,9 @@ func TestWriteCSV(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	if got := rows[len(rows)-2][8]; got != "last login 93 days ago (2025-03-07)" {
+		t.Errorf("detail %q", got)
+	}
 	// The phone stays a number, not '+91…, as in export.
 	if rows[3][4] != "+919876500002" {
 		t.Errorf("phone cell %q", rows[3][4])
@@ -117,8 +120,11 @@ func TestWriteText(t *testing.T) {
 		"\nchanged (1)\n",
 		"  u-002    Ben =cmd|' /C calc'!A0  last_name        Kumar → =cmd|' /C calc'!A0\n",
 		"                                   role             user → admin\n",
-		"  role_escalation           u-004    Dev\\x1b[31m Kumar       (added) → supervisor\n",
-		"  first_login               u-001    Asha Kumar              - → 2025-06-07T02:00:00Z\n",
+		"  role_escalation           u-002    Ben =cmd|' /C calc'!A0  user → admin\n",
+		"  role_escalation           u-004    Dev\\x1b[31m Kumar       added as supervisor\n",
+		"  device_became_unverified  u-002    Ben =cmd|' /C calc'!A0  device +919876500002 is no longer verified\n",
+		"  newly_inactive            u-003    Chen Kumar              last login 93 days ago (2025-03-07)\n",
+		"  first_login               u-001    Asha Kumar              first login 2025-06-07\n",
 		"findings: 3\n",
 		"\nrole-escalation: 2 users became admin or supervisor since the earlier report\n",
 		"\nno-device: 1 user has no device to take calls on\n",
