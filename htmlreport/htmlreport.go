@@ -193,12 +193,12 @@ type bar struct {
 }
 
 // Chart geometry: a label column, then bars up to barMax long, then room
-// for the count.
+// for "1234 100%" after the longest bar.
 const (
 	chartWidth = 360
 	labelEnd   = 104
 	barX       = 112
-	barMax     = 196
+	barMax     = 170
 	rowHeight  = 30
 	barHeight  = 20
 	chartTop   = 4
