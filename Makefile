@@ -4,7 +4,7 @@ BIN     := bin/exoroster
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 30s
 
-.PHONY: build test demo bench fuzz lint clean
+.PHONY: build test demo bench fuzz lint clean screenshot
 
 build: ## build the binary into bin/
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/exoroster
@@ -25,6 +25,9 @@ fuzz: ## fuzz the CSV, phone and email parsers for FUZZTIME each
 	$(GO) test -run '^$$' -fuzz '^FuzzPhone$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzEmail$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAnswer$$' -fuzztime $(FUZZTIME) ./exotel/
+
+screenshot: build ## render the sample HTML audit page to PNG with headless chromium (not part of test)
+	./scripts/screenshot.sh $(BIN) bin
 
 lint: ## gofmt and go vet must be clean
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
