@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/exoroster/exoroster/exotel/exoteltest"
 )
 
 // The fixtures are a week apart: diff_old.csv is an older export without
@@ -249,5 +252,143 @@ func TestDiffTimesFromSummary(t *testing.T) {
 	if got := string(normalize([]byte(r.stdout), dir)); !strings.HasPrefix(got,
 		"old: $DIR/diff_old.csv (csv, ccm, 7 users, as of 2025-05-31 23:00 UTC from its summary JSON)\n") {
 		t.Errorf("stdout:\n%s", got)
+	}
+}
+
+// Two real exports of the fake API, taken before and after a set of known
+// changes, then diffed: what export writes is what diff reads, in either
+// format.
+func TestDiffOfTwoExports(t *testing.T) {
+	now := time.Now()
+	ago := func(days int) time.Time { return now.AddDate(0, 0, -days) }
+	verified := func(phone string, ok bool) []exoteltest.SeedDevice {
+		return []exoteltest.SeedDevice{{ContactURI: phone, Verified: ok}}
+	}
+	const (
+		idAsha   = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa01"
+		idBen    = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa02"
+		idChitra = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa03"
+		idDev    = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa04"
+		idEsha   = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa05"
+		idFarid  = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa06"
+	)
+	before := []exoteltest.SeedUser{
+		{ID: idAsha, FirstName: "Asha", LastName: "Rao", Email: "asha@x.example", Role: "admin", Devices: verified("+919800000001", true), LastLogin: ago(1), DateCreated: ago(400)},
+		{ID: idBen, FirstName: "Ben", LastName: "Das", Email: "ben@x.example", Devices: verified("+919800000002", true), LastLogin: ago(2), DateCreated: ago(400)},
+		{ID: idChitra, FirstName: "Chitra", LastName: "Iyer", Email: "chitra@x.example", Devices: verified("+919800000003", true), LastLogin: ago(93), DateCreated: ago(400)},
+		{ID: idDev, FirstName: "Dev", LastName: "Shah", Email: "dev@x.example", Devices: verified("+919800000004", true), DateCreated: ago(20)},
+		{ID: idEsha, FirstName: "Esha", LastName: "Nair", Email: "esha@x.example", Devices: verified("+919800000005", true), LastLogin: ago(5), DateCreated: ago(400)},
+	}
+	after := []exoteltest.SeedUser{
+		before[0],
+		{ID: idBen, FirstName: "Ben", LastName: "Das", Email: "ben@x.example", Role: "supervisor", Devices: verified("+919800000002", true), LastLogin: ago(1), DateCreated: ago(400)},
+		before[2],
+		{ID: idDev, FirstName: "Dev", LastName: "Shah", Email: "dev@x.example", Devices: verified("+919811111111", false), LastLogin: ago(1), DateCreated: ago(20)},
+		{ID: idFarid, FirstName: "Farid", LastName: "Khan", Email: "farid@x.example", Role: "admin", DateCreated: ago(1)},
+	}
+	dir := t.TempDir()
+	oldPath, newPath := filepath.Join(dir, "before.csv"), filepath.Join(dir, "after.jsonl")
+	for _, step := range []struct {
+		users []exoteltest.SeedUser
+		args  []string
+	}{
+		{before, []string{"--out", oldPath}},
+		{after, []string{"--out", newPath, "--format", "json"}},
+	} {
+		srv := expServer(t, exoteltest.Options{}, step.users...)
+		r := expRun(t, srv, nil, "", append(append([]string{"export", "--summary-json"}, step.args...), expFast()...)...)
+		if r.code != ExitOK {
+			t.Fatalf("export: exit %d\n%s", r.code, r.stderr)
+		}
+	}
+	// The old export was a week ago: its summary says so.
+	summary := oldPath + ".summary.json"
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s map[string]any
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	s["generated_at"] = ago(7).UTC().Format(time.RFC3339)
+	if b, err = json.Marshal(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(summary, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	r := runDiffCmd(t, oldPath, newPath, "--format", "json", "--fail-on", "role-escalation")
+	if r.code != ExitFindings {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var res struct {
+		Diff struct {
+			Added []struct {
+				UserID string `json:"user_id"`
+			} `json:"added"`
+			Removed []struct {
+				UserID string `json:"user_id"`
+			} `json:"removed"`
+			Changed []struct {
+				User struct {
+					UserID string `json:"user_id"`
+				} `json:"user"`
+				Fields []struct{ Column, Old, New string } `json:"fields"`
+			} `json:"changed"`
+			Transitions []struct {
+				Kind string `json:"kind"`
+				User struct {
+					UserID string `json:"user_id"`
+				} `json:"user"`
+			} `json:"transitions"`
+			OnlyOld []string `json:"ignored_only_in_old"`
+			OnlyNew []string `json:"ignored_only_in_new"`
+		} `json:"diff"`
+		Findings []struct {
+			Rule  string
+			Users []struct {
+				UserID string `json:"user_id"`
+			}
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	d := res.Diff
+	if len(d.Added) != 1 || d.Added[0].UserID != idFarid || len(d.Removed) != 1 || d.Removed[0].UserID != idEsha {
+		t.Errorf("added %v removed %v", d.Added, d.Removed)
+	}
+	var changed []string
+	for _, c := range d.Changed {
+		for _, f := range c.Fields {
+			changed = append(changed, c.User.UserID[30:]+" "+f.Column+" "+f.Old+"→"+f.New)
+		}
+	}
+	wantChanged := []string{"02 role user→supervisor", "04 device_contact_uri +919800000004→+919811111111", "04 device_verified true→false"}
+	if strings.Join(changed, "; ") != strings.Join(wantChanged, "; ") {
+		t.Errorf("changed %q\nwant    %q", changed, wantChanged)
+	}
+	var events []string
+	for _, e := range d.Transitions {
+		events = append(events, e.Kind+" "+e.User.UserID[30:])
+	}
+	wantEvents := []string{"role_escalation 02", "role_escalation 06", "device_became_unverified 04", "newly_inactive 03", "first_login 04"}
+	if strings.Join(events, "; ") != strings.Join(wantEvents, "; ") {
+		t.Errorf("transitions %q\nwant        %q", events, wantEvents)
+	}
+	if len(d.OnlyOld)+len(d.OnlyNew) != 0 {
+		t.Errorf("a CSV and a JSON export of one version have different columns: %v %v", d.OnlyOld, d.OnlyNew)
+	}
+	rules := map[string]int{}
+	for _, f := range res.Findings {
+		rules[f.Rule] = len(f.Users)
+	}
+	if rules["role-escalation"] != 2 || rules["unverified-device"] != 1 || rules["no-device"] != 1 || rules["too-many-admins"] != 0 {
+		t.Errorf("findings %v", rules)
+	}
+	if r.stderr != "exoroster: --fail-on: role-escalation (2 users).\n" {
+		t.Errorf("stderr %q", r.stderr)
 	}
 }
