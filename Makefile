@@ -16,15 +16,17 @@ test: ## vet and run every test with the race detector
 demo: build ## import samples/roster.csv into the sandbox, end to end, no credentials
 	./scripts/demo.sh $(BIN)
 
-bench: ## validation speed, import time vs ideal under rate limits, export throughput
+bench: ## validation speed, import time vs ideal under rate limits, export throughput, audit and HTML speed
 	$(GO) test -run '^$$' -bench . -benchmem ./roster/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./importer/ ./exporter/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./audit/ ./htmlreport/
 
-fuzz: ## fuzz the CSV, phone and email parsers for FUZZTIME each
+fuzz: ## fuzz the CSV, phone, email, API-answer and report parsers for FUZZTIME each
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRow$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzPhone$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzEmail$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAnswer$$' -fuzztime $(FUZZTIME) ./exotel/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./audit/
 
 screenshot: build ## render the sample HTML audit page to PNG with headless chromium (not part of test)
 	./scripts/screenshot.sh $(BIN) bin

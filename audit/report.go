@@ -279,28 +279,33 @@ func (r *Report) addJSON(b []byte, line int) error {
 	if err := json.Unmarshal(b, &obj); err != nil {
 		return fmt.Errorf("%s line %d is not a JSON object: %v", r.Name, line, jsonErr(err))
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compareColumns)
-	cells := make([]string, len(r.columns), max(len(r.columns), len(keys)))
-	seen := make(map[int]bool, len(keys))
-	for _, k := range keys {
+	cells := make([]string, len(r.columns), len(r.columns)+len(obj))
+	seen := make([]bool, len(r.columns), len(r.columns)+len(obj))
+	var fresh []string // keys that are not columns yet
+	for k, v := range obj {
 		name := normalizeColumn(k)
 		i, ok := r.col[name]
 		if !ok {
-			if err := r.addColumn(name); err != nil {
-				return fmt.Errorf("%s line %d: %w", r.Name, line, err)
-			}
-			i = len(r.columns) - 1
-			cells = append(cells, "")
+			fresh = append(fresh, k)
+			continue
 		}
 		if seen[i] {
 			return fmt.Errorf("%s line %d: key %q is given twice", r.Name, line, name)
 		}
 		seen[i] = true
-		cells[i] = jsonText(obj[k])
+		cells[i] = jsonText(v)
+	}
+	// New columns are added in export's order, whatever the object's.
+	slices.SortFunc(fresh, func(a, b string) int { return compareColumns(normalizeColumn(a), normalizeColumn(b)) })
+	for _, k := range fresh {
+		name := normalizeColumn(k)
+		if _, dup := r.col[name]; dup {
+			return fmt.Errorf("%s line %d: key %q is given twice", r.Name, line, name)
+		}
+		if err := r.addColumn(name); err != nil {
+			return fmt.Errorf("%s line %d: %w", r.Name, line, err)
+		}
+		cells = append(cells, jsonText(obj[k]))
 	}
 	if _, ok := r.col[colUserID]; !ok {
 		return notExport(r.Name, fmt.Sprintf("line %d has no user_id", line))
@@ -325,6 +330,9 @@ func jsonText(raw json.RawMessage) string {
 	case len(raw) == 0 || string(raw) == "null":
 		return ""
 	case raw[0] == '"':
+		if bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw[1 : len(raw)-1]) // valid JSON already: no escapes to undo
+		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return s
