@@ -106,10 +106,24 @@ func ruleNames() []string {
 	return out
 }
 
+// auditOutputs says where an audit goes once it is made: the diff
+// command's, and export's with --against, --html, --metrics-file and
+// --fail-on (export passes its own --diff-out, its account and full=false).
+type auditOutputs struct {
+	format  audit.OutputFormat
+	diffOut string // the diff in format to this file; "" prints it
+	html    string
+	failOn  audit.FailOn
+	account string // shown on the HTML page
+	// full prints the whole text report on stdout when diffOut is ""
+	// (diff); else only the summary lines (export, whose stdout is its
+	// own summary).
+	full bool
+}
+
 type diffOptions struct {
-	format audit.OutputFormat
-	failOn audit.FailOn
-	audit  audit.Options // Now is set from NEW
+	out   auditOutputs
+	audit audit.Options // Now is set from NEW
 }
 
 // checkDiff turns the flags into options, or a usage error (exit 2).
@@ -130,26 +144,36 @@ func checkDiff(f *diffFlags, oldPath, newPath string) (*diffOptions, error) {
 	case f.staleAfter < 0:
 		return nil, usageErr("--stale-after %d: use 0 or more", f.staleAfter)
 	}
-	// An output over an input would destroy the report it was made from;
-	// two outputs in one file would leave only the last.
-	outputs := []struct{ flag, path string }{{"--diff-out", f.diffOut}, {"--html", f.html}, {"--metrics-file", f.metricsFile}}
+	if err := checkAuditPaths([]string{oldPath, newPath},
+		[2]string{"--diff-out", f.diffOut}, [2]string{"--html", f.html}, [2]string{"--metrics-file", f.metricsFile}); err != nil {
+		return nil, err
+	}
+	return &diffOptions{
+		out:   auditOutputs{format: format, diffOut: f.diffOut, html: f.html, failOn: failOn, full: true},
+		audit: audit.Options{InactiveDays: f.inactiveDays, MaxAdmins: f.maxAdmins, StaleAfter: f.staleAfter},
+	}, nil
+}
+
+// checkAuditPaths refuses an output over an input (it would destroy the
+// report it was made from) and two outputs in one file (only the last
+// would be left). outputs are flag name and path pairs; "" is not given.
+func checkAuditPaths(inputs []string, outputs ...[2]string) error {
 	for i, out := range outputs {
-		if out.path == "" {
+		if out[1] == "" {
 			continue
 		}
-		for _, in := range []string{oldPath, newPath} {
-			if samePath(out.path, in) {
-				return nil, usageErr("%s %s is one of the reports being compared", out.flag, out.path)
+		for _, in := range inputs {
+			if samePath(out[1], in) {
+				return usageErr("%s %s is one of the reports being compared", out[0], out[1])
 			}
 		}
 		for _, other := range outputs[i+1:] {
-			if other.path != "" && samePath(out.path, other.path) {
-				return nil, usageErr("%s and %s name the same file, %s", out.flag, other.flag, out.path)
+			if other[1] != "" && samePath(out[1], other[1]) {
+				return usageErr("%s and %s name the same file, %s", out[0], other[0], out[1])
 			}
 		}
 	}
-	return &diffOptions{format: format, failOn: failOn, audit: audit.Options{
-		InactiveDays: f.inactiveDays, MaxAdmins: f.maxAdmins, StaleAfter: f.staleAfter}}, nil
+	return nil
 }
 
 func samePath(a, b string) bool {
@@ -164,11 +188,9 @@ func (a *app) runDiff(cmd *cobra.Command, f *diffFlags, oldPath, newPath string)
 		return err
 	}
 	start := time.Now()
-	res, err := a.diff(cmd.OutOrStdout(), f, o, oldPath, newPath)
+	res, err := a.diff(cmd.OutOrStdout(), o, oldPath, newPath)
 	if f.metricsFile != "" {
-		var ee *exitError
-		run := metrics.Run{Command: "diff", Duration: time.Since(start), Finished: time.Now(),
-			Success: err == nil || (errors.As(err, &ee) && ee.code == ExitFindings)}
+		run := metrics.Run{Command: "diff", Duration: time.Since(start), Finished: time.Now(), Success: runSucceeded(err)}
 		if res != nil {
 			run.Audit = metrics.AuditOf(res)
 		}
@@ -182,8 +204,15 @@ func (a *app) runDiff(cmd *cobra.Command, f *diffFlags, oldPath, newPath string)
 	return err
 }
 
-// diff reads, compares and writes; res is nil when it got no audit.
-func (a *app) diff(stdout io.Writer, f *diffFlags, o *diffOptions, oldPath, newPath string) (*audit.Result, error) {
+// runSucceeded: the run did all it was asked; findings that fail it
+// through --fail-on are an outcome, not a failure of the run.
+func runSucceeded(err error) bool {
+	var ee *exitError
+	return err == nil || (errors.As(err, &ee) && ee.code == ExitFindings)
+}
+
+// diff reads and compares; res is nil when it got no audit.
+func (a *app) diff(stdout io.Writer, o *diffOptions, oldPath, newPath string) (*audit.Result, error) {
 	old, err := audit.ReadFile(oldPath)
 	if err != nil {
 		return nil, abortErr(err)
@@ -200,31 +229,42 @@ func (a *app) diff(stdout io.Writer, f *diffFlags, o *diffOptions, oldPath, newP
 	if err != nil {
 		return nil, abortErr(err)
 	}
+	return res, a.writeAudit(stdout, res, o.out)
+}
 
-	if f.diffOut != "" {
-		if err := writeAtomically(f.diffOut, func(w io.Writer) error { return audit.Write(w, res, o.format) }); err != nil {
-			return res, abortErr(err)
+// writeAudit puts an audit where o says: the diff to stdout or --diff-out,
+// the HTML page, notes about --fail-on rules that cannot fire, and last the
+// --fail-on verdict (ExitFindings) once everything is written.
+func (a *app) writeAudit(stdout io.Writer, res *audit.Result, o auditOutputs) error {
+	switch {
+	case o.diffOut != "":
+		if err := writeAtomically(o.diffOut, func(w io.Writer) error { return audit.Write(w, res, o.format) }); err != nil {
+			return abortErr(err)
 		}
 		if err := audit.WriteSummary(stdout, res); err != nil {
-			return res, abortErr(err)
+			return abortErr(err)
 		}
-		fmt.Fprintf(stdout, "diff: %s\n", f.diffOut)
-	} else {
+		fmt.Fprintf(stdout, "diff: %s\n", o.diffOut)
+	case !o.full:
+		if err := audit.WriteSummary(stdout, res); err != nil {
+			return abortErr(err)
+		}
+	default:
 		if err := audit.Write(stdout, res, o.format); err != nil {
-			return res, abortErr(err)
+			return abortErr(err)
 		}
 		if o.format == audit.OutputCSV {
 			// The CSV holds the diff only: say the findings where a
 			// person sees them, away from the data.
 			if err := audit.WriteSummary(a.env.Stderr, res); err != nil {
-				return res, abortErr(err)
+				return abortErr(err)
 			}
 		}
 	}
-	if f.html != "" {
-		in := htmlreport.Input{Generator: "exoroster " + version, Result: res}
-		if err := htmlreport.WriteFile(f.html, in); err != nil {
-			return res, abortErr(err)
+	if o.html != "" {
+		in := htmlreport.Input{Account: o.account, Generator: "exoroster " + version, Result: res}
+		if err := htmlreport.WriteFile(o.html, in); err != nil {
+			return abortErr(err)
 		}
 	}
 	for _, s := range o.failOn.Unchecked(res) {
@@ -235,9 +275,9 @@ func (a *app) diff(stdout io.Writer, f *diffFlags, o *diffOptions, oldPath, newP
 		for _, t := range tripped {
 			parts = append(parts, fmt.Sprintf("%s (%s)", t.Rule, exportCount(len(t.Users), "user")))
 		}
-		return res, &exitError{code: ExitFindings, err: fmt.Errorf("--fail-on: %s", strings.Join(parts, ", "))}
+		return &exitError{code: ExitFindings, err: fmt.Errorf("--fail-on: %s", strings.Join(parts, ", "))}
 	}
-	return res, nil
+	return nil
 }
 
 // writeAtomically writes a file through a temporary file renamed over it.

@@ -196,7 +196,7 @@ func TestDiffOutputs(t *testing.T) {
 		t.Errorf("stdout:\n%s\nwant to start with:\n%s", got, want)
 	}
 	csvOut, err := os.ReadFile(diffOut)
-	if err != nil || !bytes.HasPrefix(csvOut, []byte("change,user_id,name,email,phone,column,old,new\nadded,7a08,")) {
+	if err != nil || !bytes.HasPrefix(csvOut, []byte("change,user_id,name,email,phone,column,old,new,detail\nadded,7a08,")) {
 		t.Errorf("diff file: %v\n%s", err, csvOut)
 	}
 	html, err := os.ReadFile(page)
