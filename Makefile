@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 30s
 IMAGE   ?= exoroster/exoroster:$(VERSION)
 
-.PHONY: build test demo bench fuzz lint clean image
+.PHONY: build test demo bench fuzz lint clean image screenshot
 
 build: ## build the binary into bin/
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/exoroster
@@ -17,15 +17,20 @@ test: ## vet and run every test with the race detector
 demo: build ## import samples/roster.csv into the sandbox, end to end, no credentials
 	./scripts/demo.sh $(BIN)
 
-bench: ## validation speed, import time vs ideal under rate limits, export throughput
+bench: ## validation speed, import time vs ideal under rate limits, export throughput, audit and HTML speed
 	$(GO) test -run '^$$' -bench . -benchmem ./roster/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./importer/ ./exporter/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./audit/ ./htmlreport/
 
-fuzz: ## fuzz the CSV, phone and email parsers for FUZZTIME each
+fuzz: ## fuzz the CSV, phone, email, API-answer and report parsers for FUZZTIME each
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRow$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzPhone$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzEmail$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAnswer$$' -fuzztime $(FUZZTIME) ./exotel/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./audit/
+
+screenshot: build ## render the sample HTML audit page to PNG with headless chromium (not part of test)
+	./scripts/screenshot.sh $(BIN) bin
 
 image: ## build the container image IMAGE (needs docker; not part of test)
 	@command -v docker >/dev/null || { echo "make image: docker is not installed here"; exit 1; }
