@@ -43,37 +43,15 @@ func TestExportSizes(t *testing.T) {
 				t.Errorf("%d requests at once with 4 workers", api.most)
 			}
 			if n == 237 {
-				// The fake decides a request when it arrives and answers
-				// after its latency: two later pages decided less than
-				// the latency apart were in flight together.
-				if !overlapped(gets[1:], latency) {
-					t.Errorf("pages after the first were not fetched concurrently: %v", requestTimes(gets))
-				}
+				// Counted at the client, not timed at the server: on a
+				// loaded machine arrival times say little, while two
+				// calls in flight at once prove the concurrency.
 				if api.most < 2 {
-					t.Errorf("at most %d request at once", api.most)
+					t.Errorf("at most %d request at once: pages after the first were not fetched concurrently", api.most)
 				}
 			}
 		})
 	}
-}
-
-func overlapped(reqs []exoteltest.Request, latency time.Duration) bool {
-	for i := range reqs {
-		for j := i + 1; j < len(reqs); j++ {
-			if d := reqs[j].Time.Sub(reqs[i].Time).Abs(); d < latency/2 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func requestTimes(reqs []exoteltest.Request) []string {
-	var out []string
-	for _, r := range reqs {
-		out = append(out, r.Query.Get("offset")+"@"+r.Time.Format("05.000"))
-	}
-	return out
 }
 
 func TestExportThrottledAndFaulty(t *testing.T) {
@@ -84,9 +62,11 @@ func TestExportThrottledAndFaulty(t *testing.T) {
 	}{
 		{
 			name: "429s",
-			// 50 a second, no burst, no Retry-After, while the client
-			// is told 2000 a second with 8 workers.
-			opts: exoteltest.Options{Limit: exoteltest.Limit{Rate: 50, Window: time.Second, Burst: 1}},
+			// 10 a second, no burst, no Retry-After, while the client
+			// is told 2000 a second with 8 workers: the four pages after
+			// the first leave together and the fake can refill only one
+			// token per 100 ms, so even a loaded machine draws 429s.
+			opts: exoteltest.Options{Limit: exoteltest.Limit{Rate: 10, Window: time.Second, Burst: 1}},
 			check: func(t *testing.T, srv *exoteltest.Server) {
 				if srv.Throttled() == 0 {
 					t.Error("no request was throttled; the test proves nothing")
