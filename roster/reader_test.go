@@ -205,8 +205,9 @@ func TestReader(t *testing.T) {
 		{name: "blank lines only", in: "\n\n,,\n", wantErr: "the file is empty"},
 		{name: "xlsx workbook", in: "PK\x03\x04\x14\x00rest", wantErr: "Excel workbook (.xlsx)"},
 		{name: "xls workbook", in: "\xd0\xcf\x11\xe0\xa1\xb1", wantErr: "old Excel workbook (.xls)"},
-		{name: "UTF-16LE text", in: "\xff\xfen\x00a\x00", wantErr: "UTF-16"},
-		{name: "UTF-16BE text", in: "\xfe\xff\x00n\x00a", wantErr: "UTF-16"},
+		// UTF-16 with a BOM was refused before issue 10; now it is read.
+		{name: "UTF-16LE text", in: "\xff\xfen\x00a\x00", header: []string{"na"}},
+		{name: "UTF-16BE text", in: "\xfe\xff\x00n\x00a", header: []string{"na"}},
 		{
 			name:       "unclosed quote runs to the end of the file",
 			in:         "name,notes\nRahul Sharma,ok\nPriya Nair,\"started\nAmit Shah,x\nNeha Rao,y\n",
