@@ -121,20 +121,12 @@ func parseHeader(names []string, user map[int]MapEntry) *Header {
 		}
 	}
 	h.chooseFallbacks()
-	for i, c := range h.columns {
-		if c.use != useLost {
-			continue
-		}
-		// A loser as good as the winner: nothing but the order chose.
-		if w := h.columns[h.cols[c.field]-1]; w.class.rank == c.class.rank {
-			h.ambiguous = append(h.ambiguous, ambiguity{field: c.field, a: w, b: h.columns[i]})
-		}
-	}
+	h.noteLosers()
 	return h
 }
 
 // choose weighs column i against the one chosen so far for its field: the
-// lower rank wins, and of two equal ones the first. The loser gets a note.
+// lower rank wins, and of two equal ones the first.
 func (h *Header) choose(best *[fieldCount]int, i int) {
 	c := &h.columns[i]
 	f := c.field
@@ -143,26 +135,42 @@ func (h *Header) choose(best *[fieldCount]int, i int) {
 		return
 	}
 	cur := &h.columns[best[f]-1]
-	win, lose := cur, c
 	if c.class.rank < cur.class.rank {
-		win, lose = c, cur
+		cur.use = useLost
 		best[f] = i + 1
+		return
 	}
-	lose.use, lose.why = useLost, label(f)+" is "+strconv.Quote(win.name)
-	var note string
-	switch {
-	case win.class.rank < 0:
-		note = "column " + strconv.Itoa(lose.index+1) + " " + strconv.Quote(lose.name) + " is ignored: " +
-			win.class.why + " reads " + f.String() + " from column " + strconv.Itoa(win.index+1) + " " + strconv.Quote(win.name)
-	case lose.index > win.index:
-		note = "column " + strconv.Itoa(lose.index+1) + " " + strconv.Quote(lose.name) + " is a second " + f.String() +
-			" column and is ignored; column " + strconv.Itoa(win.index+1) + " " + strconv.Quote(win.name) + " is used"
-	default:
-		note = "column " + strconv.Itoa(lose.index+1) + " " + strconv.Quote(lose.name) + " is ignored: column " +
-			strconv.Itoa(win.index+1) + " " + strconv.Quote(win.name) + " is used for " + f.String() + ", as " +
-			win.class.why + " is preferred to " + lose.class.why
+	c.use = useLost
+}
+
+// noteLosers explains every recognised column that another one beat, once
+// the winners are final, and records the ties that only column order decided.
+func (h *Header) noteLosers() {
+	for i := range h.columns {
+		lose := &h.columns[i]
+		if lose.use != useLost {
+			continue
+		}
+		f := lose.field
+		win := h.columns[h.cols[f]-1]
+		lose.why = label(f) + " is " + strconv.Quote(win.name)
+		if win.class.rank == lose.class.rank {
+			h.ambiguous = append(h.ambiguous, ambiguity{field: f, a: win, b: *lose})
+		}
+		col := "column " + strconv.Itoa(lose.index+1) + " " + strconv.Quote(lose.name)
+		winCol := "column " + strconv.Itoa(win.index+1) + " " + strconv.Quote(win.name)
+		var note string
+		switch {
+		case win.class.rank < 0:
+			note = col + " is ignored: " + win.class.why + " reads " + f.String() + " from " + winCol
+		case lose.index > win.index:
+			note = col + " is a second " + f.String() + " column and is ignored; " + winCol + " is used"
+		default:
+			note = col + " is ignored: " + winCol + " is used for " + f.String() + ", as " +
+				win.class.why + " is preferred to " + lose.class.why
+		}
+		h.Notes = append(h.Notes, note)
 	}
-	h.Notes = append(h.Notes, note)
 }
 
 // chooseFallbacks backs a preferred name with the plain or legal one: HR
@@ -183,23 +191,9 @@ func (h *Header) chooseFallbacks() {
 		if back < 0 {
 			continue
 		}
-		c := &h.columns[back]
-		c.use, c.why = useFallback, ""
+		h.columns[back].use = useFallback
 		h.fallback[f] = back + 1
-		h.Notes = dropNoteAbout(h.Notes, c)
 	}
-}
-
-// dropNoteAbout removes the "is ignored" note for a column that is read after all.
-func dropNoteAbout(notes []string, c *column) []string {
-	prefix := "column " + strconv.Itoa(c.index+1) + " " + strconv.Quote(c.name) + " is "
-	out := notes[:0]
-	for _, n := range notes {
-		if !strings.HasPrefix(n, prefix) {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // label is a field's name in the column mapping: the canonical name, except
