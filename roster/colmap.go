@@ -155,15 +155,17 @@ func resolveMapping(names []string, entries []MapEntry) (map[int]MapEntry, error
 
 func findColumn(names []string, e MapEntry) (int, error) {
 	want := e.Header
-	for i, n := range names {
-		if trimCell(n) == want {
-			return i, nil
-		}
-	}
 	var found []int
 	for i, n := range names {
-		if strings.EqualFold(trimCell(n), want) {
+		if trimCell(n) == want {
 			found = append(found, i)
+		}
+	}
+	if len(found) == 0 {
+		for i, n := range names {
+			if strings.EqualFold(trimCell(n), want) {
+				found = append(found, i)
+			}
 		}
 	}
 	if len(found) == 1 {

@@ -56,7 +56,7 @@ func delimiterName(r rune) string {
 	if r == '\t' {
 		return "tab"
 	}
-	return strconv.QuoteRune(r)
+	return strconv.Quote(string(r))
 }
 
 // ParseDelimiter reads a --delimiter value: , ; | or tab (also "\t",

@@ -13,10 +13,11 @@ import (
 
 // Ranks: when several columns could fill one field, the lowest rank wins.
 const (
-	rankPreferred = 0 // work email, mobile phone, preferred name
-	rankPlain     = 1 // "Email", "Phone", "First Name"
-	rankLesser    = 2 // user name as email, office phone, legal name
-	rankLast      = 3 // personal or alternate email, home or alternate phone
+	rankAPI       = 0 // the API's own name, as export writes it: device_contact_uri
+	rankPreferred = 1 // work email, mobile phone, preferred name
+	rankPlain     = 2 // "Email", "Phone", "First Name"
+	rankLesser    = 3 // user name as email, office phone, legal name
+	rankLast      = 4 // personal or alternate email, home or alternate phone
 )
 
 // colKind says what a header is.
@@ -74,7 +75,7 @@ func rankExact(f Field, w []string) colClass {
 	if f == FieldPhone || f == FieldNewPhone {
 		if len(w) >= 3 && w[len(w)-3] == "device" && w[len(w)-2] == "contact" && w[len(w)-1] == "uri" {
 			// The API's own name, as export writes it: what the user meant.
-			return colClass{kind: kindField, field: f, rank: rankPreferred, why: "the API's device_contact_uri"}
+			return colClass{kind: kindField, field: f, rank: rankAPI, why: "the API's device_contact_uri"}
 		}
 		return colClass{kind: kindField, field: f, rank: rankPlain, why: "a phone number"}
 	}
@@ -87,6 +88,7 @@ type wordSet struct {
 	name, first, last, middle, full        bool
 	preferred, legal, display              bool
 	work, personal, lesser, upn, user, new bool
+	official, workPlace                    bool   // "official" is also said of names; "company" is not
 	other                                  string // the other person, when the column is theirs
 	leftover                               bool   // a word that is not about a field
 }
@@ -121,9 +123,11 @@ func features(w []string) wordSet {
 			s.legal = true
 		case "display":
 			s.display = true
-		case "work", "official", "office", "company", "corporate", "business", "professional",
+		case "official":
+			s.work, s.official = true, true
+		case "work", "office", "company", "corporate", "business", "professional",
 			"organisation", "organization", "org", "desk", "direct":
-			s.work = true
+			s.work, s.workPlace = true, true
 		case "personal", "private":
 			s.personal = true
 		case "home", "alternate", "alternative", "alt", "secondary", "other", "additional",
@@ -196,8 +200,9 @@ func classifyWords(w []string) colClass {
 			return colClass{}
 		}
 		return colClass{kind: kindField, field: FieldEmail, rank: rankLesser, why: "a sign-in name"}
-	case s.other != "" || s.middle || (s.first && s.last):
-		return colClass{} // "Manager Name", "Middle Name": listed as ignored
+	case s.other != "" || s.middle || (s.first && s.last) || s.workPlace:
+		// "Manager Name", "Middle Name", "Company Name": listed as ignored
+		return colClass{}
 	case s.first:
 		return nameClass(FieldFirstName, s, "first name")
 	case s.last:
@@ -247,7 +252,7 @@ func nameClass(f Field, s wordSet, what string) colClass {
 	switch {
 	case s.preferred || (s.display && f == FieldName):
 		c.rank, c.why = rankPreferred, "a preferred "+what
-	case s.legal || s.work: // "Official Name" is the legal one in Indian HR files
+	case s.legal || s.official: // "Official Name" is the legal one in Indian HR files
 		c.rank, c.why = rankLesser, "a legal "+what
 	}
 	return c
