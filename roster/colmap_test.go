@@ -109,10 +109,10 @@ func TestMapAppliedToHeader(t *testing.T) {
 			want: map[Field]string{FieldName: "name", FieldEmail: "E-mail"},
 		},
 		{
-			name: "ignoring one of two duplicates",
-			csv:  "name,Email,E-mail\nRahul Sharma,a@x.example.com,b@x.example.com\n",
-			opts: ReadOptions{Ignore: []string{"Email"}},
-			want: map[Field]string{FieldName: "name", FieldEmail: "E-mail"},
+			name:     "ignoring one of two duplicates",
+			csv:      "name,Email,E-mail\nRahul Sharma,a@x.example.com,b@x.example.com\n",
+			opts:     ReadOptions{Ignore: []string{"Email"}},
+			want:     map[Field]string{FieldName: "name", FieldEmail: "E-mail"},
 			describe: `columns: name ← "name", email ← "E-mail"; ignored: "Email" (--ignore-column)`,
 		},
 		{
