@@ -394,7 +394,7 @@ func CheckName(s string) error {
 	}
 	runes, letter := 0, false
 	var prev rune
-	for i, r := range s {
+	for _, r := range s {
 		runes++
 		switch {
 		case r == '\n' || r == '\r':
@@ -403,7 +403,7 @@ func CheckName(s string) error {
 			return reason("contains a control character")
 		case r == utf8.RuneError:
 			return reason("contains \uFFFD, a character that could not be read: check the file's encoding (--encoding)")
-		case isInvisible(r, prev, s[i+utf8.RuneLen(r):]):
+		case isInvisible(r, prev):
 			return invisibleReason(r)
 		case r == '@':
 			return reason("contains @: this looks like an email address, not a name")
@@ -435,14 +435,14 @@ func CheckDeviceName(s string) error {
 	}
 	runes := 0
 	var prev rune
-	for i, r := range s {
+	for _, r := range s {
 		runes++
 		switch {
 		case unicode.IsControl(r):
 			return reason("contains a control character")
 		case r == utf8.RuneError:
 			return reason("contains \uFFFD, a character that could not be read: check the file's encoding (--encoding)")
-		case isInvisible(r, prev, s[i+utf8.RuneLen(r):]):
+		case isInvisible(r, prev):
 			return invisibleReason(r)
 		}
 		prev = r
@@ -469,15 +469,14 @@ func checkFormula(s string) error {
 // text reads: the bidirectional overrides and isolates (U+202A–U+202E,
 // U+2066–U+2069) that can make a name display as another, marks, zero-width
 // spaces, the soft hyphen. The zero-width joiner and non-joiner are part of
-// how Indic and Arabic names are written, so they pass between two letters of
-// such a script; rest is the text after r.
-func isInvisible(r, prev rune, rest string) bool {
+// how Indic and Arabic names are written (Malayalam's chillu ends a word
+// with one), so they pass after a letter or mark of such a script.
+func isInvisible(r, prev rune) bool {
 	if r < 0x80 || !unicode.Is(unicode.Cf, r) {
 		return false
 	}
 	if r == '\u200c' || r == '\u200d' {
-		next, _ := utf8.DecodeRuneInString(rest)
-		return !(joins(prev) && joins(next))
+		return !joins(prev)
 	}
 	return true
 }
