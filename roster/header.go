@@ -274,7 +274,7 @@ func (h *Header) hint() string {
 	if len(h.Names) == 1 {
 		for _, sep := range []string{";", "\t", "|"} {
 			if strings.Contains(h.Names[0], sep) {
-				return " (the header is one cell containing " + strconv.Quote(sep) + ": save the file as comma-separated CSV)"
+				return " (the header is one cell containing " + strconv.Quote(sep) + ": save the file as comma-separated CSV, or pass --delimiter " + strconv.Quote(sep) + ")"
 			}
 		}
 	}
@@ -282,6 +282,15 @@ func (h *Header) hint() string {
 		if s := trimCell(name); strings.Contains(s, "@") || (s != "" && (s[0] == '+' || (s[0] >= '0' && s[0] <= '9'))) {
 			return " (the first line looks like data: add a header line such as first_name,last_name,email,phone)"
 		}
+	}
+	var cells []string
+	for _, name := range h.Names {
+		if s := trimCell(name); s != "" {
+			cells = append(cells, s)
+		}
+	}
+	if len(cells) == 1 && len(h.Names) > 0 {
+		return " (the header has one cell, " + strconv.Quote(cells[0]) + ": if it is a title above the table, delete it so that the column names come first)"
 	}
 	return ""
 }

@@ -335,26 +335,28 @@ func (r *Reader) checkUnrecognised(c compiled) error {
 	names := make([]string, len(found))
 	for i, f := range found {
 		names[i] = f.name
-		switch {
-		case i == 0:
-			b.WriteString("column ")
-		case i == len(found)-1:
-			b.WriteString(" and column ")
-		default:
-			b.WriteString(", column ")
-		}
-		b.WriteString(strconv.Quote(f.name) + " holds " + f.holds)
 	}
+	first := found[0]
 	field := "phone"
-	if found[0].holds == "emails" {
+	if first.holds == "emails" {
 		field = "email"
 	}
-	it := "it is"
-	if len(found) > 1 {
-		it = "each is"
+	if len(found) == 1 {
+		b.WriteString("column " + strconv.Quote(first.name) + " holds " + first.holds + " but is not a column exoroster recognises: say what it is")
+	} else {
+		b.WriteString("columns ")
+		for i, f := range found {
+			switch {
+			case i == len(found)-1:
+				b.WriteString(" and ")
+			case i > 0:
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.Quote(f.name) + " (" + f.holds + ")")
+		}
+		b.WriteString(" hold contact details but are not columns exoroster recognises: say what each is")
 	}
-	b.WriteString(" but is not a column exoroster recognises: say what " + it + " with --map " +
-		strconv.Quote(found[0].name+"="+field) + ", or leave it out with --ignore-column " + strconv.Quote(found[0].name))
+	b.WriteString(" with --map " + strconv.Quote(first.name+"="+field) + ", or leave it out with --ignore-column " + strconv.Quote(first.name))
 	return &ColumnError{Columns: names, msg: b.String()}
 }
 

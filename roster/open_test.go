@@ -227,9 +227,14 @@ func TestOverflowRows(t *testing.T) {
 				"row: has 5 cells, the header has 4: a comma inside an unquoted value?"},
 		},
 		{
-			name:    "trailing empty cells are fine",
-			in:      "first_name,last_name\nRahul,Sharma,,\n",
-			reasons: []string{""},
+			name:    "a shifted row can end in an empty cell",
+			in:      "first_name,last_name,email,device_name\nRahul,Sharma,Jr.,r@example.com,\n",
+			reasons: []string{"row: has 5 cells, the header has 4 (the extra ones empty): a comma inside an unquoted value, or one too many at the end of the line?"},
+		},
+		{
+			name:    "as many cells as the header",
+			in:      "first_name,last_name\nRahul,Sharma\nPriya,\n",
+			reasons: []string{"", ""},
 		},
 		{
 			name:    "semicolon file says semicolon",
@@ -280,7 +285,8 @@ func TestUnrecognisedContactColumns(t *testing.T) {
 		{
 			name:    "emails, and phones as spreadsheet decimals",
 			in:      "Employee Name,Login,Reach\nRahul Sharma,r@corp.example.com,9845012345.0\nPriya Nair,p@corp.example.com,9845012346.0\n",
-			wantErr: `column "Login" holds emails and column "Reach" holds phone numbers but is not a column exoroster recognises: say what each is with --map "Login=email"`,
+			wantErr: `columns "Login" (emails) and "Reach" (phone numbers) hold contact details but are not columns exoroster recognises: ` +
+				`say what each is with --map "Login=email", or leave it out with --ignore-column "Login"`,
 		},
 		{
 			name: "acknowledged with --ignore-column",

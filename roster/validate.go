@@ -195,10 +195,11 @@ func checkNameCell(s string) error {
 	return CheckName(s)
 }
 
-// Overflow reports a row with values in cells beyond the header's: csv read a
-// comma inside an unquoted value as a separator, or a value sits right of the
-// table. The row is invalid rather than silently trimmed. Empty cells beyond
-// the header (a trailing comma) are not a problem.
+// Overflow reports a row with more cells than the header: in CSV a separator
+// inside an unquoted value, which shifts every cell after it, or in a
+// workbook a value right of the table. The row is invalid rather than
+// silently trimmed; in CSV even empty extra cells count, since a shifted row
+// can end in an empty one.
 func (h *Header) Overflow(rec Record) (Problem, bool) {
 	if h == nil {
 		return Problem{}, false
@@ -214,10 +215,10 @@ func (h *Header) Overflow(rec Record) (Problem, bool) {
 			break
 		}
 	}
-	if last < 0 {
-		return Problem{}, false
-	}
 	if h.Source.Format == formatXLSX {
+		if last < 0 {
+			return Problem{}, false
+		}
 		return Problem{Column: "row", Reason: "has a value in column " + columnLetters(last+1) +
 			", right of the header's last column " + columnLetters(width) + ": give that column a header, or clear the cell"}, true
 	}
@@ -230,8 +231,12 @@ func (h *Header) Overflow(rec Record) (Problem, bool) {
 	case '|':
 		sep = "a |"
 	}
-	return Problem{Column: "row", Reason: "has " + strconv.Itoa(last+1) + " cells, the header has " +
-		strconv.Itoa(width) + ": " + sep + " inside an unquoted value?"}, true
+	reason := "has " + strconv.Itoa(len(rec.Raw)) + " cells, the header has " + strconv.Itoa(width) + ": " + sep + " inside an unquoted value?"
+	if last < 0 {
+		reason = "has " + strconv.Itoa(len(rec.Raw)) + " cells, the header has " + strconv.Itoa(width) +
+			" (the extra ones empty): " + sep + " inside an unquoted value, or one too many at the end of the line?"
+	}
+	return Problem{Column: "row", Reason: reason}, true
 }
 
 // columnLetters is a spreadsheet's name for column n (1-based): A, Z, AA.

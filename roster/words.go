@@ -378,6 +378,11 @@ func normaliseWords(in []string) []string {
 			if i+1 < len(in) && (in[i+1] == "mail" || in[i+1] == "email") { // "E-mail", "E Mail"
 				continue
 			}
+		case "whats":
+			if i+1 < len(in) && in[i+1] == "app" { // "WhatsApp" split at its capital
+				i++
+				w = "mobile"
+			}
 		case "s", "required", "optional", "mandatory", "compulsory", "req", "opt":
 			continue // "Employee's Name" and annotations
 		case "mail", "emailid", "mailid":

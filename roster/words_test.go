@@ -209,6 +209,8 @@ func TestHeaderWords(t *testing.T) {
 		{"Employee's Name", []string{"employee", "name"}},
 		{"Tel.", []string{"phone"}},
 		{"Cell Phone", []string{"mobile", "phone"}},
+		{"WhatsApp Contact", []string{"mobile", "contact"}},
+		{"Whatsapp No", []string{"mobile", "number"}},
 		{"surname", []string{"surname"}},
 		{"username", []string{"user", "name"}},
 		{"Abracadabra", []string{"abracadabra"}},
