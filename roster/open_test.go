@@ -283,8 +283,8 @@ func TestUnrecognisedContactColumns(t *testing.T) {
 				`say what it is with --map "Alt No=phone", or leave it out with --ignore-column "Alt No"`,
 		},
 		{
-			name:    "emails, and phones as spreadsheet decimals",
-			in:      "Employee Name,Login,Reach\nRahul Sharma,r@corp.example.com,9845012345.0\nPriya Nair,p@corp.example.com,9845012346.0\n",
+			name: "emails, and phones as spreadsheet decimals",
+			in:   "Employee Name,Login,Reach\nRahul Sharma,r@corp.example.com,9845012345.0\nPriya Nair,p@corp.example.com,9845012346.0\n",
 			wantErr: `columns "Login" (emails) and "Reach" (phone numbers) hold contact details but are not columns exoroster recognises: ` +
 				`say what each is with --map "Login=email", or leave it out with --ignore-column "Login"`,
 		},
