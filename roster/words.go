@@ -36,7 +36,7 @@ type colClass struct {
 	field Field
 	rank  int
 	// why is a short phrase for messages: "a mobile number", "a work email",
-	// "another person's email (manager)".
+	// "another person's email".
 	why string
 }
 
@@ -183,12 +183,12 @@ func classifyWords(w []string) colClass {
 		return colClass{kind: kindOther, why: "a fax number"}
 	case s.email && !s.phone && !s.mobile && !nameish:
 		if s.other != "" {
-			return colClass{kind: kindOther, why: "another person's email (" + s.other + ")"}
+			return colClass{kind: kindOther, why: "another person's email"}
 		}
 		return emailClass(s)
 	case phoneish && !s.email && !nameish:
 		if s.other != "" {
-			return colClass{kind: kindOther, why: "another person's phone (" + s.other + ")"}
+			return colClass{kind: kindOther, why: "another person's phone"}
 		}
 		return phoneClass(s)
 	case s.new || s.fax || s.email || phoneish:
