@@ -348,12 +348,20 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 func TestReaderStreams(t *testing.T) {
+	t.Run("NewReader", func(t *testing.T) { testReaderStreams(t, NewReader) })
+	t.Run("NewReaderWith", func(t *testing.T) {
+		// With its look-ahead of the first rows, for a column to check.
+		testReaderStreams(t, func(r io.Reader) (*Reader, error) { return NewReaderWith(r, ReadOptions{}) })
+	})
+}
+
+func testReaderStreams(t *testing.T, open func(io.Reader) (*Reader, error)) {
 	// The reader may buffer a little ahead of the record it returns, but never the
 	// file: after each record it has consumed at most one buffer beyond it.
 	const rows = 50000
-	line := "Rahul,Sharma,rahul@example.com,+919876543210,user\n"
+	line := "Rahul,Sharma,rahul@example.com,+919876543210,user,x\n"
 	src := &repeatReader{line: line, n: rows}
-	r, err := NewReader(io.MultiReader(strings.NewReader("first_name,last_name,email,phone,role\n"), src))
+	r, err := open(io.MultiReader(strings.NewReader("first_name,last_name,email,phone,role,notes\n"), src))
 	if err != nil {
 		t.Fatal(err)
 	}
