@@ -25,8 +25,8 @@ type Header struct {
 	colName  [fieldCount]string // trimmed header of the column, for messages
 	fallback [fieldCount]int    // cell index + 1 read when cols' cell is empty (a preferred name's backing)
 	columns  []column           // every header cell and what became of it, for Describe
-	// ambiguous holds one message per field that two equally good columns
-	// could fill; Open refuses such a file unless --map decides.
+	// ambiguous pairs each losing column with the winner it was as good as:
+	// only column order chose, so Open refuses the file unless --map decides.
 	ambiguous []ambiguity
 }
 
