@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 const benchHeader = "First Name,Last Name,Email,Mobile,Role,Device Name\n"
@@ -142,4 +146,105 @@ func BenchmarkValidateNoPhone(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkOpenAndValidate is BenchmarkReadAndValidate through the entry
+// point commands use: detection, the look-ahead and the column checks.
+func BenchmarkOpenAndValidate(b *testing.B) {
+	const rows = 10000
+	data := benchCSV(rows)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		readAndValidate(b, bytes.NewReader(data), ReadOptions{})
+	}
+	b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkOpenWindows1252 reads the same roster as a semicolon-separated
+// Windows-1252 file with CR-only line ends: every decoding layer at work.
+func BenchmarkOpenWindows1252(b *testing.B) {
+	const rows = 10000
+	utf := benchCSV(rows)
+	data := bytes.ReplaceAll(bytes.ReplaceAll(utf, []byte(","), []byte(";")), []byte("\n"), []byte("\r"))
+	data = bytes.ReplaceAll(data, []byte("José"), []byte("Jos\xe9"))
+	data = bytes.ReplaceAll(data, []byte("राहुल"), []byte("Rahul"))
+	data = bytes.ReplaceAll(data, []byte("शर्मा"), []byte("Sharma"))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		r := readAndValidate(b, bytes.NewReader(data), ReadOptions{})
+		if r.Header().Source.Encoding != "Windows-1252" || r.Header().Source.Delimiter != ';' {
+			b.Fatalf("read as %s", r.Header().Source)
+		}
+	}
+	b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkOpenXLSX reads the roster from a workbook, streaming its rows.
+func BenchmarkOpenXLSX(b *testing.B) {
+	const rows = 10000
+	data := benchXLSX(b, rows)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		readAndValidate(b, bytes.NewReader(data), ReadOptions{})
+	}
+	b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+}
+
+func readAndValidate(b *testing.B, in io.Reader, opts ReadOptions) *Reader {
+	r, err := NewReaderWith(in, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := NewValidator(r.Header(), Options{})
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return r
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, probs := v.Check(rec); probs != nil {
+			b.Fatal(rec.Row, probs)
+		}
+	}
+}
+
+// benchXLSX writes benchCSV's rows into a workbook, the phones as numbers
+// where the CSV has plain digits, as a spreadsheet would hold them.
+func benchXLSX(b *testing.B, rows int) []byte {
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(benchCSV(rows)), "\n"), "\n")
+	for i, line := range lines {
+		cells := strings.Split(line, ",")
+		row := make([]any, len(cells))
+		for j, c := range cells {
+			row[j] = c
+			if n, err := strconv.ParseInt(c, 10, 64); err == nil && j == 3 {
+				row[j] = n
+			}
+		}
+		if err := sw.SetRow("A"+strconv.Itoa(i+1), row); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
 }

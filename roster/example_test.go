@@ -53,3 +53,37 @@ func Example() {
 	// row 2 (line 4): Mobile "+91-98765-ABCDE": letters are not allowed in a phone number
 	// row 2 (line 4): Role "manager": not a role: use admin, supervisor, user (or agent)
 }
+
+// What a command does with the user's flags: read with them, print how the
+// file was read, warn about columns that lost, then validate row by row.
+func ExampleNewReaderWith() {
+	in := "Emp Code;Employee Name;Official Email;Personal Email;Mobile No.;Reach\r\n" +
+		"E1;Rahul Sharma;rahul@corp.example.com;rahul@mail.example.com;9845012345.0;98450 11111\r\n"
+
+	_, err := roster.NewReaderWith(strings.NewReader(in), roster.ReadOptions{})
+	fmt.Println(err) // a *roster.ColumnError: the run stops, exit 1
+
+	r, err := roster.NewReaderWith(strings.NewReader(in), roster.ReadOptions{
+		Map:    []string{"Reach=phone"}, // --map
+		Ignore: []string{"Mobile No."},  // --ignore-column
+	})
+	if err != nil {
+		fmt.Println(err) // *roster.UsageError: exit 2; *roster.ColumnError: exit 1
+		return
+	}
+	defer r.Close()
+	fmt.Println(r.Describe())
+	for _, n := range r.Header().Notes {
+		fmt.Println("warning:", n)
+	}
+	v := roster.NewValidator(r.Header(), roster.Options{RequirePhone: true})
+	rec, _ := r.Next()
+	p, problems := v.Check(rec)
+	fmt.Println(rec.Row, p.FirstName, p.LastName, p.Email, p.Phone, problems)
+	// Output:
+	// column "Reach" holds phone numbers but is not a column exoroster recognises: say what it is with --map "Reach=phone", or leave it out with --ignore-column "Reach"
+	// file: CSV, UTF-8, separator ";" (detected)
+	// columns: name ← "Employee Name", email ← "Official Email", phone ← "Reach"; ignored: "Emp Code", "Personal Email" (email is "Official Email"), "Mobile No." (--ignore-column)
+	// warning: column 4 "Personal Email" is a second email column and is ignored; column 3 "Official Email" is used
+	// 1 Rahul Sharma rahul@corp.example.com +919845011111 []
+}

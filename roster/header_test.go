@@ -261,3 +261,8 @@ func TestParseHeaderManyColumns(t *testing.T) {
 		t.Errorf("got %d unknown headers, want %d", len(h.Unknown), n/2)
 	}
 }
+
+func TestCheckForImportTitleRow(t *testing.T) {
+	err := ParseHeader([]string{"Employee Master - January", "", ""}).CheckForImport()
+	checkErr(t, err, `(the header has one cell, "Employee Master - January": if it is a title above the table, delete it so that the column names come first)`)
+}

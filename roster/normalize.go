@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -79,6 +80,8 @@ func NormalizePhone(raw, defaultRegion string) (string, error) {
 	}
 	plus := n > 0 && buf[0] == '+'
 	switch {
+	case isDecimalNumber(s):
+		return "", reason("ends in a decimal point (such as .0), so a spreadsheet has stored it as a number: format the column as text and export again")
 	case letters && isScientific(s):
 		return "", reason("is in scientific notation, so a spreadsheet has rounded it and lost digits: format the column as text and export again")
 	case letters:
@@ -171,6 +174,18 @@ func isScientific(s string) bool {
 		}
 	}
 	return true
+}
+
+// isDecimalNumber recognises a phone number a spreadsheet has turned into a
+// decimal: 9845012345.0, +919845012345.00. Only a run of digits with a dot
+// and zeros after it: "98765.43210" is a number written with dots, not this.
+func isDecimalNumber(s string) bool {
+	i := strings.LastIndexByte(s, '.')
+	if i < 0 || i == len(s)-1 || strings.Trim(s[i+1:], "0") != "" {
+		return false
+	}
+	digits := strings.TrimPrefix(s[:i], "+")
+	return len(digits) >= 6 && strings.Trim(digits, "0123456789") == ""
 }
 
 // IsSIPURI reports whether a phone cell holds a SIP address (sip:agent42) rather
@@ -374,11 +389,11 @@ func CheckName(s string) error {
 	if !utf8.ValidString(s) {
 		return reason("is not valid UTF-8 text: save the file as \"CSV UTF-8\"")
 	}
-	switch s[0] {
-	case '=', '+', '-', '@':
-		return reason("cannot start with =, +, - or @ (a spreadsheet formula)")
+	if err := checkFormula(s); err != nil {
+		return err
 	}
 	runes, letter := 0, false
+	var prev rune
 	for _, r := range s {
 		runes++
 		switch {
@@ -386,6 +401,10 @@ func CheckName(s string) error {
 			return reason("contains a line break (is a quote left open?)")
 		case unicode.IsControl(r):
 			return reason("contains a control character")
+		case r == utf8.RuneError:
+			return reason("contains \uFFFD, a character that could not be read: check the file's encoding (--encoding)")
+		case isInvisible(r, prev):
+			return invisibleReason(r)
 		case r == '@':
 			return reason("contains @: this looks like an email address, not a name")
 		case r == '<' || r == '>':
@@ -393,6 +412,7 @@ func CheckName(s string) error {
 		case !letter && unicode.IsLetter(r):
 			letter = true
 		}
+		prev = r
 	}
 	if runes > maxNameRunes {
 		return reason("is longer than 64 characters")
@@ -403,20 +423,95 @@ func CheckName(s string) error {
 	return nil
 }
 
-// CheckDeviceName checks the optional, friendly device name.
+// CheckDeviceName checks the optional, friendly device name: the same
+// formula, control and invisible-character checks as names, as it is shown
+// beside them.
 func CheckDeviceName(s string) error {
 	if !utf8.ValidString(s) {
 		return reason("is not valid UTF-8 text: save the file as \"CSV UTF-8\"")
 	}
+	if err := checkFormula(s); err != nil {
+		return err
+	}
 	runes := 0
+	var prev rune
 	for _, r := range s {
 		runes++
-		if unicode.IsControl(r) {
+		switch {
+		case unicode.IsControl(r):
 			return reason("contains a control character")
+		case r == utf8.RuneError:
+			return reason("contains \uFFFD, a character that could not be read: check the file's encoding (--encoding)")
+		case isInvisible(r, prev):
+			return invisibleReason(r)
 		}
+		prev = r
 	}
 	if runes > maxNameRunes {
 		return reason("is longer than 64 characters")
 	}
 	return nil
 }
+
+// checkFormula refuses a cell a spreadsheet would run as a formula.
+func checkFormula(s string) error {
+	if s == "" {
+		return nil
+	}
+	switch s[0] {
+	case '=', '+', '-', '@':
+		return reason("cannot start with =, +, - or @ (a spreadsheet formula)")
+	}
+	return nil
+}
+
+// isInvisible reports a format character that shows nothing but changes how
+// text reads: the bidirectional overrides and isolates (U+202A–U+202E,
+// U+2066–U+2069) that can make a name display as another, marks, zero-width
+// spaces, the soft hyphen. The zero-width joiner and non-joiner are part of
+// how Indic and Arabic names are written (Malayalam's chillu ends a word
+// with one), so they pass after a letter or mark of such a script.
+func isInvisible(r, prev rune) bool {
+	if r < 0x80 || !unicode.Is(unicode.Cf, r) {
+		return false
+	}
+	if r == '\u200c' || r == '\u200d' {
+		return !joins(prev)
+	}
+	return true
+}
+
+// joins is a letter or mark of a script that uses the zero-width (non-)joiner.
+func joins(r rune) bool {
+	return r >= 0x0300 && (unicode.IsLetter(r) || unicode.IsMark(r)) && !unicode.Is(unicode.Latin, r)
+}
+
+func invisibleReason(r rune) error {
+	what := "an invisible formatting character"
+	switch {
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		what = "a hidden text-direction character"
+	case r == 0x200b || r == 0x200c || r == 0x200d || r == 0x2060 || r == 0xfeff:
+		what = "a zero-width character"
+	}
+	return reason("contains " + what + " (" + fmt.Sprintf("U+%04X", r) + "), which can disguise the text: remove it")
+}
+
+// spreadsheetError reports whether a cell is a spreadsheet's error value
+// (#N/A, #REF!, …): a formula that failed, so the cell holds no value. In a
+// CSV it arrives as that text, in an .xlsx as the error's cached value.
+func spreadsheetError(s string) bool {
+	if len(s) < 4 || s[0] != '#' {
+		return false
+	}
+	switch strings.ToUpper(s) {
+	case "#N/A", "#N/A!", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!",
+		"#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#ERROR!":
+		return true
+	}
+	return false
+}
+
+// IsSpreadsheetError reports whether a cell holds a spreadsheet error value
+// such as #N/A, which makes the field it is in invalid.
+func IsSpreadsheetError(s string) bool { return spreadsheetError(trimCell(s)) }

@@ -38,6 +38,10 @@ func TestNormalizePhone(t *testing.T) {
 		{name: "already E.164", in: "+919876543210", want: "+919876543210"},
 		{name: "US number with IN default", in: "+1 202 555 0147", want: "+12025550147"},
 		{name: "UK number", in: "+44 20 7946 0958", want: "+442079460958"},
+		{name: "a spreadsheet's decimal", in: "9845012345.0", wantErr: "ends in a decimal point (such as .0), so a spreadsheet has stored it as a number"},
+		{name: "a spreadsheet's decimal with country code", in: "+919845012345.00", wantErr: "ends in a decimal point"},
+		{name: "a spreadsheet's decimal, 12 digits", in: "919845012345.0", wantErr: "ends in a decimal point"},
+		{name: "dotted groups ending in zeros are not a decimal", in: "98450.12300", want: "+919845012300"},
 		{name: "UK number with (0)", in: "+44 (0)20 7946 0958", want: "+442079460958"},
 		{name: "US national with US default", in: "(202) 555-0147", region: "US", want: "+12025550147"},
 		{name: "lower-case region", in: "020 7946 0958", region: "gb", want: "+442079460958"},
@@ -276,6 +280,19 @@ func TestCheckName(t *testing.T) {
 		{name: "newline", in: "Rahul\nSharma,x@y.com", wantErr: "line break"},
 		{name: "65 runes", in: strings.Repeat("ह", 65), wantErr: "longer than 64 characters"},
 		{name: "invalid UTF-8 (a Windows-1252 file)", in: "Jos\xe9", wantErr: "not valid UTF-8"},
+		{name: "right-to-left override", in: "Rahul\u202eamrahS", wantErr: "contains a hidden text-direction character (U+202E), which can disguise the text: remove it"},
+		{name: "left-to-right embedding", in: "\u202aRahul", wantErr: "hidden text-direction character (U+202A)"},
+		{name: "first strong isolate", in: "Ra\u2068hul", wantErr: "hidden text-direction character (U+2068)"},
+		{name: "pop directional isolate", in: "Rahul\u2069x", wantErr: "hidden text-direction character (U+2069)"},
+		{name: "zero-width space inside", in: "Ra\u200bhul", wantErr: "contains a zero-width character (U+200B)"},
+		{name: "word joiner inside", in: "Ra\u2060hul", wantErr: "zero-width character (U+2060)"},
+		{name: "zero-width joiner in Latin", in: "Ra\u200dhul", wantErr: "zero-width character (U+200D)"},
+		{name: "left-to-right mark", in: "Rahul\u200e", wantErr: "invisible formatting character (U+200E)"},
+		{name: "soft hyphen", in: "Ra\u00adhul", wantErr: "invisible formatting character (U+00AD)"},
+		{name: "zero-width non-joiner in Hindi is writing, not hiding", in: "क्\u200cष"},
+		{name: "zero-width joiner in Malayalam", in: "അവന്\u200d"},
+		{name: "zero-width joiner in Malayalam, mid-word", in: "ന്\u200dറ"},
+		{name: "replacement character from a bad decode", in: "Jos\ufffd", wantErr: "could not be read: check the file's encoding (--encoding)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -295,6 +312,13 @@ func TestCheckDeviceName(t *testing.T) {
 		{name: "65 runes", in: strings.Repeat("d", 65), wantErr: "longer than 64 characters"},
 		{name: "control", in: "desk\x07", wantErr: "control character"},
 		{name: "invalid UTF-8", in: "\xff", wantErr: "not valid UTF-8"},
+		{name: "formula =", in: "=HYPERLINK(\"x\")", wantErr: "cannot start with =, +, - or @ (a spreadsheet formula)"},
+		{name: "formula +", in: "+91 desk", wantErr: "cannot start with"},
+		{name: "formula -", in: "-desk", wantErr: "cannot start with"},
+		{name: "formula @", in: "@desk", wantErr: "cannot start with"},
+		{name: "a formula character later is fine", in: "desk +1"},
+		{name: "right-to-left override", in: "desk\u202e", wantErr: "hidden text-direction character"},
+		{name: "zero-width space", in: "de\u200bsk", wantErr: "zero-width character"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -335,5 +359,17 @@ func TestCheckSIP(t *testing.T) {
 		t.Run(tc.in, func(t *testing.T) {
 			checkErr(t, checkSIP(tc.in), tc.wantErr)
 		})
+	}
+}
+
+func TestIsSpreadsheetError(t *testing.T) {
+	for s, want := range map[string]bool{
+		"#N/A": true, " #n/a ": true, "#REF!": true, "#VALUE!": true, "#DIV/0!": true, "#NAME?": true,
+		"#NUM!": true, "#NULL!": true, "#SPILL!": true, "#CALC!": true, "#GETTING_DATA": true,
+		"#": false, "#1": false, "#NA": false, "#REF": false, "N/A": false, "": false, "#hashtag": false,
+	} {
+		if got := IsSpreadsheetError(s); got != want {
+			t.Errorf("IsSpreadsheetError(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

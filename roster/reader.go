@@ -1,8 +1,6 @@
 package roster
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -25,86 +23,94 @@ const (
 
 // Record is one data row of the file.
 type Record struct {
-	Row  int      // 1-based data row; blank rows are not counted
-	Line int      // physical line where the record starts (1-based, the header is line 1 or later)
+	// Row identifies the row in results and messages: for CSV the 1-based data
+	// row (blank rows are not counted); for .xlsx the spreadsheet's own row
+	// number, as the user sees it beside the sheet. Rows increase but, in a
+	// workbook, need not be consecutive.
+	Row  int
+	Line int      // physical line where the record starts (1-based; for .xlsx the sheet row)
 	Raw  []string // cells exactly as read, untrimmed, including any beyond the header
 }
 
 // Get returns f's cell, cleaned (see cleanCell), or "" when the file has no such
-// column or this row is short.
+// column or this row is short. A preferred name left blank reads the name
+// column that backs it (see Header.Describe).
 func (rec Record) Get(h *Header, f Field) string {
 	i, ok := h.Index(f)
-	if !ok || i >= len(rec.Raw) {
+	if !ok {
 		return ""
 	}
-	return cleanCell(rec.Raw[i])
+	var s string
+	if i < len(rec.Raw) {
+		s = cleanCell(rec.Raw[i])
+	}
+	if s == "" && h.fallback[f] != 0 {
+		if j := h.fallback[f] - 1; j < len(rec.Raw) {
+			s = cleanCell(rec.Raw[j])
+		}
+	}
+	return s
 }
 
-// Reader streams the records of a roster CSV. It holds one record at a time.
+// column returns the header of the column f's value in rec came from: the
+// chosen one, or the one backing it when the chosen cell was empty.
+func (h *Header) columnOf(rec Record, f Field) string {
+	if i, ok := h.Index(f); ok && h.fallback[f] != 0 && (i >= len(rec.Raw) || cleanCell(rec.Raw[i]) == "") {
+		return h.columns[h.fallback[f]-1].name
+	}
+	return h.Column(f)
+}
+
+// Reader streams the records of a roster file, CSV or .xlsx. It holds one
+// record at a time, plus the few it read ahead to check the columns (Open).
 type Reader struct {
-	csv      *csv.Reader
-	budget   *budgetReader
-	header   *Header
-	skipped  int // bytes dropped before csv saw the input (a BOM)
-	row      int
-	lastLine int   // start line of the last record read, for error messages
-	err      error // sticky: once reading fails, it keeps failing
+	src       source
+	header    *Header
+	ahead     []Record // records read ahead, handed out first
+	row       int
+	sheetRows bool  // Row is the sheet's row number, not a count
+	err       error // sticky: once reading fails, it keeps failing
+	closer    io.Closer
 }
 
-// NewReader reads the header line of a roster CSV. It fails when the input is
-// empty, has no header, or is plainly not CSV text (an Excel workbook, UTF-16).
+// source yields raw records, blank ones included, each with its Line.
+type source interface {
+	read() (Record, error)
+}
+
+// NewReader reads the header line of a roster file with the default options:
+// the encoding and separator detected, an .xlsx workbook's first sheet. It
+// fails when the input is empty, has no header, or cannot be read as a roster
+// (an old .xls workbook). Unlike Open and NewReaderWith it does not refuse
+// ambiguous or unrecognised contact columns: it is for callers that only need
+// the rows.
 func NewReader(r io.Reader) (*Reader, error) {
-	budget := &budgetReader{r: r, left: maxRecordBytes}
-	br := bufio.NewReader(budget)
-	head, err := br.Peek(4)
-	if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("reading the header: %w", err)
-	}
-	skipped := 0
-	switch {
-	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
-		// Excel's "CSV UTF-8" starts with a BOM; drop it so the first header matches.
-		skipped, _ = br.Discard(3)
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return nil, errors.New("the file is an Excel workbook (.xlsx), not CSV: save it as \"CSV UTF-8\" and try again")
-	case bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0")):
-		return nil, errors.New("the file is an old Excel workbook (.xls), not CSV: save it as \"CSV UTF-8\" and try again")
-	case bytes.HasPrefix(head, []byte("\xff\xfe")), bytes.HasPrefix(head, []byte("\xfe\xff")):
-		return nil, errors.New("the file is UTF-16 text: save it as \"CSV UTF-8\" and try again")
-	}
-
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1 // short and long rows are handled per cell
-	cr.ReuseRecord = false  // callers keep Raw
-	cr.LazyQuotes = true    // a stray quote in a name (O"Brien) must not end the run
-	rd := &Reader{csv: cr, budget: budget, skipped: skipped}
-
-	for {
-		rec, err := rd.read()
-		if err == io.EOF {
-			return nil, errors.New("the file is empty: it needs a header line such as first_name,last_name,email,phone")
-		}
-		if err != nil {
-			return nil, err
-		}
-		// Spreadsheets often leave rows of empty cells above the table.
-		if !isBlank(rec.Raw) {
-			rd.header = ParseHeader(rec.Raw)
-			return rd, nil
-		}
-	}
+	return newReader(r, compiled{}, false)
 }
 
 // Header returns the header read by NewReader.
 func (r *Reader) Header() *Header { return r.header }
 
+// Describe is what a run prints first: how the file was read and which
+// column fills which field (see Header.Describe).
+func (r *Reader) Describe() string {
+	return "file: " + r.header.Source.String() + "\n" + r.header.Describe()
+}
+
 // Next returns the next non-blank record, io.EOF after the last one, or a
 // run-level error (with its line) when the file cannot be read further.
 func (r *Reader) Next() (Record, error) {
+	if len(r.ahead) > 0 {
+		rec := r.ahead[0]
+		r.ahead[0] = Record{}
+		r.ahead = r.ahead[1:]
+		return rec, nil
+	}
 	for r.err == nil {
-		rec, err := r.read()
+		rec, err := r.src.read()
 		if err != nil {
 			r.err = err
+			r.Close() // a caller that stops at EOF need not remember to
 			break
 		}
 		if isBlank(rec.Raw) {
@@ -112,13 +118,35 @@ func (r *Reader) Next() (Record, error) {
 		}
 		r.row++
 		rec.Row = r.row
+		if r.sheetRows {
+			rec.Row = rec.Line
+		}
 		return rec, nil
 	}
 	return Record{}, r.err
 }
 
+// Close releases the file Open opened and a workbook's temporary files. It is
+// safe to call more than once, and Next calls it at the end of the input.
+func (r *Reader) Close() error {
+	c := r.closer
+	r.closer = nil
+	if c == nil {
+		return nil
+	}
+	return c.Close()
+}
+
+// csvSource reads CSV text through the budget, decoding and line-end layers.
+type csvSource struct {
+	csv      *csv.Reader
+	budget   *budgetReader
+	tail     *tailReader
+	lastLine int // start line of the last record read, for error messages
+}
+
 // read returns the next csv record, whatever its content, with its line.
-func (r *Reader) read() (Record, error) {
+func (r *csvSource) read() (Record, error) {
 	r.budget.left = maxRecordBytes
 	raw, err := r.csv.Read()
 	if err != nil {
@@ -133,7 +161,7 @@ func (r *Reader) read() (Record, error) {
 }
 
 // runError turns a csv error into a run-level error that says where it happened.
-func (r *Reader) runError(err error) error {
+func (r *csvSource) runError(err error) error {
 	var pe *csv.ParseError
 	switch {
 	case err == io.EOF:
@@ -153,7 +181,7 @@ func (r *Reader) runError(err error) error {
 // checkSpan catches a quote that is opened and never closed. LazyQuotes makes csv
 // accept it, and the cell then swallows the rows after it; without this check
 // those rows would vanish without a word when the cell is in an ignored column.
-func (r *Reader) checkSpan(raw []string, line int) error {
+func (r *csvSource) checkSpan(raw []string, line int) error {
 	breaks := 0
 	for _, c := range raw {
 		breaks += strings.Count(c, "\n")
@@ -163,9 +191,9 @@ func (r *Reader) checkSpan(raw []string, line int) error {
 	}
 	// Only a quoted cell holds a line break. If the last one ran to the end of the
 	// input and the input does not end with its closing quote, it was never closed.
-	b := r.budget
-	atEOF := b.eof && r.csv.InputOffset()+int64(r.skipped) == b.total
-	if atEOF && strings.Contains(raw[len(raw)-1], "\n") && !b.endsWithQuote() {
+	t := r.tail
+	atEOF := t.eof && r.csv.InputOffset() == t.total
+	if atEOF && strings.Contains(raw[len(raw)-1], "\n") && !t.endsWithQuote() {
 		return fmt.Errorf("line %d: a quote is opened and never closed, so the rest of the file would be read as one cell", line)
 	}
 	if breaks >= maxRecordLines {
@@ -183,28 +211,11 @@ func isBlank(raw []string) bool {
 	return true
 }
 
-// budgetReader fails once more than left bytes are read; Reader refills it before
-// each record, so it bounds the size of a single record. It also remembers how the
-// input ends, for checkSpan.
+// budgetReader fails once more than left bytes are read; the CSV source
+// refills it before each record, so it bounds the size of a single record.
 type budgetReader struct {
-	r     io.Reader
-	left  int
-	total int64   // bytes read so far
-	tail  [3]byte // the last bytes read, tail[2] the very last
-	eof   bool
-}
-
-// endsWithQuote reports whether the input ends with '"', optionally followed by
-// a line break: how a quoted last cell ends when it is closed.
-func (b *budgetReader) endsWithQuote() bool {
-	t := b.tail
-	switch {
-	case b.total >= 1 && t[2] == '"':
-		return true
-	case b.total >= 2 && t[2] == '\n' && t[1] == '"':
-		return true
-	}
-	return b.total >= 3 && t[2] == '\n' && t[1] == '\r' && t[0] == '"'
+	r    io.Reader
+	left int
 }
 
 type tooLongError struct{}
@@ -220,17 +231,44 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.left -= n
-	b.total += int64(n)
-	if n >= len(b.tail) {
-		copy(b.tail[:], p[n-len(b.tail):n])
+	return n, err
+}
+
+// tailReader remembers how the decoded text ends, for checkSpan: how many
+// bytes it has handed to csv, its last bytes, and whether the input ended.
+type tailReader struct {
+	r     io.Reader
+	total int64
+	tail  [3]byte // the last bytes read, tail[2] the very last
+	eof   bool
+}
+
+func (t *tailReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.total += int64(n)
+	if n >= len(t.tail) {
+		copy(t.tail[:], p[n-len(t.tail):n])
 	} else if n > 0 {
-		copy(b.tail[:], b.tail[n:])
-		copy(b.tail[len(b.tail)-n:], p[:n])
+		copy(t.tail[:], t.tail[n:])
+		copy(t.tail[len(t.tail)-n:], p[:n])
 	}
 	if err == io.EOF {
-		b.eof = true
+		t.eof = true
 	}
 	return n, err
+}
+
+// endsWithQuote reports whether the input ends with '"', optionally followed by
+// a line break: how a quoted last cell ends when it is closed.
+func (t *tailReader) endsWithQuote() bool {
+	b := t.tail
+	switch {
+	case t.total >= 1 && b[2] == '"':
+		return true
+	case t.total >= 2 && b[2] == '\n' && b[1] == '"':
+		return true
+	}
+	return t.total >= 3 && b[2] == '\n' && b[1] == '\r' && b[0] == '"'
 }
 
 // isTrimRune is whitespace, including the non-breaking space, plus the invisible
@@ -263,7 +301,7 @@ func cleanCell(s string) string {
 	s = trimCell(s)
 	if len(s) >= 2 && s[0] == '\'' {
 		switch s[1] {
-		case '=', '+', '-', '@', '\t', '\r':
+		case '=', '+', '-', '@', '\t', '\r', '\n': // CR reads as LF once line ends are made one
 			return trimCell(s[1:])
 		}
 	}

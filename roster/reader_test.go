@@ -205,8 +205,9 @@ func TestReader(t *testing.T) {
 		{name: "blank lines only", in: "\n\n,,\n", wantErr: "the file is empty"},
 		{name: "xlsx workbook", in: "PK\x03\x04\x14\x00rest", wantErr: "Excel workbook (.xlsx)"},
 		{name: "xls workbook", in: "\xd0\xcf\x11\xe0\xa1\xb1", wantErr: "old Excel workbook (.xls)"},
-		{name: "UTF-16LE text", in: "\xff\xfen\x00a\x00", wantErr: "UTF-16"},
-		{name: "UTF-16BE text", in: "\xfe\xff\x00n\x00a", wantErr: "UTF-16"},
+		// UTF-16 with a BOM was refused before issue 10; now it is read.
+		{name: "UTF-16LE text", in: "\xff\xfen\x00a\x00", header: []string{"na"}},
+		{name: "UTF-16BE text", in: "\xfe\xff\x00n\x00a", header: []string{"na"}},
 		{
 			name:       "unclosed quote runs to the end of the file",
 			in:         "name,notes\nRahul Sharma,ok\nPriya Nair,\"started\nAmit Shah,x\nNeha Rao,y\n",
@@ -347,12 +348,20 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 func TestReaderStreams(t *testing.T) {
+	t.Run("NewReader", func(t *testing.T) { testReaderStreams(t, NewReader) })
+	t.Run("NewReaderWith", func(t *testing.T) {
+		// With its look-ahead of the first rows, for a column to check.
+		testReaderStreams(t, func(r io.Reader) (*Reader, error) { return NewReaderWith(r, ReadOptions{}) })
+	})
+}
+
+func testReaderStreams(t *testing.T, open func(io.Reader) (*Reader, error)) {
 	// The reader may buffer a little ahead of the record it returns, but never the
 	// file: after each record it has consumed at most one buffer beyond it.
 	const rows = 50000
-	line := "Rahul,Sharma,rahul@example.com,+919876543210,user\n"
+	line := "Rahul,Sharma,rahul@example.com,+919876543210,user,x\n"
 	src := &repeatReader{line: line, n: rows}
-	r, err := NewReader(io.MultiReader(strings.NewReader("first_name,last_name,email,phone,role\n"), src))
+	r, err := open(io.MultiReader(strings.NewReader("first_name,last_name,email,phone,role,notes\n"), src))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,10 @@ type Options struct {
 	// DefaultRegion is the region for phone numbers written without +country
 	// code; DefaultRegion (IN) when empty.
 	DefaultRegion string
+	// RequirePhone makes a row without a phone number invalid (validate
+	// --require-phone): on accounts where Exotel requires one (error 1402),
+	// such a row would fail at the API.
+	RequirePhone bool
 }
 
 // Person is a row ready for the create-user request. Fields with a problem are
@@ -45,10 +49,11 @@ func (p Problem) String() string {
 // Validator checks rows and remembers the emails and phones it has seen, to catch
 // a person listed twice. It is not safe for concurrent use.
 type Validator struct {
-	h      *Header
-	region string
-	emails map[string]int // EmailKey → first row
-	phones map[string]int // E.164 → first row
+	h            *Header
+	region       string
+	requirePhone bool
+	emails       map[string]int // EmailKey → first row
+	phones       map[string]int // E.164 → first row
 }
 
 // NewValidator returns a Validator for rows read with header h.
@@ -60,7 +65,7 @@ func NewValidator(h *Header, opts Options) *Validator {
 	if region == "" {
 		region = DefaultRegion
 	}
-	return &Validator{h: h, region: region, emails: map[string]int{}, phones: map[string]int{}}
+	return &Validator{h: h, region: region, requirePhone: opts.RequirePhone, emails: map[string]int{}, phones: map[string]int{}}
 }
 
 // Check validates one record and returns the Person to create, with every
@@ -72,9 +77,14 @@ func (v *Validator) Check(rec Record) (Person, []Problem) {
 	add := func(f Field, value string, err error) {
 		probs = append(probs, Problem{Column: h.Column(f), Value: value, Reason: err.Error()})
 	}
+	if pr, bad := h.Overflow(rec); bad {
+		probs = append(probs, pr)
+	}
 
 	if s := rec.Get(h, FieldEmail); s != "" {
-		if email, err := NormalizeEmail(s); err != nil {
+		if spreadsheetError(s) {
+			add(FieldEmail, s, errSpreadsheet)
+		} else if email, err := NormalizeEmail(s); err != nil {
 			add(FieldEmail, s, err)
 		} else {
 			p.Email = email
@@ -84,14 +94,23 @@ func (v *Validator) Check(rec Record) (Person, []Problem) {
 		}
 	}
 
-	if s := rec.Get(h, FieldPhone); s != "" {
-		if IsSIPURI(s) {
-			if err := checkSIP(s); err != nil {
-				add(FieldPhone, s, err)
-			} else {
-				p.SIPContact = s
-			}
-		} else if phone, err := NormalizePhone(s, v.region); err != nil {
+	switch s := rec.Get(h, FieldPhone); {
+	case s == "":
+		if v.requirePhone {
+			add(FieldPhone, "", reason("is required: this account needs a phone number for every user (--require-phone)"))
+		}
+	case spreadsheetError(s):
+		add(FieldPhone, s, errSpreadsheet)
+	case IsSIPURI(s):
+		if err := checkSIP(s); err != nil {
+			add(FieldPhone, s, err)
+		} else if v.requirePhone {
+			add(FieldPhone, s, reason("is a SIP address, and this account needs a phone number for every user (--require-phone)"))
+		} else {
+			p.SIPContact = s
+		}
+	default:
+		if phone, err := NormalizePhone(s, v.region); err != nil {
 			add(FieldPhone, s, err)
 		} else {
 			p.Phone = phone
@@ -102,14 +121,18 @@ func (v *Validator) Check(rec Record) (Person, []Problem) {
 	}
 
 	s := rec.Get(h, FieldRole)
-	if role, err := NormalizeRole(s); err != nil {
+	if spreadsheetError(s) {
+		add(FieldRole, s, errSpreadsheet)
+	} else if role, err := NormalizeRole(s); err != nil {
 		add(FieldRole, s, err)
 	} else {
 		p.Role = role
 	}
 
 	s = rec.Get(h, FieldDeviceName)
-	if err := CheckDeviceName(s); err != nil {
+	if spreadsheetError(s) {
+		add(FieldDeviceName, s, errSpreadsheet)
+	} else if err := CheckDeviceName(s); err != nil {
 		add(FieldDeviceName, s, err)
 	} else {
 		p.DeviceName = s
@@ -129,19 +152,22 @@ func (v *Validator) names(rec Record) (first, last string, probs []Problem) {
 			// One empty name cell is one problem, not two about absent columns.
 			return "", "", []Problem{{Column: h.Column(FieldName), Reason: "is required"}}
 		}
+		if spreadsheetError(full) {
+			return "", "", []Problem{{Column: h.columnOf(rec, FieldName), Value: full, Reason: errSpreadsheet.Error()}}
+		}
 		first, last = SplitName(full)
 		if first != "" && last == "" {
 			oneWord = full
 		}
 	}
-	if err := CheckName(first); err != nil {
-		probs = append(probs, Problem{Column: h.Column(FieldFirstName), Value: first, Reason: err.Error()})
+	if err := checkNameCell(first); err != nil {
+		probs = append(probs, Problem{Column: h.columnOf(rec, FieldFirstName), Value: first, Reason: err.Error()})
 		first = ""
 	}
 	if oneWord != "" {
 		probs = append(probs, Problem{Column: h.Column(FieldLastName), Value: oneWord, Reason: "last name is required (the name has one word)"})
-	} else if err := CheckName(last); err != nil {
-		probs = append(probs, Problem{Column: h.Column(FieldLastName), Value: last, Reason: err.Error()})
+	} else if err := checkNameCell(last); err != nil {
+		probs = append(probs, Problem{Column: h.columnOf(rec, FieldLastName), Value: last, Reason: err.Error()})
 		last = ""
 	}
 	return first, last, probs
@@ -155,4 +181,71 @@ func (v *Validator) seen(m map[string]int, key string, row int) (int, bool) {
 	}
 	m[strings.Clone(key)] = row
 	return 0, false
+}
+
+// errSpreadsheet is the reason for a cell holding #N/A and its kind.
+const errSpreadsheet = reason("is a spreadsheet error value, not data: fix the formula or the cell and export again")
+
+// checkNameCell is CheckName, with a spreadsheet's error value named as such
+// rather than accepted as a name of letters.
+func checkNameCell(s string) error {
+	if spreadsheetError(s) {
+		return errSpreadsheet
+	}
+	return CheckName(s)
+}
+
+// Overflow reports a row with more cells than the header: in CSV a separator
+// inside an unquoted value, which shifts every cell after it, or in a
+// workbook a value right of the table. The row is invalid rather than
+// silently trimmed; in CSV even empty extra cells count, since a shifted row
+// can end in an empty one.
+func (h *Header) Overflow(rec Record) (Problem, bool) {
+	if h == nil {
+		return Problem{}, false
+	}
+	width := len(h.Names)
+	if width == 0 || len(rec.Raw) <= width { // no header to measure against
+		return Problem{}, false
+	}
+	last := -1
+	for i := len(rec.Raw) - 1; i >= width; i-- {
+		if trimCell(rec.Raw[i]) != "" {
+			last = i
+			break
+		}
+	}
+	if h.Source.Format == formatXLSX {
+		if last < 0 {
+			return Problem{}, false
+		}
+		return Problem{Column: "row", Reason: "has a value in column " + columnLetters(last+1) +
+			", right of the header's last column " + columnLetters(width) + ": give that column a header, or clear the cell"}, true
+	}
+	sep := "a comma"
+	switch h.Source.Delimiter {
+	case ';':
+		sep = "a semicolon"
+	case '\t':
+		sep = "a tab"
+	case '|':
+		sep = "a |"
+	}
+	reason := "has " + strconv.Itoa(len(rec.Raw)) + " cells, the header has " + strconv.Itoa(width) + ": " + sep + " inside an unquoted value?"
+	if last < 0 {
+		reason = "has " + strconv.Itoa(len(rec.Raw)) + " cells, the header has " + strconv.Itoa(width) +
+			" (the extra ones empty): " + sep + " inside an unquoted value, or one too many at the end of the line?"
+	}
+	return Problem{Column: "row", Reason: reason}, true
+}
+
+// columnLetters is a spreadsheet's name for column n (1-based): A, Z, AA.
+func columnLetters(n int) string {
+	var b []byte
+	for n > 0 {
+		n--
+		b = append([]byte{byte('A' + n%26)}, b...)
+		n /= 26
+	}
+	return string(b)
 }

@@ -244,3 +244,58 @@ func TestProblemString(t *testing.T) {
 		})
 	}
 }
+
+func TestRequirePhone(t *testing.T) {
+	h := ParseHeader([]string{"name", "phone"})
+	tests := []struct {
+		name    string
+		raw     []string
+		require bool
+		want    string // the problems, joined; "" for none
+	}{
+		{name: "phone given", raw: []string{"Rahul Sharma", "9845012345"}, require: true},
+		{name: "no phone, not required", raw: []string{"Rahul Sharma", ""}},
+		{name: "no phone, required", raw: []string{"Rahul Sharma", ""}, require: true,
+			want: "phone: is required: this account needs a phone number for every user (--require-phone)"},
+		{name: "short row, required", raw: []string{"Rahul Sharma"}, require: true,
+			want: "phone: is required: this account needs a phone number for every user (--require-phone)"},
+		{name: "SIP address, required", raw: []string{"Rahul Sharma", "sip:rahul"}, require: true,
+			want: `phone "sip:rahul": is a SIP address, and this account needs a phone number for every user (--require-phone)`},
+		{name: "SIP address, not required", raw: []string{"Rahul Sharma", "sip:rahul"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, probs := NewValidator(h, Options{RequirePhone: tc.require}).Check(Record{Row: 1, Raw: tc.raw})
+			var got []string
+			for _, p := range probs {
+				got = append(got, p.String())
+			}
+			if strings.Join(got, "; ") != tc.want {
+				t.Errorf("problems %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// Without a phone column every row lacks one.
+	_, probs := NewValidator(ParseHeader([]string{"name"}), Options{RequirePhone: true}).Check(Record{Row: 1, Raw: []string{"Rahul Sharma"}})
+	if len(probs) != 1 || probs[0].Column != "device_contact_uri" {
+		t.Errorf("no phone column: %v", probs)
+	}
+}
+
+func TestSpreadsheetErrorValues(t *testing.T) {
+	h := ParseHeader([]string{"first_name", "last_name", "email", "phone", "role", "device_name"})
+	v := NewValidator(h, Options{})
+	_, probs := v.Check(Record{Row: 1, Raw: []string{"#N/A", "#REF!", "#VALUE!", "#N/A", "#NAME?", "#DIV/0!"}})
+	if len(probs) != 6 {
+		t.Fatalf("problems %v, want one per cell", probs)
+	}
+	for _, p := range probs {
+		if !strings.Contains(p.Reason, "is a spreadsheet error value") {
+			t.Errorf("%s: want the spreadsheet error reason", p)
+		}
+	}
+	_, probs = NewValidator(ParseHeader([]string{"name"}), Options{}).Check(Record{Row: 1, Raw: []string{"#N/A"}})
+	if len(probs) != 1 || probs[0].Column != "name" || !strings.Contains(probs[0].Reason, "spreadsheet error") {
+		t.Errorf("name column: %v", probs)
+	}
+}
