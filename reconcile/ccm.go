@@ -219,8 +219,9 @@ func (c *CCM) Compare(w *Want, m *Member, s Settings) Comparison {
 
 // Refresh re-reads the users by their email (else their phone) with the
 // bulk GET's filters, 50 a request, and looks up by id the few it could
-// not find that way.
-func (c *CCM) Refresh(ctx context.Context, sw *halt.Switch, actions []*Action, _ int) (map[string]*Member, map[string]error, int, error) {
+// not find that way; or, when that takes no more requests, lists the
+// account whole.
+func (c *CCM) Refresh(ctx context.Context, sw *halt.Switch, actions []*Action, accountUsers int) (map[string]*Member, map[string]error, int, error) {
 	fresh, errs := map[string]*Member{}, map[string]error{}
 	requests := 0
 	var byID []resolve.Ident
@@ -232,6 +233,24 @@ func (c *CCM) Refresh(ctx context.Context, sw *halt.Switch, actions []*Action, _
 			return resolve.KeyPhone, f["phone"]
 		}
 		return resolve.KeyUserID, a.UserID
+	}
+	// A small account is cheaper to list whole than to look up by
+	// email and by phone.
+	byKind := map[resolve.Key]int{}
+	for _, a := range actions {
+		k, _ := keyOf(a)
+		byKind[k]++
+	}
+	filters := batches(byKind[resolve.KeyEmail]) + batches(byKind[resolve.KeyPhone]) + byKind[resolve.KeyUserID]
+	if batches(accountUsers) <= filters {
+		l, err := c.List(ctx, sw)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		for _, m := range l.Members {
+			fresh[m.ID] = m
+		}
+		return fresh, errs, l.Requests, nil
 	}
 	var idents []resolve.Ident
 	for _, a := range actions {
@@ -287,6 +306,9 @@ func (c *CCM) Refresh(ctx context.Context, sw *halt.Switch, actions []*Action, _
 	}
 	return fresh, errs, requests, nil
 }
+
+// batches is how many requests of 50 n values take.
+func batches(n int) int { return (n + exotel.MaxPageSize - 1) / exotel.MaxPageSize }
 
 func explainCCM(err error) error {
 	if resolve.IsAuth(err) {

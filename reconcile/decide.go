@@ -191,11 +191,11 @@ func match(ix *index, id resolve.Ident, mode Match) matched {
 		}
 		switch {
 		case primary.m != nil:
-			out.reason = fmt.Sprintf("%s %s is user %s but %s %s is user %s", primary.k, primary.v, primary.m.label(), h.k, h.v, h.m.label())
+			out.reason = fmt.Sprintf("%s %s is %s but %s %s is %s", primary.k, primary.v, primary.m.label(), h.k, h.v, h.m.label())
 		case primary.v != "":
-			out.reason = fmt.Sprintf("%s %s is user %s but %s %s names no user", h.k, h.v, h.m.label(), primary.k, primary.v)
+			out.reason = fmt.Sprintf("%s %s is %s but %s %s names no user", h.k, h.v, h.m.label(), primary.k, primary.v)
 		default:
-			out.reason = fmt.Sprintf("%s %s is user %s but the row has no %s to match it by (--match %s)", h.k, h.v, h.m.label(), MatchUserID, mode)
+			out.reason = fmt.Sprintf("%s %s is %s but the row has no %s to match it by (--match %s)", h.k, h.v, h.m.label(), MatchUserID, mode)
 		}
 		out.kind = Conflict
 		return out
@@ -208,7 +208,7 @@ func (m *Member) label() string {
 	if m.Who == "" {
 		return m.ID
 	}
-	return m.ID + " (" + m.Who + ")"
+	return m.Who + " [" + m.ID + "]"
 }
 
 func whoList(ms []*Member) string {
