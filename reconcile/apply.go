@@ -277,7 +277,9 @@ func compareSeen(a *Action, m *Member) seenDiff {
 		d.stale = append(d.stale, k+" "+orNone(old[k])+" → "+orNone(now[k]))
 	}
 	for _, k := range keys {
-		if isDate(k) && len(d.stale) == 0 && !ours && old[k] != now[k] {
+		// A date the plan's listing did not give (the WebRTC list has no
+		// updated_at) cannot be compared.
+		if isDate(k) && old[k] != "" && len(d.stale) == 0 && !ours && old[k] != now[k] {
 			d.stale = append(d.stale, k+" "+orNone(old[k])+" → "+orNone(now[k]))
 		}
 	}

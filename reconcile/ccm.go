@@ -82,6 +82,9 @@ func (c *CCM) Matches() []Match { return []Match{MatchEmailPhone, MatchEmail, Ma
 // Scoped: CCM users have roles and emails.
 func (c *CCM) Scoped() bool { return true }
 
+// CallerIDs: Exotel makes the ids; one nobody has is a mistake.
+func (c *CCM) CallerIDs() bool { return false }
+
 // CheckHeader asks for what import asks for: name columns.
 func (c *CCM) CheckHeader(h *roster.Header) error { return h.CheckForImport() }
 

@@ -119,7 +119,7 @@ type matched struct {
 
 // match finds a valid row's user by mode. Every identifier the row gives
 // must agree with the user found, or the row is a conflict.
-func match(ix *index, id resolve.Ident, mode Match) matched {
+func match(ix *index, id resolve.Ident, mode Match, callerIDs bool) matched {
 	var hits []hit
 	var out matched
 	for _, k := range resolve.Keys() {
@@ -166,7 +166,7 @@ func match(ix *index, id resolve.Ident, mode Match) matched {
 		primary = h
 	case MatchUserID:
 		if h, ok := get(resolve.KeyUserID); ok {
-			if h.m == nil {
+			if h.m == nil && !callerIDs {
 				out.kind, out.reason = Conflict, "no user has user_id "+h.v+" (remove the user_id to create the person anew)"
 				return out
 			}
@@ -253,7 +253,7 @@ func Decide(r *Roster, l *Listing, t Planner, s Settings, last *Applied, now tim
 				}
 			}
 		} else {
-			found[i] = match(ix, w.Ident, s.Match)
+			found[i] = match(ix, w.Ident, s.Match, t.CallerIDs())
 			a.Kind, a.Reason = found[i].kind, found[i].reason
 			if a.Kind == "" {
 				a.Kind = Create // decided below

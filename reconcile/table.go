@@ -101,6 +101,9 @@ func describe(a *Action) string {
 		}
 		return who + ": " + strings.Join(parts, "; ")
 	case Delete:
+		if strings.Contains(who, a.UserID) {
+			return "- " + who
+		}
 		return "- " + who + " (" + a.UserID + ")"
 	}
 	if who == "" {

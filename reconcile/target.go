@@ -26,6 +26,10 @@ type Planner interface {
 	// Scoped reports whether --scope means anything here (roles and
 	// emails exist).
 	Scoped() bool
+	// CallerIDs reports whether user_id is the caller's own choice
+	// (webrtc), so a row whose user_id names nobody is a new user rather
+	// than a mistake.
+	CallerIDs() bool
 	// CheckHeader refuses, run-level, a roster the target cannot read.
 	CheckHeader(h *roster.Header) error
 	// NewChecker returns the row reader for a roster with header h.

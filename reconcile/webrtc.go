@@ -59,6 +59,9 @@ func (w *WebRTC) Matches() []Match { return []Match{MatchUserID} }
 // Scoped: app users have neither roles nor emails.
 func (w *WebRTC) Scoped() bool { return false }
 
+// CallerIDs: the caller chooses user_id; one nobody has is a new user.
+func (w *WebRTC) CallerIDs() bool { return true }
+
 // CheckHeader asks for a name column, as the target's import does.
 func (w *WebRTC) CheckHeader(h *roster.Header) error { return webrtc.CheckHeader(h) }
 

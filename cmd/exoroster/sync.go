@@ -361,7 +361,11 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned
 	if err != nil {
 		return nil, abortErr(err)
 	}
-	reportHeader(a.env.Stderr, r.Header)
+	h := *r.Header
+	if s.acct.Target == config.TargetWebRTC {
+		h.Unknown = webrtc.UnknownColumns(r.Header) // its own columns are known to it
+	}
+	reportHeader(a.env.Stderr, &h)
 	dir, err := statedir.Resolve(a.env.Getenv, f.lock.stateDir)
 	if err != nil {
 		return nil, abortErr(err)

@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"time"
 	"strings"
 	"testing"
 
+	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
 	"github.com/exoroster/exoroster/reconcile"
 	"github.com/exoroster/exoroster/results/resultstest"
@@ -326,4 +329,293 @@ func TestSyncGuardsRefuseBeforeAnyWrite(t *testing.T) {
 			syWant(t, r, ExitOK, "sync finished")
 		})
 	}
+}
+
+// TestApplyLeavesAUserChangedSincePlanStale: a user changed between plan
+// and apply is stale and untouched; the rest of the plan is done.
+func TestApplyLeavesAUserChangedSincePlanStale(t *testing.T) {
+	clock := &syClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	e := newSyEnv(t, exoteltest.Options{Now: clock.Now})
+	syAccount(e.srv)
+	roster := e.file("roster.csv", strings.Replace(strings.Replace(syFullRoster,
+		"Ravi,Nair,", "Ravi,Nayar,", 1), "Meera,Iyer,", "Meera,Iyer-Rao,", 1))
+	planPath := e.path("plan.json")
+	syWant(t, e.run(Env{}, "plan", roster, "--out", planPath), ExitChangesPending, "2 changes pending")
+
+	// Someone renames Ravi on the dashboard meanwhile.
+	clock.advance(time.Minute)
+	client, err := exotel.New(exotel.Options{BaseURL: e.srv.URL(), HTTPClient: e.srv.Client(),
+		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret(syToken), AccountSID: "test-sid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := "Ravindra"
+	if _, err := client.UpdateUser(context.Background(), strings.Repeat("2", 32), exotel.UpdateUserRequest{FirstName: &first}); err != nil {
+		t.Fatal(err)
+	}
+	writes := len(e.writes())
+
+	applied := e.path("applied.csv")
+	r := e.run(Env{}, "apply", planPath, "--results", applied)
+	syWant(t, r, ExitRowsNotDone, "stale")
+	lines := resultstest.Complete(t, applied, 8)
+	resultstest.Status(t, 2, lines[2], "stale", "changed since the plan", "first_name Ravi → Ravindra", "plan again")
+	resultstest.Status(t, 3, lines[3], "updated", "last_name Iyer → Iyer-Rao")
+	if w := e.writes()[writes:]; len(w) != 1 || w[0] != "PUT /"+strings.Repeat("3", 32) {
+		t.Errorf("apply wrote %v, want only Meera's PUT", w)
+	}
+	if u, _ := e.srv.User(strings.Repeat("2", 32)); u.FirstName != "Ravindra" || u.LastName != "Nair" {
+		t.Errorf("the stale user was touched: %+v", u)
+	}
+}
+
+// syClock is a fake clock for the fake's dates.
+type syClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *syClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *syClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestApplyResumesAnInterruptedApply: an apply stopped after some writes
+// continues with --resume, makes no write twice, and ends with every
+// action done.
+func TestApplyResumesAnInterruptedApply(t *testing.T) {
+	e := newSyEnv(t, exoteltest.Options{})
+	syAccount(e.srv)
+	var b strings.Builder
+	b.WriteString(syFullRoster)
+	for i := range 12 {
+		n := strconv.Itoa(10 + i)
+		b.WriteString("New" + n + ",Hire,new" + n + "@corp.example.com,+9198765000" + n + ",user\n")
+	}
+	roster := e.file("roster.csv", strings.Replace(b.String(), "Meera,Iyer,", "Meera,Iyer-Rao,", 1))
+	planPath := e.path("plan.json")
+	syWant(t, e.run(Env{}, "plan", roster, "--out", planPath), ExitChangesPending, "13 changes pending")
+
+	// Ctrl-C after the fifth create has gone out.
+	interrupt := make(chan struct{})
+	var once sync.Once
+	posts := 0
+	var mu sync.Mutex
+	e.srv.SetOnRequest(func(r *http.Request) {
+		if r.Method != http.MethodPost {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if posts++; posts == 5 {
+			once.Do(func() { close(interrupt) })
+		}
+	})
+	applied := e.path("applied.csv")
+	r := e.run(Env{Interrupt: interrupt}, "apply", planPath, "--results", applied, "--workers", "1")
+	syWant(t, r, ExitInterrupted, "--resume")
+	e.srv.SetOnRequest(nil)
+	first := resultstest.Complete(t, applied, 20)
+	skipped := 0
+	for _, l := range first {
+		if l["status"] == "skipped" {
+			skipped++
+		}
+	}
+	if skipped == 0 {
+		t.Fatalf("the interrupted apply skipped nothing: %v", first)
+	}
+
+	r = e.run(Env{}, "apply", planPath, "--results", applied, "--resume")
+	syWant(t, r, ExitOK, "apply finished")
+	lines := resultstest.Complete(t, applied, 20)
+	for n, l := range lines {
+		if l["status"] == "skipped" || l["status"] == "failed" {
+			t.Errorf("action %d after the resume: %s %s", n, l["status"], l["message"])
+		}
+	}
+	for email, n := range e.srv.CreatesByEmail() {
+		if n != 1 {
+			t.Errorf("%s created %d times", email, n)
+		}
+	}
+	if len(e.srv.Users()) != 20 {
+		t.Errorf("%d users after the resume, want 20", len(e.srv.Users()))
+	}
+	syWant(t, e.run(Env{}, "plan", roster), ExitOK, "no changes")
+}
+
+// TestApplyRefusesAnOldPlanOrAnotherAccounts: both are refused before any
+// request that changes anything.
+func TestApplyRefusesAnOldPlanOrAnotherAccounts(t *testing.T) {
+	e := newSyEnv(t, exoteltest.Options{})
+	syAccount(e.srv)
+	roster := e.file("roster.csv", strings.Replace(syFullRoster, "Ravi,Nair,", "Ravi,Nayar,", 1))
+	planPath := e.path("plan.json")
+	syWant(t, e.run(Env{}, "plan", roster, "--out", planPath), ExitChangesPending)
+
+	r := e.run(Env{}, "apply", planPath, "--max-plan-age", "1ns")
+	syWant(t, r, ExitAborted, "older than --max-plan-age 1ns", "plan again")
+	e.vars["EXOTEL_ACCOUNT_SID"] = "other-sid"
+	r = e.run(Env{}, "apply", planPath)
+	syWant(t, r, ExitAborted, "the plan was made for ccm account test-sid", "not ccm account other-sid")
+	if w := e.writes(); len(w) != 0 {
+		t.Errorf("a refused apply wrote %v", w)
+	}
+	e.file("damaged.json", `{"version":1,"account":{"target":"ccm","id":"test-sid"},"created_at":"2030-01-01T00:00:00Z","actions":[{"n":1,"action":"delete"}]}`)
+	e.vars["EXOTEL_ACCOUNT_SID"] = "test-sid"
+	syWant(t, e.run(Env{}, "apply", e.path("damaged.json")), ExitAborted, "damaged", "names no user")
+}
+
+// TestSyncWithoutYesNeedsATerminal: refused (2) before any request, like
+// offboard; on a terminal, only "yes" applies.
+func TestSyncWithoutYesNeedsATerminal(t *testing.T) {
+	e := newSyEnv(t, exoteltest.Options{})
+	syAccount(e.srv)
+	roster := e.file("roster.csv", strings.Replace(syFullRoster, "Ravi,Nair,", "Ravi,Nayar,", 1))
+	syWant(t, e.run(Env{}, "sync", roster), ExitUsage, "--yes", "--dry-run")
+	if n := len(e.srv.Requests()); n != 0 {
+		t.Fatalf("a refused sync sent %d requests", n)
+	}
+	syWant(t, e.run(Env{}, "sync", roster, "--dry-run"), ExitChangesPending, "1 change pending")
+	r := e.run(Env{Interactive: true, Stdin: strings.NewReader("no\n")}, "sync", roster, "--results", e.path("s.csv"))
+	syWant(t, r, ExitAborted, "Type yes", "confirmation was not given")
+	if w := e.writes(); len(w) != 0 {
+		t.Fatalf("an unconfirmed sync wrote %v", w)
+	}
+	r = e.run(Env{Interactive: true, Stdin: strings.NewReader("yes\n")}, "sync", roster, "--results", e.path("s.csv"))
+	syWant(t, r, ExitOK, "updated")
+}
+
+// TestSyncProtectsAdminsAndUsersOnACall: with --prune, admins stay unless
+// --allow-admins, the last admin always, and a user on a call until a
+// later run.
+func TestSyncProtectsAdminsAndUsersOnACall(t *testing.T) {
+	e := newSyEnv(t, exoteltest.Options{})
+	syAccount(e.srv)
+	// Only Asha stays; a lenient delete limit lets the rest go.
+	roster := e.file("roster.csv", "first_name,last_name,email,phone\nAsha,Rao,asha@corp.example.com,+919876500001\n")
+	args := []string{"--prune", "--max-delete-percent", "100", "--allow-shrink", "--yes"}
+	r := e.run(Env{}, append([]string{"sync", roster, "--results", e.path("a.csv")}, args...)...)
+	syWant(t, r, ExitOK, "admin not in the roster: not deleted without --allow-admins", "on a call (CA5e11)")
+	left := map[string]bool{}
+	for _, u := range e.srv.Users() {
+		left[u.FirstName] = true
+	}
+	for _, name := range []string{"Asha", "Kavya", "Isha", "Dev"} {
+		if !left[name] {
+			t.Errorf("%s was deleted", name)
+		}
+	}
+	if len(left) != 4 {
+		t.Errorf("users left: %v", left)
+	}
+
+	r = e.run(Env{}, append([]string{"sync", roster, "--results", e.path("b.csv"), "--allow-admins"}, args...)...)
+	syWant(t, r, ExitOK, "would delete the account's last admin (it has 2)")
+	admins := 0
+	for _, u := range e.srv.Users() {
+		if u.Role == "admin" {
+			admins++
+		}
+	}
+	if admins != 1 {
+		t.Errorf("%d admins left, want 1", admins)
+	}
+}
+
+// TestPlanScopeLeavesTheRestAlone: users outside --scope are neither
+// deleted nor changed, and a row that would create one is protected.
+func TestPlanScopeLeavesTheRestAlone(t *testing.T) {
+	e := newSyEnv(t, exoteltest.Options{})
+	syAccount(e.srv)
+	roster := e.file("roster.csv", "first_name,last_name,email,phone,role\n"+
+		"Asha,Rao,asha@corp.example.com,+919876500001,user\n"+
+		"Arjun,Pillay,arjun@corp.example.com,+919876500006,supervisor\n"+ // a supervisor: outside role=user
+		"Nina,Kapoor,nina@corp.example.com,+919876500010,supervisor\n") // would be created outside
+	planPath := e.path("plan.json")
+	r := e.run(Env{}, "plan", roster, "--out", planPath, "--prune", "--scope", "role=agent", "--scope", "domain=corp.example.com",
+		"--max-delete-percent", "100")
+	syWant(t, r, ExitChangesPending, "in --scope role=user domain=corp.example.com")
+	got := syKinds(syPlan(t, planPath))
+	want := map[string]reconcile.Kind{
+		"row 1": reconcile.Unchanged, "row 2": reconcile.Protected, "row 3": reconcile.Protected,
+		"Ravi Nair <ravi@corp.example.com> (user)":     reconcile.Delete,
+		"Meera Iyer <meera@corp.example.com> (user)":   reconcile.Delete,
+		"Vikram Das <vikram@corp.example.com> (user)":  reconcile.Delete,
+		"Kavya Menon <+919876500005> (user)":           "", // no email: outside domain=
+		"Isha Bose <isha@corp.example.com> (admin)":    "",
+		"Dev Shah <dev@other.example.com> (admin)":     "",
+		"Arjun Pillai <arjun@corp.example.com> (user)": "",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+	// Kavya, Isha and Dev have no action; Arjun, whom row 2 names, has.
+	if p := syPlan(t, planPath); p.OutOfScope != 3 || p.Guards.InScope != 4 {
+		t.Errorf("out of scope %d, in scope %d; want 3 and 4", p.OutOfScope, p.Guards.InScope)
+	}
+	syWant(t, e.run(Env{}, "plan", roster, "--target", "webrtc", "--scope", "role=user"), ExitUsage, "no roles or emails")
+}
+
+// TestSyncWebRTCTarget: the app users API has no update, so a plan there
+// has create, delete and unchanged, and a changed name or phone is
+// differs, reported and never applied; a second plan shows no changes.
+func TestSyncWebRTCTarget(t *testing.T) {
+	e := newSyEnv(t, exoteltest.Options{})
+	e.srv.SeedWebRTC(
+		exoteltest.WebRTCUser{UserID: "agent-1", Name: "Asha Rao", Phone: "+919876500001", SIPEnabled: true},
+		exoteltest.WebRTCUser{UserID: "agent-2", Name: "Ravi Nair", Phone: "+919876500002", SIPEnabled: true},
+		exoteltest.WebRTCUser{UserID: "agent-3", Name: "Meera Iyer", Phone: "+919876500003", SIPEnabled: true},
+		exoteltest.WebRTCUser{UserID: "agent-4", Name: "Vikram Das", SIPEnabled: false},
+	)
+	roster := e.file("roster.csv", "user_id,name,phone,sip_enabled\n"+
+		"agent-1,Asha Rao,+919876500001,true\n"+ // unchanged
+		"agent-2,Ravi Nayar,+919876500002,true\n"+ // differs: name
+		"agent-5,Nina Kapoor,+919876500010,true\n"+ // create
+		"agent-4,Vikram Das,,false\n") // unchanged; agent-3 is not listed: delete
+	planPath := e.path("plan.json")
+	r := e.run(Env{}, "plan", roster, "--target", "webrtc", "--prune", "--max-delete-percent", "50", "--out", planPath)
+	syWant(t, r, ExitChangesPending, "2 changes pending", "name Ravi Nair → Ravi Nayar: the WebRTC app users API cannot change a user")
+	got := syKinds(syPlan(t, planPath))
+	want := map[string]reconcile.Kind{"row 1": reconcile.Unchanged, "row 2": reconcile.Differs, "row 3": reconcile.Create,
+		"row 4": reconcile.Unchanged, "Meera Iyer [agent-3]": reconcile.Delete}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s, want %s (%v)", k, got[k], v, got)
+		}
+	}
+	syWant(t, e.run(Env{}, "plan", roster, "--target", "webrtc", "--match", "email"), ExitUsage, "matches by user_id only")
+
+	applied := e.path("applied.csv")
+	r = e.run(Env{}, "apply", planPath, "--results", applied)
+	syWant(t, r, ExitOK, "created", "deleted", "differs")
+	lines := resultstest.Complete(t, applied, 5)
+	resultstest.Status(t, 2, lines[2], "differs", "cannot change a user")
+	resultstest.Status(t, 5, lines[5], "deleted", "Meera Iyer")
+	if lines[5]["name"] != "Meera Iyer" {
+		t.Errorf("the deleted user's line lacks its record: %v", lines[5])
+	}
+	ids := map[string]string{}
+	for _, u := range e.srv.WebRTCUsers() {
+		ids[u.UserID] = u.Name
+	}
+	if len(ids) != 4 || ids["agent-5"] != "Nina Kapoor" || ids["agent-2"] != "Ravi Nair" || ids["agent-3"] != "" {
+		t.Errorf("app users after apply: %v", ids)
+	}
+	backup, err := os.ReadFile(strings.TrimSuffix(applied, ".csv") + ".backup.csv")
+	if err != nil || !strings.HasPrefix(string(backup), "user_id,name,phone") || !strings.Contains(string(backup), "agent-3,Meera Iyer") {
+		t.Errorf("backup: %v\n%s", err, backup)
+	}
+	r = e.run(Env{}, "plan", roster, "--target", "webrtc", "--prune")
+	syWant(t, r, ExitOK, "no changes", "differs")
 }
