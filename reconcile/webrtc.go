@@ -404,8 +404,17 @@ func (w *WebRTC) Backup(path string, ms []*Member) error {
 }
 
 // SnapshotColumns are the export's columns less user_id, which the
-// leading columns hold.
-func (w *WebRTC) SnapshotColumns() []string { return webrtc.Columns()[1:] }
+// leading columns hold; its status is app_status there, beside the
+// results' own status.
+func (w *WebRTC) SnapshotColumns() []string {
+	cols := slices.Clone(webrtc.Columns()[1:])
+	for i, c := range cols {
+		if slices.Contains(results.Columns(), c) {
+			cols[i] = "app_" + c
+		}
+	}
+	return cols
+}
 
 // Snapshot is m's export cells less user_id.
 func (w *WebRTC) Snapshot(m *Member) []string {

@@ -3,14 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-		"net/http"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"time"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
@@ -45,7 +45,7 @@ func newSyEnv(t *testing.T, opts exoteltest.Options) *syEnv {
 	e := &syEnv{t: t, srv: srv, dir: dir, state: filepath.Join(dir, "state")}
 	e.vars = map[string]string{
 		"EXOTEL_API_KEY": "test-key", "EXOTEL_API_TOKEN": syToken, "EXOTEL_ACCOUNT_SID": "test-sid",
-		"EXOTEL_BASE_URL": srv.URL(),
+		"EXOTEL_BASE_URL":     srv.URL(),
 		"EXOTEL_WEBRTC_TOKEN": "test-webrtc-token", "EXOTEL_CUSTOMER_ID": "test-customer", "EXOTEL_APP_ID": "test-app",
 	}
 	return e
@@ -128,7 +128,6 @@ func syKinds(p *reconcile.Plan) map[string]reconcile.Kind {
 	}
 	return out
 }
-
 
 // syAccount seeds a small account with fixed ids: five agents, one
 // supervisor, two admins (one on a call).
