@@ -295,18 +295,29 @@ func Load(path string) (*Plan, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot read the plan: %w", err)
 	}
-	var p Plan
-	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, "", fmt.Errorf("%s is not a plan file: %v", path, err)
-	}
-	if p.Version != Version {
-		return nil, "", fmt.Errorf("%s is a plan of format version %d; this exoroster reads version %d: plan again", path, p.Version, Version)
-	}
-	if err := p.check(); err != nil {
-		return nil, "", fmt.Errorf("%s is damaged: %v", path, err)
+	p, err := Parse(data)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s %w", path, err)
 	}
 	sum := sha256.Sum256(data)
-	return &p, hex.EncodeToString(sum[:]), nil
+	return p, hex.EncodeToString(sum[:]), nil
+}
+
+// Parse reads a plan file's bytes. Its error reads after the file's name:
+// "is not a plan file: …".
+func Parse(data []byte) (*Plan, error) {
+	var p Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("is not a plan file: %v", err)
+	}
+	if p.Version != Version {
+		return nil, fmt.Errorf("is a plan of format version %d; this exoroster reads version %d: plan again", p.Version, Version)
+	}
+	if err := p.check(); err != nil {
+		return nil, fmt.Errorf("is damaged: %v", err)
+	}
+	p.count() // the guards count the actions, not what the file says of them
+	return &p, nil
 }
 
 // check refuses a plan apply could misread.
