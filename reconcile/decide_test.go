@@ -56,7 +56,6 @@ func kinds(p *Plan) map[string]Kind {
 	return out
 }
 
-
 func reasonOf(p *Plan, key string) string {
 	for _, a := range p.Actions {
 		if (a.Row > 0 && "row "+strconv.Itoa(a.Row) == key) || (a.Row == 0 && a.UserID == key) {
