@@ -348,6 +348,9 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned
 	if err := f.check(); err != nil {
 		return nil, err
 	}
+	if same, _ := sameFile(input, f.out); same {
+		return nil, usageErr("--out %s is the roster", f.out)
+	}
 	s, err := a.connectTarget(f.target, f)
 	if err != nil {
 		return nil, err
