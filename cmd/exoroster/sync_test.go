@@ -618,3 +618,61 @@ func TestSyncWebRTCTarget(t *testing.T) {
 	r = e.run(Env{}, "plan", roster, "--target", "webrtc", "--prune")
 	syWant(t, r, ExitOK, "no changes", "differs")
 }
+
+// TestSyncAFewHundredUsersWithFaults: a 300-user account behind 5xx
+// answers, dropped connections after the write and 429s: the sync creates,
+// updates and deletes each once, and the next plan shows no changes.
+func TestSyncAFewHundredUsersWithFaults(t *testing.T) {
+	e := newSyEnv(t, exoteltest.Options{Seed: 7,
+		Limit: exoteltest.Limit{Rate: 400, Window: time.Second, Burst: 20, RetryAfter: true}})
+	seeds := exoteltest.SampleUsers(300, 7, time.Now())
+	e.srv.Seed(seeds...)
+	var b strings.Builder
+	b.WriteString("first_name,last_name,email,phone,role\n")
+	for i, s := range seeds {
+		last := s.LastName
+		switch {
+		case i%40 == 0:
+			continue // admins leave the roster: protected
+		case i >= 290:
+			continue // ten leave: deleted
+		case i%10 == 1:
+			last += "-New" // renamed
+		}
+		b.WriteString(s.FirstName + "," + last + "," + s.Email + "," + s.Devices[0].ContactURI + "," + s.Role + "\n")
+	}
+	for i := range 30 {
+		n := strconv.Itoa(i)
+		b.WriteString("New" + n + ",Hire,hire" + n + "@example.com,+9197" + strings.Repeat("0", 8-len(n)) + n + ",user\n")
+	}
+	roster := e.file("roster.csv", b.String())
+	e.srv.SetFaults(exoteltest.Faults{ServerErrorRate: 0.1, DropAfterRate: 0.05, FaultMethods: []string{"POST", "PUT", "DELETE"}})
+
+	r := e.run(Env{}, "sync", roster, "--prune", "--yes", "--results", e.path("applied.csv"), "--workers", "8", "--max-attempts", "20")
+	syWant(t, r, ExitOK, "sync finished")
+	lines := resultstest.ByRow(t, e.path("applied.csv"))
+	counts := map[string]int{}
+	for _, l := range lines {
+		counts[l["status"]]++
+	}
+	if counts["created"] != 30 || counts["updated"] != 29 || counts["deleted"] != 10 || counts["protected"] != 8 {
+		t.Errorf("statuses %v", counts)
+	}
+	for email, n := range e.srv.CreatesByEmail() {
+		if n != 1 {
+			t.Errorf("%s created %d times", email, n)
+		}
+	}
+	faults := 0
+	for _, req := range e.srv.Requests() {
+		if req.Fault != "" || req.Throttled {
+			faults++
+		}
+	}
+	if faults < 5 {
+		t.Errorf("only %d faults were drawn: the test tests little", faults)
+	}
+	t.Logf("%d requests (%d GETs), %d faults or 429s", len(e.srv.Requests()), e.gets(), faults)
+	e.srv.SetFaults(exoteltest.Faults{})
+	syWant(t, e.run(Env{}, "plan", roster, "--prune"), ExitOK, "no changes")
+}
