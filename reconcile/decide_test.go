@@ -29,7 +29,7 @@ func listing(users ...*exotel.User) *Listing {
 	return l
 }
 
-func readRoster(t *testing.T, tg Planner, csv string) *Roster {
+func readRoster(t testing.TB, tg Planner, csv string) *Roster {
 	t.Helper()
 	r, err := ReadRoster("roster.csv", func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(csv)), nil },
 		tg, roster.Options{})

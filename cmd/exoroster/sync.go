@@ -408,7 +408,11 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned
 			release()
 			return nil, abortErr(err)
 		}
-		fmt.Fprintf(a.env.Stdout, "plan: %s (apply with: exoroster apply %s)\n", f.out, shellQuote(f.out))
+		hint := fmt.Sprintf(" (apply with: exoroster apply %s)", shellQuote(f.out))
+		if len(p.Guards.Tripped) > 0 || p.ChangesPending() == 0 {
+			hint = ""
+		}
+		fmt.Fprintf(a.env.Stdout, "plan: %s%s\n", f.out, hint)
 	}
 	return &planned{s: s, plan: p, sw: sw, release: release, stateDir: dir}, nil
 }

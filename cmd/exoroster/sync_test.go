@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -299,13 +300,14 @@ func TestSyncGuardsRefuseBeforeAnyWrite(t *testing.T) {
 		args   []string
 		msg    string
 		raise  []string
+		golden string // the refused plan's table
 	}{
 		{name: "max-delete", roster: keep(3), args: []string{"--prune", "--max-delete", "1", "--max-delete-percent", "100", "--allow-shrink"},
 			msg: "more than --max-delete 1", raise: []string{"--max-delete", "2"}},
 		{name: "max-delete-percent default 20", roster: keep(3), args: []string{"--prune", "--allow-shrink"},
 			msg: "more than --max-delete-percent 20; raise --max-delete-percent (to 25 or more)", raise: []string{"--max-delete-percent", "25"}},
 		{name: "truncated roster", prior: syFullRoster, roster: keep(5),
-			msg: "under 80 % of the 8 rows", raise: []string{"--allow-shrink"}},
+			msg: "under 80 % of the 8 rows", raise: []string{"--allow-shrink"}, golden: "plan_truncated_roster.golden"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -317,6 +319,10 @@ func TestSyncGuardsRefuseBeforeAnyWrite(t *testing.T) {
 			roster := e.file("roster.csv", tc.roster)
 			r := e.run(Env{}, append([]string{"plan", roster, "--out", e.path("plan.json")}, tc.args...)...)
 			syWant(t, r, ExitAborted, tc.msg, "REFUSED")
+			if tc.golden != "" {
+				out := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`).ReplaceAll([]byte(r.stdout), []byte("TIME"))
+				golden(t, tc.golden, normalize(out, e.dir))
+			}
 			r = e.run(Env{}, "apply", e.path("plan.json"), "--results", e.path("applied.csv"))
 			syWant(t, r, ExitAborted, "nothing was applied", tc.msg)
 			r = e.run(Env{}, append([]string{"sync", roster, "--yes", "--results", e.path("s.csv")}, tc.args...)...)
