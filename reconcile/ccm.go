@@ -135,10 +135,16 @@ func (c *CCM) List(_ context.Context, sw *halt.Switch) (*Listing, error) {
 	if sum.Interrupted {
 		return nil, ErrInterrupted
 	}
-	l := &Listing{Requests: sum.Requests, Notes: sum.Notes()}
 	if sum.Incomplete() || sum.RepeatedPages > 0 {
 		return nil, fmt.Errorf("the account could not be listed whole (%s): a plan must see every user; try again",
 			strings.Join(sum.Notes(), "; "))
+	}
+	// Only what bears on the plan: export's audit notes are export's.
+	l := &Listing{Requests: sum.Requests}
+	if sum.Missing > 0 || sum.RecordErrors > 0 {
+		l.Notes = append(l.Notes, fmt.Sprintf("%d of the users the API counted did not come back readable (the account changed during the listing, "+
+			"or the API marked records as failed): they are neither compared nor deleted, and a row naming one is planned as a create, "+
+			"which apply settles by a lookup", sum.Missing+sum.RecordErrors))
 	}
 	for _, u := range sink.users {
 		l.Members = append(l.Members, ccmMember(u))

@@ -104,7 +104,7 @@ func describe(a *Action) string {
 		if strings.Contains(who, a.UserID) {
 			return "- " + who
 		}
-		return "- " + who + " (" + a.UserID + ")"
+		return "- " + who + " [" + a.UserID + "]"
 	}
 	if who == "" {
 		return a.Reason
