@@ -424,7 +424,7 @@ func planExit(w io.Writer, p *reconcile.Plan) error {
 		return abortErr(fmt.Errorf("the plan trips a guard, so apply and sync refuse it: %s", strings.Join(p.Guards.Tripped, "; and ")))
 	}
 	if n := p.NeedsFixing(); n > 0 {
-		fmt.Fprintf(w, "exoroster: %d roster %s to fix (invalid or conflict); the other actions can be applied.\n", n, plural(n, "row", "rows"))
+		fmt.Fprintf(w, "exoroster: %d roster %s to fix (invalid or conflict); the other actions can be applied.\n", n, countNoun(n, "row", "rows"))
 		return exitCodeOnly(ExitRowsNotDone)
 	}
 	if p.ChangesPending() > 0 {
@@ -433,7 +433,7 @@ func planExit(w io.Writer, p *reconcile.Plan) error {
 	return nil
 }
 
-func plural(n int, one, many string) string {
+func countNoun(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}
@@ -477,9 +477,9 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) error {
 		return abortErr(err)
 	}
 	if n := p.ChangesPending(); n > 0 && !f.yes {
-		ok, err := confirm(a.env.Stderr, orEmpty(a.env.Stdin), pl.sw.Done(),
+		ok, err := confirmApply(a.env.Stderr, orEmpty(a.env.Stdin), pl.sw.Done(),
 			fmt.Sprintf("Apply %d %s (%d create, %d update, %d delete) to %s? Type yes to continue: ",
-				n, plural(n, "change", "changes"), p.Counts[reconcile.Create], p.Counts[reconcile.Update], p.Counts[reconcile.Delete], p.Account))
+				n, countNoun(n, "change", "changes"), p.Counts[reconcile.Create], p.Counts[reconcile.Update], p.Counts[reconcile.Delete], p.Account))
 		switch {
 		case err != nil && pl.sw.Stopping():
 			return &exitError{code: ExitInterrupted, err: errors.New("interrupted; nothing was applied")}
@@ -623,9 +623,9 @@ func openApplyResults(stderr io.Writer, p *reconcile.Plan, layout results.Layout
 	return w, prior, nil
 }
 
-// confirm asks question on w and reads the answer from in; only "yes"
+// confirmApply asks question on w and reads the answer from in; only "yes"
 // confirms. It returns an error when stop closes first.
-func confirm(w io.Writer, in io.Reader, stop <-chan struct{}, question string) (bool, error) {
+func confirmApply(w io.Writer, in io.Reader, stop <-chan struct{}, question string) (bool, error) {
 	fmt.Fprint(w, question)
 	answer := make(chan string, 1)
 	go func() {

@@ -682,3 +682,47 @@ func TestSyncAFewHundredUsersWithFaults(t *testing.T) {
 	e.srv.SetFaults(exoteltest.Faults{})
 	syWant(t, e.run(Env{}, "plan", roster, "--prune"), ExitOK, "no changes")
 }
+
+// TestSyncWebRTCWithLostAnswers: creates and deletes whose answers are
+// lost are settled by user_id (a GET, or DELETE's 404), never doubled.
+func TestSyncWebRTCWithLostAnswers(t *testing.T) {
+	e := newSyEnv(t, exoteltest.Options{Seed: 3})
+	var old []exoteltest.WebRTCUser
+	for i := range 20 {
+		old = append(old, exoteltest.WebRTCUser{UserID: "old-" + strconv.Itoa(i), Name: "Old Agent", SIPEnabled: true})
+	}
+	e.srv.SeedWebRTC(old...)
+	var b strings.Builder
+	b.WriteString("user_id,name,sip_enabled\n")
+	for i := range 16 {
+		b.WriteString("old-" + strconv.Itoa(i) + ",Old Agent,true\n")
+	}
+	for i := range 20 {
+		b.WriteString("new-" + strconv.Itoa(i) + ",New Agent,true\n")
+	}
+	roster := e.file("roster.csv", b.String())
+	e.srv.SetFaults(exoteltest.Faults{DropAfterRate: 0.3, ServerErrorRate: 0.1, FaultMethods: []string{"POST", "DELETE"}})
+	r := e.run(Env{}, "sync", roster, "--target", "webrtc", "--prune", "--yes", "--results", e.path("a.csv"), "--max-attempts", "20")
+	syWant(t, r, ExitOK, "sync finished")
+	counts := map[string]int{}
+	for _, l := range resultstest.ByRow(t, e.path("a.csv")) {
+		counts[l["status"]]++
+	}
+	if counts["created"] != 20 || counts["deleted"] != 4 || counts["unchanged"] != 16 {
+		t.Errorf("statuses %v", counts)
+	}
+	if n := len(e.srv.WebRTCUsers()); n != 36 {
+		t.Errorf("%d app users, want 36", n)
+	}
+	dropped := 0
+	for _, req := range e.srv.Requests() {
+		if req.Dropped == "after" {
+			dropped++
+		}
+	}
+	if dropped == 0 {
+		t.Error("no answer was lost: the test tests little")
+	}
+	e.srv.SetFaults(exoteltest.Faults{})
+	syWant(t, e.run(Env{}, "plan", roster, "--target", "webrtc", "--prune"), ExitOK, "no changes")
+}
