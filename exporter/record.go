@@ -40,6 +40,11 @@ type Record struct {
 	user *exotel.User
 }
 
+// User is the user NewRecord described, or nil for a record read back
+// from a report: for a caller that lists the account through the exporter
+// and needs the records themselves (sync's plan).
+func (r Record) User() *exotel.User { return r.user }
+
 // Columns returns the report's header, in order.
 func Columns() []string {
 	return []string{"user_id", "first_name", "last_name", "email", "email_verified", "role",
