@@ -54,9 +54,9 @@ unknown are looked up before anything is created.`,
 	return cmd
 }
 
-// openInput returns an Input for a file path.
-func openInput(path string) importer.Input {
-	return importer.Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+// openInput returns an Input for a file path, read as opts say.
+func openInput(path string, opts roster.ReadOptions) importer.Input {
+	return importer.Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }, Read: opts}
 }
 
 // resultsPathFor returns the --results file, by default next to the input:
@@ -90,11 +90,11 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	}
 	stderr := a.env.Stderr
 	opts := f.rosterOptions()
-	plan, err := importer.Prepare(openInput(input), opts)
+	plan, err := importer.Prepare(openInput(input, f.readOptions()), opts)
 	if err != nil {
-		return abortErr(err)
+		return rosterErr(err)
 	}
-	reportHeader(stderr, plan.Header)
+	reportColumns(cmd.OutOrStdout(), plan.Describe, plan.Header.Notes)
 
 	resultsPath, err := resultsPathFor(input, f.resultsPath, f.dryRun)
 	if err != nil {
@@ -180,16 +180,6 @@ func openImportResults(stderr io.Writer, plan *importer.Plan, path string, resum
 		return nil, nil, err
 	}
 	return w, &importer.Resume{Prior: prior}, nil
-}
-
-// reportHeader mentions unknown or duplicate columns once.
-func reportHeader(w io.Writer, h *roster.Header) {
-	if len(h.Unknown) > 0 {
-		fmt.Fprintf(w, "note: ignoring unknown column(s): %s\n", strings.Join(h.Unknown, ", "))
-	}
-	for _, n := range h.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
 }
 
 func sameFile(a, b string) (bool, error) {
