@@ -60,10 +60,19 @@ func (r *run) process(ctx context.Context, j job) results.Line {
 		if a.attempts >= r.im.cfg.MaxAttempts {
 			return r.failed(a, "gave up after %d attempts", a.attempts)
 		}
-		if by := r.phoneRequiredBy.Load(); by != 0 && a.req.DeviceContactURI == "" {
-			return r.phoneRequired(a, by)
+		phoneless := a.req.DeviceContactURI == ""
+		if phoneless {
+			switch by, err := r.phones.enter(r.halt.Context()); {
+			case err != nil:
+				return r.interrupted(a)
+			case by != 0:
+				return r.phoneRequired(a, by)
+			}
 		}
 		u, err := r.im.api.CreateUser(ctx, a.req)
+		if phoneless && r.phones.leave(a.j.rec.Row, err) && r.im.cfg.PhoneRequired != nil {
+			r.im.cfg.PhoneRequired(a.j.rec.Row)
+		}
 		if ratelimit.WasNotSent(err) {
 			return r.interrupted(a) // the stopped limiter kept it back
 		}
@@ -110,9 +119,8 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 		// 400 and other refusals: sending the same row again will not
 		// help.
 		if isPhoneRequired(err) && a.req.DeviceContactURI == "" {
-			r.phoneRequiredBy.CompareAndSwap(0, int64(a.j.rec.Row))
 			a.notes = append(a.notes, "this account needs a phone number for every user: "+
-				"rows without one are not sent after this answer (find them offline with validate --require-phone)")
+				"the other rows without one are skipped, not sent (find them offline with validate --require-phone)")
 		}
 		return r.failed(a, ""), true
 	}
@@ -125,17 +133,10 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 	return results.Line{}, false
 }
 
-// isPhoneRequired reports the API's 400 1402: the account needs a device
-// contact (a phone number) for every user it creates.
-func isPhoneRequired(err error) bool {
-	var ae *exotel.APIError
-	return errors.As(err, &ae) && ae.HTTPStatus == 400 && ae.Code == exotel.CodeContactURIRequired
-}
-
 // phoneRequired records a row without a phone that is not sent because the
 // account refused one like it (row by): it would be refused too, and each
 // refusal spends a request of the shared rate limit.
-func (r *run) phoneRequired(a *attempt, by int64) results.Line {
+func (r *run) phoneRequired(a *attempt, by int) results.Line {
 	msg := fmt.Sprintf("not sent: the row has no phone number, and this account needs one for every user "+
 		"(Exotel refused row %d without one: 400 %s); add a phone and import again", by, exotel.CodeContactURIRequired)
 	if a.j.person.SIPContact != "" {

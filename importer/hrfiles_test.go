@@ -17,10 +17,10 @@ import (
 	"github.com/exoroster/exoroster/roster"
 )
 
-// On an account that needs a phone for every user (400 1402), the first
-// phone-less row's refusal stops the others from being sent: they are
-// skipped with the reason, not refused one request each. Rows with a phone
-// go on being created.
+// On an account that needs a phone for every user (400 1402), one
+// phone-less row is sent and refused; the others wait for that answer and
+// are then skipped with the reason, not refused one request each, however
+// many workers there are. Rows with a phone go on being created.
 func TestImportStopsSendingPhonelessRowsAfter1402(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -48,7 +48,12 @@ func TestImportStopsSendingPhonelessRowsAfter1402(t *testing.T) {
 				}
 				fmt.Fprintf(&b, "Agent%s,Person,agent%d@corp.example.com,%s\n", letters(i), i, p)
 			}
-			o := e.importFile(e.roster("roster.csv", b.String()), importer.Config{Workers: tc.workers}, nil)
+			var told []int // rows PhoneRequired was called with
+			o := e.importFile(e.roster("roster.csv", b.String()), importer.Config{Workers: tc.workers,
+				PhoneRequired: func(row int) { told = append(told, row) }}, nil)
+			if len(told) != 1 || o.lines[told[0]]["error_code"] != "1402" {
+				t.Errorf("PhoneRequired called with rows %v, want once with the refused row", told)
+			}
 
 			phoneless := 0
 			for _, r := range e.srv.Requests() {
@@ -56,16 +61,16 @@ func TestImportStopsSendingPhonelessRowsAfter1402(t *testing.T) {
 					phoneless++
 				}
 			}
-			if phoneless < 1 || phoneless > tc.workers {
-				t.Errorf("%d POSTs without a phone, want 1 to %d (only those in flight when the first 1402 came back)", phoneless, tc.workers)
+			if phoneless != 1 {
+				t.Errorf("%d POSTs without a phone, want 1: the others wait for its answer", phoneless)
 			}
 			if got := o.sum.Counts[results.Created]; got != withPhone {
 				t.Errorf("created = %d, want the %d rows with a phone; counts %v", got, withPhone, o.sum.Counts)
 			}
 			failed, skipped := o.sum.Counts[results.Failed], o.sum.Counts[results.Skipped]
-			if failed != phoneless || failed+skipped != without {
-				t.Errorf("failed %d, skipped %d; want %d failed (one per refusal) and the other %d phone-less rows skipped",
-					failed, skipped, phoneless, without-phoneless)
+			if failed != 1 || skipped != without-1 {
+				t.Errorf("failed %d, skipped %d; want the refused row failed and the other %d phone-less rows skipped",
+					failed, skipped, without-1)
 			}
 			for row, l := range o.lines {
 				switch l["status"] {
@@ -84,6 +89,22 @@ func TestImportStopsSendingPhonelessRowsAfter1402(t *testing.T) {
 				t.Errorf("row 8 (sip:) message %q does not say its SIP address is no phone", l["message"])
 			}
 		})
+	}
+}
+
+// On an account that takes users without a phone, the first phone-less
+// create's success lets the others through: all are created, none waits
+// for good.
+func TestImportPhonelessRowsOnAnAccountThatTakesThem(t *testing.T) {
+	e := newEnv(t, exoteltest.Options{})
+	var b strings.Builder
+	b.WriteString("first_name,last_name,email\n")
+	for i := range 20 {
+		fmt.Fprintf(&b, "Agent%s,Person,agent%d@corp.example.com\n", letters(i), i)
+	}
+	o := e.importFile(e.roster("roster.csv", b.String()), importer.Config{Workers: 4}, nil)
+	if got := o.sum.Counts[results.Created]; got != 20 {
+		t.Errorf("created = %d, want 20; counts %v", got, o.sum.Counts)
 	}
 }
 

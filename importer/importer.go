@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
@@ -73,6 +72,10 @@ type Config struct {
 	CheckExisting bool
 	Logger        *slog.Logger
 	Progress      engine.Progress
+	// PhoneRequired, when set, is called once, from a worker, when Exotel
+	// refuses a row for want of a phone (400 1402): rows without a phone
+	// after it are skipped, not sent. The caller can say so at the end.
+	PhoneRequired func(row int)
 }
 
 // Importer runs imports. Create one with New.
@@ -225,10 +228,9 @@ type run struct {
 	// halt stops the run: its context ends waits between requests, while
 	// requests themselves use the caller's ctx so they can finish.
 	halt *halt.Switch
-	// phoneRequiredBy is the row whose create the account refused for
-	// want of a phone (400 1402), 0 until one is. After it, rows without
-	// a phone are skipped rather than sent: each would be refused too.
-	phoneRequiredBy atomic.Int64
+	// phones learns whether the account needs a phone for every user,
+	// so that rows without one are not each refused (400 1402).
+	phones *phoneGate
 }
 
 // Run imports plan's rows and writes one line per row to out. sw is the
@@ -238,7 +240,7 @@ type run struct {
 // (the input became unreadable or changed, the results file cannot be
 // written); an authentication failure is reported in Summary.Aborted.
 func (im *Importer) Run(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink, resume *Resume) (*engine.Summary, error) {
-	r := &run{im: im, plan: plan, resume: resume, halt: sw}
+	r := &run{im: im, plan: plan, resume: resume, halt: sw, phones: newPhoneGate()}
 	settled := map[results.Status]int{}
 	total := plan.Rows
 	if resume != nil {
