@@ -301,3 +301,36 @@ func TestUpdateWithMap(t *testing.T) {
 		t.Errorf("Asha = %+v, want her last name changed", u)
 	}
 }
+
+// On an account that needs a phone for every user, an HR roster with gaps
+// in its phone column costs one refused request, not one per gap, and the
+// summary says what happened and how to find the rows.
+func TestImportPhoneMandatoryAccount(t *testing.T) {
+	srv := fakeServer(t, exoteltest.Options{RequireDevice: true})
+	c := newCLI(t, srv)
+	dir := t.TempDir()
+	path := writeFile(t, dir, "hrms.csv", "Employee Name,Official Email,Mobile Phone\r\n"+
+		"Asha Rao,asha@corp.example.com,98450 12345\r\n"+
+		"Vikram Nair,vikram@corp.example.com,\r\n"+
+		"Meera Iyer,meera@corp.example.com,\r\n"+
+		"Ravi Kumar,ravi@corp.example.com,\r\n"+
+		"Kavya Bose,kavya@corp.example.com,98450 12346\r\n")
+	if code := c.run(nil, "import", path, "--rate", "1000/s", "--progress-every", "0", "--workers", "4"); code != ExitRowsNotDone {
+		t.Fatalf("exit code = %d, want %d\n%s%s", code, ExitRowsNotDone, c.stdout.String(), c.stderr.String())
+	}
+	if posts := srv.CountRequests("POST"); posts != 3 {
+		t.Errorf("%d POSTs, want 3: two with a phone and one without, refused", posts)
+	}
+	lines := resultstest.ByRow(t, filepath.Join(dir, "hrms.results.csv"))
+	counts := map[string]int{}
+	for _, l := range lines {
+		counts[l["status"]]++
+	}
+	if counts["created"] != 2 || counts["failed"] != 1 || counts["skipped"] != 2 {
+		t.Errorf("statuses %v, want 2 created, 1 failed (refused), 2 skipped", counts)
+	}
+	if out := c.stdout.String(); !strings.Contains(out, "400 1402: this account needs a phone for every user") ||
+		!strings.Contains(out, "exoroster validate "+path+" --require-phone") {
+		t.Errorf("summary does not explain the skipped rows:\n%s", out)
+	}
+}

@@ -112,6 +112,8 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 		Logger:            a.log,
 		Progress:          a.newProgress("import", f.progressEvery),
 	}
+	refusedRow := 0 // set from a worker; read after the run, which waits for them
+	cfg.PhoneRequired = func(row int) { refusedRow = row }
 	var setup *apiSetup
 	var im *importer.Importer
 	if f.dryRun {
@@ -137,8 +139,13 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	defer sw.Close()
 	sum, runErr := im.Run(cmd.Context(), sw, plan, out, resume)
 	runErr = errors.Join(runErr, out.Close())
+	var details []string
+	if refusedRow != 0 {
+		details = append(details, fmt.Sprintf("no phone: Exotel refused row %d without one (400 1402: this account needs a phone for every user), "+
+			"so the other rows without one were skipped, not sent; list them with: exoroster validate %s --require-phone", refusedRow, shellQuote(input)))
+	}
 	return a.finishRun(cmd.OutOrStdout(), rowReport{
-		verb: "import", timed: true, sum: sum, setup: setup, results: resultsPath,
+		verb: "import", timed: true, sum: sum, details: details, setup: setup, results: resultsPath,
 		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume",
 			shellQuote(input), shellQuote(resultsPath)),
 	}, runErr)
