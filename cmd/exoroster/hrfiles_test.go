@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,11 +16,11 @@ import (
 )
 
 // columnLines keeps what a run prints about how it read its roster: the
-// file:, columns: and warning: lines.
+// file:, note:, columns: and warning: lines.
 func columnLines(out []byte) []byte {
 	var b bytes.Buffer
 	for line := range bytes.Lines(out) {
-		for _, p := range []string{"file: ", "columns: ", "warning: "} {
+		for _, p := range []string{"file: ", "note: ", "columns: ", "warning: "} {
 			if bytes.HasPrefix(line, []byte(p)) {
 				b.Write(line)
 			}
@@ -215,6 +216,25 @@ func TestImportHRFilesKeepWhatTheyHold(t *testing.T) {
 	slices.Sort(rows)
 	if !slices.Equal(rows, []int{2, 4}) || lines[4]["Mobile No."] != "9845011112" {
 		t.Errorf("results rows %v (row 4: %v), want the sheet's rows 2 and 4 with the number as its digits", rows, lines[4])
+	}
+}
+
+// A workbook saved with a .csv name is read as the workbook it is, and the
+// run says so.
+func TestValidateWorkbookNamedCSV(t *testing.T) {
+	dir := t.TempDir()
+	book := hrWorkbookFile(t, dir)
+	named := filepath.Join(dir, "roster.csv")
+	if err := os.Rename(book, named); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t, nil)
+	if code := c.run(nil, "validate", named); code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, c.stdout.String(), c.stderr.String())
+	}
+	golden(t, "hrfiles/workbook_named_csv.golden", columnLines(c.stdout.Bytes()))
+	if !strings.Contains(c.stdout.String(), "note: roster.csv is named .csv but is an Excel workbook, so it was read as one") {
+		t.Errorf("stdout does not say the .csv is a workbook:\n%s", c.stdout.String())
 	}
 }
 

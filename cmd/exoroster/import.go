@@ -94,7 +94,7 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	if err != nil {
 		return rosterErr(err)
 	}
-	reportColumns(cmd.OutOrStdout(), plan.Describe, plan.Header.Notes)
+	reportColumns(cmd.OutOrStdout(), input, plan.Describe, plan.Header)
 
 	resultsPath, err := resultsPathFor(input, f.resultsPath, f.dryRun)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -127,7 +129,7 @@ func (a *app) openRoster(path string, opts roster.ReadOptions) (*roster.Reader, 
 		}
 		return nil, abortErr(fmt.Errorf("cannot read %s: %w", path, err))
 	}
-	reportColumns(a.env.Stdout, r.Describe(), r.Header().Notes)
+	reportColumns(a.env.Stdout, path, r.Describe(), r.Header())
 	return r, nil
 }
 
@@ -136,9 +138,17 @@ func (a *app) openRoster(path string, opts roster.ReadOptions) (*roster.Reader, 
 // column that lost to another for its field. Nothing the file holds goes
 // unmentioned. It goes to stdout, ahead of the run's report: it is part of
 // what the run did, and stderr keeps to the one sentence of a failure.
-func reportColumns(w io.Writer, describe string, notes []string) {
-	fmt.Fprintln(w, describe)
-	for _, n := range notes {
+func reportColumns(w io.Writer, path, describe string, h *roster.Header) {
+	// describe is the file: line, then the columns: line.
+	file, columns, _ := strings.Cut(describe, "\n")
+	fmt.Fprintln(w, file)
+	if ext := strings.ToLower(filepath.Ext(path)); h.Source.Format == "xlsx" && ext != ".xlsx" && ext != ".xlsm" {
+		fmt.Fprintf(w, "note: %s is named %s but is an Excel workbook, so it was read as one\n", filepath.Base(path), ext)
+	}
+	if columns != "" {
+		fmt.Fprintln(w, columns)
+	}
+	for _, n := range h.Notes {
 		fmt.Fprintf(w, "warning: %s\n", n)
 	}
 }
