@@ -217,6 +217,14 @@ func TestImportHRFilesKeepWhatTheyHold(t *testing.T) {
 	if !slices.Equal(rows, []int{2, 4}) || lines[4]["Mobile No."] != "9845011112" {
 		t.Errorf("results rows %v (row 4: %v), want the sheet's rows 2 and 4 with the number as its digits", rows, lines[4])
 	}
+	// A resume knows those rows by the sheet's numbers: nothing to redo.
+	posts := srv.CountRequests("POST")
+	if code := c.run(nil, "import", book, "--resume", "--rate", "1000/s", "--progress-every", "0"); code != ExitOK {
+		t.Fatalf("resume exit %d: %s", code, c.stderr.String())
+	}
+	if n := srv.CountRequests("POST") - posts; n != 0 {
+		t.Errorf("resume sent %d POSTs, want none", n)
+	}
 }
 
 // A workbook saved with a .csv name is read as the workbook it is, and the
