@@ -22,10 +22,13 @@ bench: ## validation speed, import time vs ideal under rate limits, export throu
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./importer/ ./exporter/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./audit/ ./htmlreport/
 
-fuzz: ## fuzz the CSV, phone, email, API-answer and report parsers for FUZZTIME each
+fuzz: ## fuzz the CSV and .xlsx readers, header words, --map, phone, email, API-answer and report parsers for FUZZTIME each
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRow$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzPhone$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzEmail$$' -fuzztime $(FUZZTIME) ./roster/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./roster/
+	$(GO) test -run '^$$' -fuzz '^FuzzHeaderWords$$' -fuzztime $(FUZZTIME) ./roster/
+	$(GO) test -run '^$$' -fuzz '^FuzzMap$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAnswer$$' -fuzztime $(FUZZTIME) ./exotel/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./audit/
 

@@ -60,7 +60,19 @@ func (r *run) process(ctx context.Context, j job) results.Line {
 		if a.attempts >= r.im.cfg.MaxAttempts {
 			return r.failed(a, "gave up after %d attempts", a.attempts)
 		}
+		phoneless := a.req.DeviceContactURI == ""
+		if phoneless {
+			switch by, err := r.phones.enter(r.halt.Context()); {
+			case err != nil:
+				return r.interrupted(a)
+			case by != 0:
+				return r.phoneRequired(a, by)
+			}
+		}
 		u, err := r.im.api.CreateUser(ctx, a.req)
+		if phoneless && r.phones.leave(a.j.rec.Row, err) && r.im.cfg.PhoneRequired != nil {
+			r.im.cfg.PhoneRequired(a.j.rec.Row)
+		}
 		if ratelimit.WasNotSent(err) {
 			return r.interrupted(a) // the stopped limiter kept it back
 		}
@@ -106,6 +118,10 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 	default:
 		// 400 and other refusals: sending the same row again will not
 		// help.
+		if isPhoneRequired(err) && a.req.DeviceContactURI == "" {
+			a.notes = append(a.notes, "this account needs a phone number for every user: "+
+				"the other rows without one are skipped, not sent (find them offline with validate --require-phone)")
+		}
 		return r.failed(a, ""), true
 	}
 	if a.attempts >= r.im.cfg.MaxAttempts {
@@ -115,6 +131,19 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 		return r.interrupted(a), true
 	}
 	return results.Line{}, false
+}
+
+// phoneRequired records a row without a phone that is not sent because the
+// account refused one like it (row by): it would be refused too, and each
+// refusal spends a request of the shared rate limit.
+func (r *run) phoneRequired(a *attempt, by int) results.Line {
+	msg := fmt.Sprintf("not sent: the row has no phone number, and this account needs one for every user "+
+		"(Exotel refused row %d without one: 400 %s); add a phone and import again", by, exotel.CodeContactURIRequired)
+	if a.j.person.SIPContact != "" {
+		msg = fmt.Sprintf("not sent: the row has a SIP address but no phone number, and this account needs one for every user "+
+			"(Exotel refused row %d without one: 400 %s); add a phone and import again", by, exotel.CodeContactURIRequired)
+	}
+	return results.Line{Row: a.j.rec.Row, Status: results.Skipped, Attempts: a.attempts, Message: msg, Input: a.j.rec.Raw}
 }
 
 // checkBeforeRetry looks the row's user up after a POST whose answer was

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -71,6 +72,10 @@ type Config struct {
 	CheckExisting bool
 	Logger        *slog.Logger
 	Progress      engine.Progress
+	// PhoneRequired, when set, is called once, from a worker, when Exotel
+	// refuses a row for want of a phone (400 1402): rows without a phone
+	// after it are skipped, not sent. The caller can say so at the end.
+	PhoneRequired func(row int)
 }
 
 // Importer runs imports. Create one with New.
@@ -102,25 +107,36 @@ func New(api API, pacer Pacer, cfg Config) *Importer {
 	return im
 }
 
-// Input is a roster file. Open is called twice: once to check the whole
-// file, once to stream it to the workers.
+// Input is a roster file, CSV or .xlsx. Open is called more than once: to
+// check the whole file, to stream it to the workers, and to check a resume.
 type Input struct {
 	Name string
 	Open func() (io.ReadCloser, error)
+	// Read says how to read it (--map, --encoding, --sheet…); every pass
+	// reads it the same way.
+	Read roster.ReadOptions
 }
 
 // Plan is what a first pass over the input found.
 type Plan struct {
-	Input   Input
-	Header  *roster.Header
-	Rows    int
-	Invalid int
+	Input  Input
+	Header *roster.Header
+	// Describe says how the file was read and which column fills which
+	// field (roster.Reader.Describe), for the run to print first.
+	Describe string
+	Rows     int
+	// LastRow is the last row's number. In CSV it is Rows; in a workbook
+	// rows are the sheet's own numbers, which skip empty rows.
+	LastRow int
 	SHA256  string // of the input bytes, to match a results file on resume
 }
 
-// Prepare reads the whole input once: checks the header, counts rows and
-// invalid ones, and fingerprints the file. Its errors are run-level: an
-// unreadable file or one without name columns.
+// Prepare reads the whole input once: checks the header and columns, counts
+// rows and fingerprints the file. It does not validate the rows: the run
+// does, once, as it streams them. Its errors are run-level: an unreadable
+// file, one without name columns, or what roster.NewReaderWith refuses
+// (a *roster.UsageError for a bad --map, a *roster.ColumnError for columns
+// that need --map or --ignore-column).
 func Prepare(in Input, opts roster.Options) (*Plan, error) {
 	rc, err := in.Open()
 	if err != nil {
@@ -128,16 +144,16 @@ func Prepare(in Input, opts roster.Options) (*Plan, error) {
 	}
 	defer rc.Close()
 	sum := sha256.New()
-	r, err := roster.NewReader(io.TeeReader(rc, sum))
+	r, err := roster.NewReaderWith(io.TeeReader(rc, sum), in.Read)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
+		return nil, openError(in.Name, err)
 	}
+	defer r.Close()
 	h := r.Header()
 	if err := h.CheckForImport(); err != nil {
 		return nil, fmt.Errorf("%s: %w", in.Name, err)
 	}
-	v := roster.NewValidator(h, opts)
-	plan := &Plan{Input: in, Header: h}
+	plan := &Plan{Input: in, Header: h, Describe: r.Describe()}
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -147,9 +163,7 @@ func Prepare(in Input, opts roster.Options) (*Plan, error) {
 			return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
 		}
 		plan.Rows++
-		if _, problems := v.Check(rec); len(problems) > 0 {
-			plan.Invalid++
-		}
+		plan.LastRow = rec.Row
 	}
 	// The hash must cover every byte, including any the CSV reader did
 	// not need.
@@ -158,6 +172,18 @@ func Prepare(in Input, opts roster.Options) (*Plan, error) {
 	}
 	plan.SHA256 = hex.EncodeToString(sum.Sum(nil))
 	return plan, nil
+}
+
+// openError says why a roster could not be opened: a problem with its
+// columns names the file, anything else cannot read it. Both wrap err, so
+// callers can tell a *roster.UsageError.
+func openError(name string, err error) error {
+	var ue *roster.UsageError
+	var ce *roster.ColumnError
+	if errors.As(err, &ue) || errors.As(err, &ce) {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return fmt.Errorf("cannot read %s: %w", name, err)
 }
 
 // Layout is the results file's layout for this input.
@@ -202,6 +228,9 @@ type run struct {
 	// halt stops the run: its context ends waits between requests, while
 	// requests themselves use the caller's ctx so they can finish.
 	halt *halt.Switch
+	// phones learns whether the account needs a phone for every user,
+	// so that rows without one are not each refused (400 1402).
+	phones *phoneGate
 }
 
 // Run imports plan's rows and writes one line per row to out. sw is the
@@ -211,12 +240,12 @@ type run struct {
 // (the input became unreadable or changed, the results file cannot be
 // written); an authentication failure is reported in Summary.Aborted.
 func (im *Importer) Run(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink, resume *Resume) (*engine.Summary, error) {
-	r := &run{im: im, plan: plan, resume: resume, halt: sw}
+	r := &run{im: im, plan: plan, resume: resume, halt: sw, phones: newPhoneGate()}
 	settled := map[results.Status]int{}
 	total := plan.Rows
 	if resume != nil {
 		for row, p := range resume.Prior.Rows {
-			if row <= plan.Rows && doneStatus(p.Status) {
+			if row <= plan.LastRow && doneStatus(p.Status) {
 				total--
 				settled[p.Status]++
 			}
@@ -242,10 +271,11 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 		return fmt.Errorf("cannot read %s: %w", r.plan.Input.Name, err)
 	}
 	defer rc.Close()
-	rd, err := roster.NewReader(rc)
+	rd, err := roster.NewReaderWith(rc, r.plan.Input.Read)
 	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", r.plan.Input.Name, err)
+		return openError(r.plan.Input.Name, err)
 	}
+	defer rd.Close()
 	v := roster.NewValidator(rd.Header(), r.im.cfg.Roster)
 	lookupFirst := r.resume != nil || r.im.cfg.CheckExisting
 	batch := make([]job, 0, exotel.MaxPageSize)
@@ -363,10 +393,15 @@ func (p *Plan) CheckResume(prior *results.Prior) error {
 		return fmt.Errorf("cannot read %s: %w", p.Input.Name, err)
 	}
 	defer rc.Close()
-	rd, err := roster.NewReader(rc)
+	rd, err := roster.NewReaderWith(rc, p.Input.Read)
 	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", p.Input.Name, err)
+		return openError(p.Input.Name, err)
 	}
+	defer rd.Close()
+	// Tick off the rows the results mention rather than compare their
+	// numbers with the row count: a workbook's rows are the sheet's own
+	// numbers, which skip empty rows.
+	matched := make(map[int]bool, len(prior.Rows))
 	for {
 		rec, err := rd.Next()
 		if err == io.EOF {
@@ -375,14 +410,23 @@ func (p *Plan) CheckResume(prior *results.Prior) error {
 		if err != nil {
 			return fmt.Errorf("cannot read %s: %w", p.Input.Name, err)
 		}
-		if pr, ok := prior.Rows[rec.Row]; ok && pr.InputHash != results.InputHash(rec.Raw) {
+		pr, ok := prior.Rows[rec.Row]
+		if !ok {
+			continue
+		}
+		if pr.InputHash != results.InputHash(rec.Raw) {
 			return fmt.Errorf("the results file was written for a different input: its row %d does not match row %d of %s", rec.Row, rec.Row, p.Input.Name)
 		}
+		matched[rec.Row] = true
 	}
+	if len(matched) == len(prior.Rows) {
+		return nil
+	}
+	missing := 0
 	for row := range prior.Rows {
-		if row > p.Rows {
-			return fmt.Errorf("the results file was written for a different input: it has row %d, %s has %d rows", row, p.Input.Name, p.Rows)
+		if !matched[row] && (missing == 0 || row < missing) {
+			missing = row
 		}
 	}
-	return nil
+	return fmt.Errorf("the results file was written for a different input: it has row %d, which %s does not have", missing, p.Input.Name)
 }

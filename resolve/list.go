@@ -95,13 +95,27 @@ type List struct {
 	Rows   []Row
 }
 
-// ReadList reads a list of users to find. Its errors are run-level: an
-// unreadable file, or one with no user_id, email or phone column.
+// ReadList reads a list of users to find, detecting its encoding,
+// separator and columns (roster.NewReaderWith with no --map). Its errors are
+// run-level: an unreadable file, columns roster refuses, or no user_id,
+// email or phone column.
 func ReadList(name string, r io.Reader, opts roster.Options) (*List, error) {
-	rd, err := roster.NewReader(r)
+	rd, err := roster.NewReaderWith(r, roster.ReadOptions{Region: opts.DefaultRegion})
 	if err != nil {
+		var ce *roster.ColumnError
+		if errors.As(err, &ce) {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 		return nil, fmt.Errorf("cannot read %s: %w", name, err)
 	}
+	return ReadRows(name, rd, opts)
+}
+
+// ReadRows reads the rows of a list the caller opened (roster.Open, with
+// the user's --map and the rest) and closes rd. Its errors are run-level:
+// an unreadable row, or no user_id, email or phone column.
+func ReadRows(name string, rd *roster.Reader, opts roster.Options) (*List, error) {
+	defer rd.Close()
 	h := rd.Header()
 	if err := h.CheckForLookup(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -120,29 +134,47 @@ func ReadList(name string, r io.Reader, opts roster.Options) (*List, error) {
 	}
 }
 
+// ErrSpreadsheetValue is the reason for a cell holding a spreadsheet's error
+// value (#N/A, #REF!) where a value was meant.
+var ErrSpreadsheetValue = errors.New("is a spreadsheet error value, not data: fix the formula or the cell and export again")
+
 // ParseIdent reads a record's user_id, email and phone cells. Every cell
-// given must be valid: a row that names its user wrongly is not guessed at.
+// given must be valid: a row that names its user wrongly is not guessed at,
+// nor is one with more cells than the header (its cells may have shifted).
 func ParseIdent(h *roster.Header, rec roster.Record, region string) (Ident, []roster.Problem) {
 	var id Ident
 	var probs []roster.Problem
 	add := func(f roster.Field, value string, err error) {
 		probs = append(probs, roster.Problem{Column: h.Column(f), Value: value, Reason: err.Error()})
 	}
-	if s := rec.Get(h, roster.FieldUserID); s != "" {
+	if p, bad := h.Overflow(rec); bad {
+		probs = append(probs, p)
+	}
+	// cell returns f's cell, or "" after recording it as a problem when it
+	// holds a spreadsheet error value, which no check below would name.
+	cell := func(f roster.Field) string {
+		s := rec.Get(h, f)
+		if roster.IsSpreadsheetError(s) {
+			add(f, s, ErrSpreadsheetValue)
+			return ""
+		}
+		return s
+	}
+	if s := cell(roster.FieldUserID); s != "" {
 		if err := CheckUserID(s); err != nil {
 			add(roster.FieldUserID, s, err)
 		} else {
 			id.UserID = s
 		}
 	}
-	if s := rec.Get(h, roster.FieldEmail); s != "" {
+	if s := cell(roster.FieldEmail); s != "" {
 		if e, err := roster.NormalizeEmail(s); err != nil {
 			add(roster.FieldEmail, s, err)
 		} else {
 			id.Email = e
 		}
 	}
-	if s := rec.Get(h, roster.FieldPhone); s != "" {
+	if s := cell(roster.FieldPhone); s != "" {
 		if p, err := ParsePhone(s, region); err != nil {
 			add(roster.FieldPhone, s, err)
 		} else {

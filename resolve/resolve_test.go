@@ -326,3 +326,59 @@ func ExampleWho() {
 	fmt.Println(resolve.Who(&exotel.User{FirstName: "Asha", LastName: "Rao", Email: "asha@corp.example.com", Role: "admin"}))
 	// Output: Asha Rao <asha@corp.example.com> (admin)
 }
+
+// ParseIdent is the only check offboard and update make of a row's
+// identifiers, so it refuses what roster's Validator refuses there: a row
+// with more cells than the header, and a spreadsheet's error value.
+func TestReadListRefusesShiftedRowsAndErrorValues(t *testing.T) {
+	in := "Emp Code;Official Email;Mobile No.\r\n" +
+		"E1;asha@corp.example.com;98450 12345\r\n" +
+		"E2;vikram@corp.example.com;98450 12346;\r\n" +
+		"E3;#N/A;98450 12347\r\n" +
+		"#REF!;meera@corp.example.com;#VALUE!\r\n"
+	list, err := resolve.ReadList("leavers.csv", strings.NewReader(in), roster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		row     int
+		problem string
+	}{
+		{"valid", 1, ""},
+		{"more cells than the header", 2, "has 4 cells, the header has 3 (the extra ones empty): a semicolon"},
+		{"#N/A email", 3, `Official Email "#N/A": is a spreadsheet error value`},
+		{"#VALUE! phone", 4, `Mobile No. "#VALUE!": is a spreadsheet error value`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := list.Rows[tc.row-1]
+			if (tc.problem == "") != (len(r.Problems) == 0) || !strings.Contains(r.Message(), tc.problem) {
+				t.Errorf("row %d problems %q, want %q", tc.row, r.Message(), tc.problem)
+			}
+		})
+	}
+	if got := list.Rows[2].Ident; got.Email != "" || got.Phone != "+919845012347" {
+		t.Errorf("row 3 ident = %+v: an error value is no email, the phone stays", got)
+	}
+}
+
+// ReadRows reads a list opened with the user's options, and ReadList
+// refuses, as every row command does, an unrecognised column of emails.
+func TestReadRowsWithOptions(t *testing.T) {
+	in := "Emp;Login\nE1;asha@corp.example.com\n"
+	if _, err := resolve.ReadList("x.csv", strings.NewReader(in), roster.Options{}); err == nil ||
+		!strings.Contains(err.Error(), `"Login"`) {
+		t.Errorf("ReadList of an unrecognised email column: err = %v, want it named", err)
+	}
+	rd, err := roster.NewReaderWith(strings.NewReader(in), roster.ReadOptions{Map: []string{"Login=email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := resolve.ReadRows("x.csv", rd, roster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Rows) != 1 || list.Rows[0].Ident.Email != "asha@corp.example.com" {
+		t.Errorf("rows = %+v, want asha by the mapped email", list.Rows)
+	}
+}

@@ -162,11 +162,11 @@ func (h *Header) noteLosers() {
 		var note string
 		switch {
 		case win.class.rank < 0:
-			note = col + " is ignored: " + win.class.why + " reads " + f.String() + " from " + winCol
+			note = col + " is ignored: " + win.class.why + " reads " + label(f) + " from " + winCol
 		case lose.index > win.index:
-			note = col + " is a second " + f.String() + " column and is ignored; " + winCol + " is used"
+			note = col + " is a second " + label(f) + " column and is ignored; " + winCol + " is used"
 		default:
-			note = col + " is ignored: " + winCol + " is used for " + f.String() + ", as " +
+			note = col + " is ignored: " + winCol + " is used for " + label(f) + ", as " +
 				win.class.why + " is preferred to " + lose.class.why
 		}
 		h.Notes = append(h.Notes, note)

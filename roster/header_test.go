@@ -99,7 +99,7 @@ func TestParseHeader(t *testing.T) {
 			name:  "phone and mobile both present",
 			in:    []string{"name", "Mobile", "Phone"},
 			want:  map[Field]int{FieldName: 0, FieldPhone: 1},
-			notes: []string{`column 3 "Phone" is a second device_contact_uri column and is ignored; column 2 "Mobile" is used`},
+			notes: []string{`column 3 "Phone" is a second phone column and is ignored; column 2 "Mobile" is used`},
 		},
 		{
 			name: "export columns are quiet",

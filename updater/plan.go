@@ -50,6 +50,12 @@ func Prepare(name string, r io.Reader, opts roster.Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	return PrepareList(list, opts), nil
+}
+
+// PrepareList checks every row of a list already read (resolve.ReadRows,
+// for a file opened with the user's --map and the rest) offline.
+func PrepareList(list *resolve.List, opts roster.Options) *Plan {
 	h := list.Header
 	p := &Plan{List: list, wants: make([]want, len(list.Rows))}
 	for _, f := range []roster.Field{roster.FieldRole, roster.FieldDeviceName} {
@@ -60,7 +66,7 @@ func Prepare(name string, r io.Reader, opts roster.Options) (*Plan, error) {
 	for i, row := range list.Rows {
 		p.wants[i] = parseWant(h, row.Rec, opts.DefaultRegion)
 	}
-	return p, nil
+	return p
 }
 
 // Layout is the results file's layout: the leading columns and the input's.
@@ -76,10 +82,20 @@ func parseWant(h *roster.Header, rec roster.Record, region string) want {
 	add := func(col, value string, err error) {
 		w.problems = append(w.problems, roster.Problem{Column: col, Value: value, Reason: err.Error()})
 	}
-	first, last := rec.Get(h, roster.FieldFirstName), rec.Get(h, roster.FieldLastName)
+	// cell returns f's cell, or "" after recording a spreadsheet error
+	// value (#N/A), which CheckName would take for a name of letters.
+	cell := func(f roster.Field) string {
+		s := rec.Get(h, f)
+		if roster.IsSpreadsheetError(s) {
+			add(h.Column(f), s, resolve.ErrSpreadsheetValue)
+			return ""
+		}
+		return s
+	}
+	first, last := cell(roster.FieldFirstName), cell(roster.FieldLastName)
 	firstCol, lastCol := h.Column(roster.FieldFirstName), h.Column(roster.FieldLastName)
 	if first == "" && last == "" && h.Has(roster.FieldName) {
-		if full := rec.Get(h, roster.FieldName); full != "" {
+		if full := cell(roster.FieldName); full != "" {
 			first, last = roster.SplitName(full)
 			firstCol, lastCol = h.Column(roster.FieldName), h.Column(roster.FieldName)
 		}
@@ -98,14 +114,14 @@ func parseWant(h *roster.Header, rec roster.Record, region string) want {
 			w.last = last
 		}
 	}
-	if s := rec.Get(h, roster.FieldNewEmail); s != "" {
+	if s := cell(roster.FieldNewEmail); s != "" {
 		if e, err := roster.NormalizeEmail(s); err != nil {
 			add(h.Column(roster.FieldNewEmail), s, err)
 		} else {
 			w.newEmail = e
 		}
 	}
-	if s := rec.Get(h, roster.FieldNewPhone); s != "" {
+	if s := cell(roster.FieldNewPhone); s != "" {
 		if roster.IsSIPURI(s) {
 			add(h.Column(roster.FieldNewPhone), s, fmt.Errorf("a SIP address cannot be set: update changes phone numbers only"))
 		} else if ph, err := roster.NormalizePhone(s, region); err != nil {

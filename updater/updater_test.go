@@ -313,3 +313,21 @@ func TestPrepareNotesColumnsTheAPICannotChange(t *testing.T) {
 		t.Errorf("notes = %q", plan.Notes)
 	}
 }
+
+// A spreadsheet's error value in a cell update would send is refused, not
+// read as a name of letters or a phone; a shifted row is refused too. None
+// of them costs a PUT.
+func TestUpdateRefusesSpreadsheetErrorsAndShiftedRows(t *testing.T) {
+	e := newEnv(t, exoteltest.Options{})
+	people(e)
+	o := e.run("email,first_name,last_name,new_phone\n"+
+		"asha@corp.example.com,#N/A,Rao,\n"+
+		"dee@corp.example.com,Dee,Set,#REF!\n"+
+		"phil@corp.example.com,Phil,Moves,,extra\n", updater.Config{}, nil)
+	o.status(t, 1, results.Invalid, `first_name "#N/A": is a spreadsheet error value`)
+	o.status(t, 2, results.Invalid, `new_phone "#REF!": is a spreadsheet error value`)
+	o.status(t, 3, results.Invalid, "has 5 cells, the header has 4")
+	if n := e.srv.CountRequests("PUT"); n != 0 {
+		t.Errorf("PUTs = %d, want none", n)
+	}
+}

@@ -54,9 +54,9 @@ unknown are looked up before anything is created.`,
 	return cmd
 }
 
-// openInput returns an Input for a file path.
-func openInput(path string) importer.Input {
-	return importer.Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+// openInput returns an Input for a file path, read as opts say.
+func openInput(path string, opts roster.ReadOptions) importer.Input {
+	return importer.Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }, Read: opts}
 }
 
 // resultsPathFor returns the --results file, by default next to the input:
@@ -90,11 +90,11 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	}
 	stderr := a.env.Stderr
 	opts := f.rosterOptions()
-	plan, err := importer.Prepare(openInput(input), opts)
+	plan, err := importer.Prepare(openInput(input, f.readOptions()), opts)
 	if err != nil {
-		return abortErr(err)
+		return rosterErr(err)
 	}
-	reportHeader(stderr, plan.Header)
+	reportColumns(cmd.OutOrStdout(), input, plan.Describe, plan.Header)
 
 	resultsPath, err := resultsPathFor(input, f.resultsPath, f.dryRun)
 	if err != nil {
@@ -112,6 +112,8 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 		Logger:            a.log,
 		Progress:          a.newProgress("import", f.progressEvery),
 	}
+	refusedRow := 0 // set from a worker; read after the run, which waits for them
+	cfg.PhoneRequired = func(row int) { refusedRow = row }
 	var setup *apiSetup
 	var im *importer.Importer
 	if f.dryRun {
@@ -137,8 +139,13 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	defer sw.Close()
 	sum, runErr := im.Run(cmd.Context(), sw, plan, out, resume)
 	runErr = errors.Join(runErr, out.Close())
+	var details []string
+	if refusedRow != 0 {
+		details = append(details, fmt.Sprintf("no phone: Exotel refused row %d without one (400 1402: this account needs a phone for every user), "+
+			"so the other rows without one were skipped, not sent; list them with: exoroster validate %s --require-phone", refusedRow, shellQuote(input)))
+	}
 	return a.finishRun(cmd.OutOrStdout(), rowReport{
-		verb: "import", timed: true, sum: sum, setup: setup, results: resultsPath,
+		verb: "import", timed: true, sum: sum, details: details, setup: setup, results: resultsPath,
 		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume",
 			shellQuote(input), shellQuote(resultsPath)),
 	}, runErr)
@@ -180,16 +187,6 @@ func openImportResults(stderr io.Writer, plan *importer.Plan, path string, resum
 		return nil, nil, err
 	}
 	return w, &importer.Resume{Prior: prior}, nil
-}
-
-// reportHeader mentions unknown or duplicate columns once.
-func reportHeader(w io.Writer, h *roster.Header) {
-	if len(h.Unknown) > 0 {
-		fmt.Fprintf(w, "note: ignoring unknown column(s): %s\n", strings.Join(h.Unknown, ", "))
-	}
-	for _, n := range h.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
 }
 
 func sameFile(a, b string) (bool, error) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -75,11 +74,10 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 			"pass --yes to delete, or --dry-run to see who would be deleted")
 	}
 	stderr := a.env.Stderr
-	list, err := readList(input, f.rosterOptions())
+	list, err := a.readList(input, f.readOptions(), f.rosterOptions())
 	if err != nil {
-		return abortErr(err)
+		return err
 	}
-	reportHeader(stderr, list.Header)
 
 	resultsPath, err := resultsPathFor(input, f.resultsPath, f.dryRun)
 	if err != nil {
@@ -150,12 +148,16 @@ func orEmpty(r io.Reader) io.Reader {
 	return r
 }
 
-// readList reads a list of users to find (offboard, update).
-func readList(path string, opts roster.Options) (*resolve.List, error) {
-	f, err := os.Open(path)
+// readList reads a list of users to find (offboard, update), after saying
+// how it reads it. Its errors carry their exit code.
+func (a *app) readList(path string, read roster.ReadOptions, opts roster.Options) (*resolve.List, error) {
+	rd, err := a.openRoster(path, read)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+		return nil, err
 	}
-	defer f.Close()
-	return resolve.ReadList(path, f, opts)
+	list, err := resolve.ReadRows(path, rd, opts)
+	if err != nil {
+		return nil, abortErr(err)
+	}
+	return list, nil
 }

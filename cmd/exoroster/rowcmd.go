@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -18,6 +21,7 @@ import (
 // where the results go, whether to send anything, and how often to report.
 type rowFlags struct {
 	api           apiFlags
+	read          readFlags
 	defaultRegion string
 	resultsPath   string
 	dryRun        bool
@@ -32,6 +36,7 @@ type rowHelp struct {
 
 func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
 	f.api.register(fs)
+	f.read.register(fs)
 	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
 	fs.StringVar(&f.resultsPath, "results", "",
 		fmt.Sprintf("results CSV (default <%s>.results.csv; <%s>.dry-run.csv with --dry-run)", h.input, h.input))
@@ -44,12 +49,108 @@ func (f *rowFlags) check() error {
 	if err := roster.CheckRegion(f.defaultRegion); err != nil {
 		return usageErr("--default-region: %v", err)
 	}
+	if err := f.read.check(f.defaultRegion); err != nil {
+		return err
+	}
 	return f.api.check()
 }
 
 // rosterOptions are the options for reading the input's rows.
 func (f *rowFlags) rosterOptions() roster.Options {
 	return roster.Options{DefaultRegion: f.defaultRegion}
+}
+
+// readOptions say how to read the input file.
+func (f *rowFlags) readOptions() roster.ReadOptions { return f.read.options(f.defaultRegion) }
+
+// readFlags say how to read a roster file, CSV or .xlsx: which column is
+// which field, and the encoding, separator or sheet when detecting them is
+// not wanted. validate and every row command register them.
+type readFlags struct {
+	maps      []string
+	mapFile   string
+	ignore    []string
+	encoding  string
+	delimiter string
+	sheet     string
+}
+
+func (f *readFlags) register(fs *pflag.FlagSet) {
+	// StringArray, not StringSlice: a --map value holds its own commas, and
+	// a header given to --ignore-column may hold one.
+	fs.StringArrayVar(&f.maps, "map", nil,
+		"override the guess of which column is which field: comma-separated `HEADER=FIELD` pairs such as \"Mobile No.=phone\" (repeatable)")
+	fs.StringVar(&f.mapFile, "map-file", "", "`FILE` of HEADER=FIELD lines, as --map (for headers that hold commas)")
+	fs.StringArrayVar(&f.ignore, "ignore-column", nil, "leave column `NAME` unread on purpose (repeatable)")
+	fs.StringVar(&f.encoding, "encoding", "", "CSV text encoding: utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
+	fs.StringVar(&f.delimiter, "delimiter", "", "CSV separator: , ; | or tab (default: detected from the header line)")
+	fs.StringVar(&f.sheet, "sheet", "", "sheet of an .xlsx workbook to read (default: the first)")
+}
+
+// options are the flags as roster takes them; region tells phone numbers
+// in an unrecognised column.
+func (f *readFlags) options(region string) roster.ReadOptions {
+	return roster.ReadOptions{Map: f.maps, MapFile: f.mapFile, Ignore: f.ignore,
+		Encoding: f.encoding, Delimiter: f.delimiter, Sheet: f.sheet, Region: region}
+}
+
+// check refuses flags that are wrong whatever the file holds, before
+// anything is read or sent: a bad --map is a usage error (exit 2), an
+// unreadable --map-file stops the run (exit 1).
+func (f *readFlags) check(region string) error {
+	if err := f.options(region).Check(); err != nil {
+		return rosterErr(err)
+	}
+	return nil
+}
+
+// rosterErr gives an error from opening or reading a roster its exit: a
+// mistake in what the user asked for (a --map naming a column the file
+// lacks, a --sheet it does not have) is usage, 2; anything else, including
+// columns that need --map or --ignore-column, stops the run, 1.
+func rosterErr(err error) error {
+	var ue *roster.UsageError
+	if errors.As(err, &ue) {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	return abortErr(err)
+}
+
+// openRoster opens a roster file with the user's reading flags and says how
+// it is read and which column fills which field, before anything else is
+// read or sent.
+func (a *app) openRoster(path string, opts roster.ReadOptions) (*roster.Reader, error) {
+	r, err := roster.Open(path, opts)
+	if err != nil {
+		var ue *roster.UsageError
+		var ce *roster.ColumnError
+		if errors.As(err, &ue) || errors.As(err, &ce) {
+			return nil, rosterErr(fmt.Errorf("%s: %w", path, err))
+		}
+		return nil, abortErr(fmt.Errorf("cannot read %s: %w", path, err))
+	}
+	reportColumns(a.env.Stdout, path, r.Describe(), r.Header())
+	return r, nil
+}
+
+// reportColumns prints how a roster was read (file: …), which column fills
+// which field and which are ignored (columns: …), then a warning for each
+// column that lost to another for its field. Nothing the file holds goes
+// unmentioned. It goes to stdout, ahead of the run's report: it is part of
+// what the run did, and stderr keeps to the one sentence of a failure.
+func reportColumns(w io.Writer, path, describe string, h *roster.Header) {
+	// describe is the file: line, then the columns: line.
+	file, columns, _ := strings.Cut(describe, "\n")
+	fmt.Fprintln(w, file)
+	if ext := strings.ToLower(filepath.Ext(path)); h.Source.Format == "xlsx" && ext != ".xlsx" && ext != ".xlsm" {
+		fmt.Fprintf(w, "note: %s is named %s but is an Excel workbook, so it was read as one\n", filepath.Base(path), ext)
+	}
+	if columns != "" {
+		fmt.Fprintln(w, columns)
+	}
+	for _, n := range h.Notes {
+		fmt.Fprintf(w, "warning: %s\n", n)
+	}
 }
 
 func registerProgressEvery(fs *pflag.FlagSet, every *time.Duration) {

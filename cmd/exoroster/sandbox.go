@@ -32,6 +32,7 @@ type sandboxFlags struct {
 	dropBefore   float64
 	dropAfter    float64
 	voip         bool
+	requirePhone bool
 	seedUsers    int
 	seed         int64
 	urlFile      string
@@ -74,6 +75,7 @@ its users.`,
 	fs.Float64Var(&f.dropBefore, "drop-before", 0, "share of connections dropped before the request takes effect")
 	fs.Float64Var(&f.dropAfter, "drop-after", 0, "share of connections dropped after the request took effect")
 	fs.BoolVar(&f.voip, "voip", false, "a user created without a phone gets a SIP device")
+	fs.BoolVar(&f.requirePhone, "require-phone", false, "without --voip, a user created without a phone is refused (400 1402), as on some accounts")
 	fs.IntVar(&f.seedUsers, "seed-users", 0, "start with this many sample users (some admins, mixed verification and last logins)")
 	fs.Int64Var(&f.seed, "seed", 1, "seed for ids, faults and sample users")
 	fs.StringVar(&f.urlFile, "url-file", "", "also write the base URL to this file (for scripts)")
@@ -93,7 +95,7 @@ func (f *sandboxFlags) options() (exoteltest.Options, error) {
 		APIKey: f.key, APIToken: f.token, AccountSID: f.sid, Seed: f.seed,
 		Latency: f.latency, LatencyJitter: f.jitter,
 		ServerErrorRate: f.errorRate, DropBeforeRate: f.dropBefore, DropAfterRate: f.dropAfter,
-		VOIP: f.voip, WebRTC: f.webrtc,
+		VOIP: f.voip, RequireDevice: f.requirePhone, WebRTC: f.webrtc,
 	}
 	if f.target != "ccm" && f.target != "webrtc" {
 		return opts, usageErr("--target %q: use ccm or webrtc", f.target)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/exotel/exoteltest"
 	"github.com/exoroster/exoroster/webrtc"
 )
 
@@ -124,5 +125,19 @@ func TestSandboxRefusesUnknownTarget(t *testing.T) {
 	code := run(context.Background(), []string{"sandbox", "--target", "xyz"}, Env{Stdout: &stdout, Stderr: &stderr})
 	if code != ExitUsage || !strings.Contains(stderr.String(), `--target "xyz": use ccm or webrtc`) {
 		t.Errorf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// --require-phone makes the sandbox an account that refuses users without a
+// phone (400 1402), to try import's handling of it.
+func TestSandboxRequirePhone(t *testing.T) {
+	f := &sandboxFlags{target: "ccm", requirePhone: true, limit: "50/min", limitMode: "bucket", burst: 1, throttleBody: "restexception",
+		webrtc: exoteltest.WebRTCOptions{Token: "t", CustomerID: "c", AppID: "a"}}
+	opts, err := f.options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !opts.RequireDevice || opts.VOIP {
+		t.Errorf("options = %+v, want RequireDevice without VOIP", opts)
 	}
 }

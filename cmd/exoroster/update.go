@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/exoroster/exoroster/results"
-	"github.com/exoroster/exoroster/roster"
 	"github.com/exoroster/exoroster/updater"
 )
 
@@ -47,11 +45,11 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 		return err
 	}
 	stderr := a.env.Stderr
-	plan, err := prepareUpdate(input, f.rosterOptions())
+	list, err := a.readList(input, f.readOptions(), f.rosterOptions())
 	if err != nil {
-		return abortErr(err)
+		return err
 	}
-	reportHeader(stderr, plan.List.Header)
+	plan := updater.PrepareList(list, f.rosterOptions())
 	for _, n := range plan.Notes {
 		fmt.Fprintf(stderr, "note: %s\n", n)
 	}
@@ -86,13 +84,4 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 		report.verb, report.setup = "update dry run", nil
 	}
 	return a.finishRun(cmd.OutOrStdout(), report, runErr)
-}
-
-func prepareUpdate(path string, opts roster.Options) (*updater.Plan, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	defer f.Close()
-	return updater.Prepare(path, f, opts)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -11,41 +10,54 @@ import (
 	"github.com/exoroster/exoroster/roster"
 )
 
+type validateFlags struct {
+	read          readFlags
+	defaultRegion string
+	requirePhone  bool
+}
+
 func (a *app) validateCommand() *cobra.Command {
-	var defaultRegion string
+	f := &validateFlags{}
 	cmd := &cobra.Command{
 		Use:   "validate ROSTER.csv",
 		Short: "Check a roster offline and list what is wrong with which row",
 		Long: `Checks every row the way import would, without credentials or network:
-names, E.164 phone numbers, emails, roles, and people listed twice. Prints a
-table of problems (row, column, value, reason) and exits 3 if there are any.`,
+names, E.164 phone numbers, emails, roles, and people listed twice. Reads CSV
+or .xlsx, says first how it read the file and which column fills which field,
+prints a table of problems (row, column, value, reason) and exits 3 if there
+are any.`,
+		Example: `  exoroster validate roster.csv
+  exoroster validate hrms.xlsx --map "Mobile No.=phone" --require-phone`,
 		Args: oneFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := roster.CheckRegion(defaultRegion); err != nil {
+			if err := roster.CheckRegion(f.defaultRegion); err != nil {
 				return usageErr("--default-region: %v", err)
 			}
-			return a.runValidate(cmd.OutOrStdout(), args[0], roster.Options{DefaultRegion: defaultRegion})
+			if err := f.read.check(f.defaultRegion); err != nil {
+				return err
+			}
+			return a.runValidate(cmd.OutOrStdout(), args[0], f.read.options(f.defaultRegion),
+				roster.Options{DefaultRegion: f.defaultRegion, RequirePhone: f.requirePhone})
 		},
 	}
-	cmd.Flags().StringVar(&defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
+	fs := cmd.Flags()
+	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
+	fs.BoolVar(&f.requirePhone, "require-phone", false,
+		"a row without a phone number is invalid (for accounts where Exotel requires one: error 1402)")
+	f.read.register(fs)
 	return cmd
 }
 
-func (a *app) runValidate(stdout io.Writer, path string, opts roster.Options) error {
-	f, err := os.Open(path)
+func (a *app) runValidate(stdout io.Writer, path string, read roster.ReadOptions, opts roster.Options) error {
+	r, err := a.openRoster(path, read)
 	if err != nil {
-		return abortErr(fmt.Errorf("cannot read %s: %w", path, err))
+		return err
 	}
-	defer f.Close()
-	r, err := roster.NewReader(f)
-	if err != nil {
-		return abortErr(fmt.Errorf("cannot read %s: %w", path, err))
-	}
+	defer r.Close()
 	h := r.Header()
 	if err := h.CheckForImport(); err != nil {
 		return abortErr(fmt.Errorf("%s: %w", path, err))
 	}
-	reportHeader(a.env.Stderr, h)
 	v := roster.NewValidator(h, opts)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	rows, bad, problems := 0, 0, 0
