@@ -20,27 +20,33 @@ type Roster struct {
 	Header *roster.Header
 	Wants  []*Want // one per data row, in order
 	SHA256 string  // of the file's bytes
+	// Describe is how the file was read and which column fills which
+	// field (roster.Reader.Describe), printed before the plan.
+	Describe string
 }
 
 // ReadRoster reads and checks every row of a roster as import does. Its
 // errors are run-level: an unreadable file, or one t cannot read at all.
-func ReadRoster(path string, open func() (io.ReadCloser, error), t Planner, opts roster.Options) (*Roster, error) {
+func ReadRoster(path string, open func() (io.ReadCloser, error), t Planner, opts roster.Options, read roster.ReadOptions) (*Roster, error) {
 	rc, err := open()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	defer rc.Close()
 	sum := sha256.New()
-	rd, err := roster.NewReader(io.TeeReader(rc, sum))
+	rd, err := roster.NewReaderWith(io.TeeReader(rc, sum), read)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+		// A column problem (*roster.UsageError, *roster.ColumnError)
+		// stays recognisable to the caller.
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	defer rd.Close()
 	h := rd.Header()
 	if err := t.CheckHeader(h); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	check := t.NewChecker(h, opts)
-	r := &Roster{Path: path, Header: h}
+	r := &Roster{Path: path, Header: h, Describe: rd.Describe()}
 	for {
 		rec, err := rd.Next()
 		if err == io.EOF {

@@ -32,7 +32,7 @@ func listing(users ...*exotel.User) *Listing {
 func readRoster(t testing.TB, tg Planner, csv string) *Roster {
 	t.Helper()
 	r, err := ReadRoster("roster.csv", func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(csv)), nil },
-		tg, roster.Options{})
+		tg, roster.Options{}, roster.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ const DefaultMaxPlanAge = 24 * time.Hour
 type syncFlags struct {
 	api  apiFlags
 	lock lockFlags
+	read readFlags
 
 	target            string
 	customerID, appID string
@@ -75,6 +76,7 @@ func (f *syncFlags) registerTarget(fs *pflag.FlagSet) {
 func (f *syncFlags) registerPlan(fs *pflag.FlagSet) {
 	fs.StringVar(&f.target, "target", "ccm", "API to sync: ccm (Exotel CCM users) or webrtc (WebRTC integrations app users)")
 	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
+	f.read.register(fs)
 	fs.StringVar(&f.match, "match", "", "how rows find their users: email, phone or user_id (default: email, then phone; webrtc: user_id)")
 	fs.StringArrayVar(&f.scope, "scope", nil, "manage only these users: role=user,supervisor and/or domain=corp.com (repeatable)")
 	fs.BoolVar(&f.prune, "prune", false, "delete users the roster does not list (without it they are listed as unmanaged)")
@@ -102,6 +104,9 @@ func (f *syncFlags) check() error {
 		return usageErr("--max-delete-percent %d: use 0 to 100", f.maxDeletePercent)
 	case f.maxPlanAge < 0:
 		return usageErr("--max-plan-age %v: use a duration like 24h", f.maxPlanAge)
+	}
+	if err := f.read.check(f.defaultRegion); err != nil {
+		return err
 	}
 	return f.api.check()
 }
@@ -360,15 +365,22 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned
 		return nil, err
 	}
 	open := func() (io.ReadCloser, error) { return os.Open(input) }
-	r, err := reconcile.ReadRoster(input, open, s.t, roster.Options{DefaultRegion: f.defaultRegion})
+	r, err := reconcile.ReadRoster(input, open, s.t, roster.Options{DefaultRegion: f.defaultRegion},
+		f.read.options(f.defaultRegion))
 	if err != nil {
-		return nil, abortErr(err)
+		return nil, rosterErr(err)
 	}
-	h := *r.Header
 	if s.acct.Target == config.TargetWebRTC {
-		h.Unknown = webrtc.UnknownColumns(r.Header) // its own columns are known to it
+		// roster's mapping names CCM fields; the app users API reads its
+		// own columns, so only the file line and what it ignores apply.
+		file, _, _ := strings.Cut(r.Describe, "\n")
+		fmt.Fprintln(a.env.Stdout, file)
+		if unknown := webrtc.UnknownColumns(r.Header); len(unknown) > 0 {
+			fmt.Fprintf(a.env.Stdout, "columns: ignored: %s\n", strings.Join(unknown, ", "))
+		}
+	} else {
+		reportColumns(a.env.Stdout, input, r.Describe, r.Header)
 	}
-	reportHeader(a.env.Stderr, &h)
 	dir, err := statedir.Resolve(a.env.Getenv, f.lock.stateDir)
 	if err != nil {
 		return nil, abortErr(err)
