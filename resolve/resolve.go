@@ -174,6 +174,14 @@ func (r *Resolver) Complete(ctx context.Context, ix *Index) error {
 	return nil
 }
 
+// Account lists the whole account into a new Index, every user read fresh:
+// what offboard counts admins from right before deleting one. The error is
+// as Complete's; the Index holds the requests spent either way.
+func (r *Resolver) Account(ctx context.Context) (*Index, error) {
+	ix := newIndex()
+	return ix, r.Complete(ctx, ix)
+}
+
 // listFrom pages the whole account from offset on. complete is false when
 // a page carried broken records, so the listing cannot prove absence.
 func (r *Resolver) listFrom(ctx context.Context, ix *Index, offset, total int) (complete bool, err error) {

@@ -22,12 +22,18 @@ type rowFlags struct {
 	resultsPath   string
 	dryRun        bool
 	progressEvery time.Duration
+	// resume, overwrite and stateDir say what to do with a results file an
+	// earlier run left, and where its lock lives (openRowResults).
+	resume    bool
+	overwrite bool
+	stateDir  string
 }
 
 // rowHelp is what the shared flags' help says differently per command.
 type rowHelp struct {
 	input  string // what the input is called: roster, list, changes
 	dryRun string // what --dry-run does
+	resume string // what --resume keeps and redoes
 }
 
 func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
@@ -37,12 +43,21 @@ func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
 		fmt.Sprintf("results CSV (default <%s>.results.csv; <%s>.dry-run.csv with --dry-run)", h.input, h.input))
 	fs.BoolVar(&f.dryRun, "dry-run", false, h.dryRun)
 	registerProgressEvery(fs, &f.progressEvery)
+	fs.BoolVar(&f.resume, "resume", false, h.resume)
+	fs.BoolVar(&f.overwrite, "overwrite", false, "start afresh over an earlier run's --results file, keeping it as <results>.<timestamp>.bak")
+	fs.StringVar(&f.stateDir, "state-dir", "", "directory for run locks (default $XDG_STATE_HOME/exoroster, else ~/.local/state/exoroster)")
 }
 
 // check returns a usage error (exit 2) for a shared flag that is wrong.
 func (f *rowFlags) check() error {
 	if err := roster.CheckRegion(f.defaultRegion); err != nil {
 		return usageErr("--default-region: %v", err)
+	}
+	switch {
+	case f.dryRun && f.resume:
+		return usageErr("--dry-run and --resume do not go together")
+	case f.resume && f.overwrite:
+		return usageErr("--resume and --overwrite do not go together: --resume continues the earlier run, --overwrite starts afresh")
 	}
 	return f.api.check()
 }
