@@ -25,7 +25,9 @@ import (
 // the account while this one reads the prompt.
 type confirmFunc func(rows []*offboard.Row) bool
 
-func (f confirmFunc) Confirm(rows []*offboard.Row, _ <-chan struct{}) (bool, error) { return f(rows), nil }
+func (f confirmFunc) Confirm(rows []*offboard.Row, _ <-chan struct{}) (bool, error) {
+	return f(rows), nil
+}
 
 // runGuarded runs the whole safe sequence of offboard.Run on content.
 func (e *env) runGuarded(content string, cfg offboard.Config, g offboard.Guards) (*offboard.Result, map[int]map[string]string) {

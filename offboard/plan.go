@@ -49,8 +49,8 @@ type Config struct {
 	// IncludeOnCall lets users be deleted while they are on a call
 	// (active_call set); without it they are protected.
 	IncludeOnCall bool
-	Logger      *slog.Logger
-	Progress    engine.Progress
+	Logger        *slog.Logger
+	Progress      engine.Progress
 }
 
 // Offboarder runs offboards. Create one with New.
@@ -109,7 +109,7 @@ type Plan struct {
 	Requests int
 	// Settled counts, by status, the rows an earlier run settled for good
 	// (a resume keeps their lines); they are not in Rows.
-	Settled map[results.Status]int
+	Settled  map[results.Status]int
 	Strategy resolve.Strategy
 	// Aborted: Exotel refused the credentials; Interrupted: the user
 	// stopped the run. Either way undecided rows have no Status.
