@@ -229,3 +229,8 @@ func closeResults(runErr error, out *results.Writer) error {
 	}
 	return errors.Join(runErr, err)
 }
+
+// rerunCommand is the command line that continues a row command's run.
+func rerunCommand(command, input, resultsPath string) string {
+	return fmt.Sprintf("exoroster %s %s --results %s --resume", command, shellQuote(input), shellQuote(resultsPath))
+}
