@@ -39,7 +39,7 @@ type Plan struct {
 	wants []want // per row of List
 
 	// What a resume of an earlier run's results file keeps (SetResume).
-	kept    map[int]bool      // rows settled for good
+	kept    map[int]bool // rows settled for good
 	settled map[results.Status]int
 	prior   map[int][]string // old values an earlier run recorded, by row
 }
