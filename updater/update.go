@@ -9,6 +9,7 @@ import (
 
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/resolve"
@@ -193,9 +194,15 @@ func oldValues(u *exotel.User) []string {
 	return neutralized([]string{u.FirstName, u.LastName, u.Email, phone})
 }
 
+// neutralized is cells made safe to open in a spreadsheet, except an E.164
+// number, which stays as it is (as export writes it).
 func neutralized(cells []string) []string {
 	out := make([]string, len(cells))
 	for i, c := range cells {
+		if exporter.IsE164(c) {
+			out[i] = c
+			continue
+		}
 		out[i] = results.Neutralize(c)
 	}
 	return out
