@@ -141,7 +141,7 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	sum, runErr := im.Run(cmd.Context(), sw, plan, out, resume)
 	runErr = closeResults(runErr, out)
 	return a.finishRun(cmd.OutOrStdout(), rowReport{
-		verb: "import", timed: true, sum: sum, setup: setup, results: resultsPath,
+		verb: "import", timed: true, sum: sum, setup: setup, results: resultsPath, rerun: rerunFor(f.dryRun, "import", input, resultsPath),
 		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume",
 			shellQuote(input), shellQuote(resultsPath)),
 	}, runErr)

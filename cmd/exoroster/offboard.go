@@ -155,7 +155,7 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	runErr = closeResults(runErr, out)
 
 	sum, plan := res.Summary, res.Plan
-	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath,
+	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath, rerun: rerunFor(f.dryRun, "offboard", input, resultsPath),
 		details: []string{fmt.Sprintf("lookups: %d requests (%s)", plan.Requests, plan.Strategy)}}
 	if res.Rechecks > 0 {
 		report.details = append(report.details, fmt.Sprintf("read again before deleting: %d requests", res.Rechecks))

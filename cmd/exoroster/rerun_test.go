@@ -374,3 +374,46 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+// A run that leaves work names the rows (by number: their messages name
+// people) and ends with the command that continues; the three commands say
+// it alike.
+func TestSummaryNamesRowsAndTheNextStep(t *testing.T) {
+	srv := offServer(t, exoteltest.Options{})
+	offAccount(srv)
+	srv.Tombstone("gone.person@corp.example.com")
+	dir := t.TempDir()
+	tests := []struct {
+		name, input string
+		args        []string
+		attention   string
+		when        string
+	}{
+		{"import", "first_name,last_name,email\nNew,Person,new.person@corp.example.com\nGone,Person,gone.person@corp.example.com\n",
+			[]string{"import"}, "needs attention: failed row 2 (the results file says why)", ""},
+		{"offboard", "email,first_name\narjun@corp.example.com,\nasha@corp.example.com,Smith\nravi@corp.example.com,\nnobody@corp.example.com,\n",
+			[]string{"offboard", "--yes"}, "needs attention: ambiguous row 2; protected row 1 (the results file says why)",
+			"  (after fixing those rows in the input; protected rows stay so until their reason is gone)"},
+		{"update", "email,last_name\nmeera@corp.example.com,Iyer-Rao\nnobody@corp.example.com,X\n",
+			[]string{"update"}, "needs attention: not_found row 2 (the results file says why)", "  (after fixing those rows in the input)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			input := offFile(t, dir, tc.name+".csv", tc.input)
+			res := filepath.Join(dir, tc.name+".out.csv")
+			r := offCLI(t, srv, Env{}, append(tc.args, input, "--results", res)...)
+			if r.code != ExitRowsNotDone {
+				t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			want := tc.attention + "\nnext: exoroster " + tc.name + " " + input + " --results " + res + " --resume" + tc.when + "\n"
+			if !strings.HasSuffix(r.stdout, want) {
+				t.Errorf("summary ends\n%s\nwant it to end\n%s", r.stdout, want)
+			}
+		})
+	}
+	// A run with nothing left says nothing more.
+	input := offFile(t, dir, "fine.csv", "email,last_name\nisha@corp.example.com,Bose\n")
+	if r := offCLI(t, srv, Env{}, "update", input); r.code != ExitOK || strings.Contains(r.stdout, "next:") {
+		t.Errorf("exit %d\n%s", r.code, r.stdout)
+	}
+}

@@ -234,3 +234,12 @@ func closeResults(runErr error, out *results.Writer) error {
 func rerunCommand(command, input, resultsPath string) string {
 	return fmt.Sprintf("exoroster %s %s --results %s --resume", command, shellQuote(input), shellQuote(resultsPath))
 }
+
+// rerunFor is a report's rerun: none for a dry run, whose next step is the
+// real run.
+func rerunFor(dryRun bool, command, input, resultsPath string) string {
+	if dryRun {
+		return ""
+	}
+	return rerunCommand(command, input, resultsPath)
+}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/halt"
+	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
 )
 
@@ -96,6 +99,22 @@ type rowReport struct {
 	after   []string // lines after the results file's
 	// interrupted is said on stderr when the user stopped the run.
 	interrupted string
+	// rerun is the command that continues the run (rerunCommand); with
+	// rows left to do, the report names the first few and ends with it.
+	// Empty for a dry run.
+	rerun string
+}
+
+// attentionOrder is the statuses a report names rows of, most urgent
+// first. Invalid rows are left to the counts (exoroster validate lists
+// them), and an interrupted run's rows to the interruption's note; for
+// offboard a row already gone (not_found) is done.
+func attentionOrder(command string) []results.Status {
+	order := []results.Status{results.Failed, results.Stale, results.Ambiguous, results.Protected}
+	if command != "offboard" {
+		order = append(order, results.NotFound)
+	}
+	return append(order, results.Skipped)
 }
 
 // finishRun writes the end-of-run report to w and returns the run's exit:
@@ -125,6 +144,7 @@ func (a *app) finishRun(w io.Writer, r rowReport, runErr error) error {
 	for _, l := range r.after {
 		fmt.Fprintln(w, l)
 	}
+	writeNextStep(w, r, runErr)
 	switch {
 	case runErr != nil:
 		return abortErr(runErr)
@@ -150,4 +170,62 @@ func runState(aborted error, interrupted bool) string {
 		return "interrupted"
 	}
 	return "finished"
+}
+
+// writeNextStep names the first few rows that need attention, by number
+// (their messages, which name people, stay in the results file), and, for
+// a run that leaves work, the command that continues or retries it. It
+// writes nothing for a run with nothing left, or one the user interrupted
+// (the interruption's note says how to continue).
+func writeNextStep(w io.Writer, r rowReport, runErr error) {
+	sum := r.sum
+	if sum.Interrupted || runErr != nil {
+		return
+	}
+	command, _, _ := strings.Cut(r.verb, " ") // "offboard" of "offboard dry run"
+	var groups []string
+	for _, st := range attentionOrder(command) {
+		n := sum.Counts[st]
+		if n == 0 {
+			continue
+		}
+		rows := make([]string, 0, len(sum.Examples[st]))
+		for _, l := range sum.Examples[st] {
+			rows = append(rows, strconv.Itoa(l.Row))
+		}
+		g := fmt.Sprintf("%s %s %s", st, plural(n, "row", "rows"), strings.Join(rows, ", "))
+		if n > len(rows) {
+			g += fmt.Sprintf(" and %d more", n-len(rows))
+		}
+		groups = append(groups, g)
+	}
+	if len(groups) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "needs attention: %s (the results file says why)\n", strings.Join(groups, "; "))
+	if r.rerun == "" {
+		return
+	}
+	var when []string
+	if sum.Aborted != nil {
+		when = append(when, "once the cause below is fixed")
+	}
+	if sum.Counts[results.Ambiguous] > 0 || (command != "offboard" && sum.Counts[results.NotFound] > 0) {
+		when = append(when, "after fixing those rows in the input")
+	}
+	if sum.Counts[results.Protected] > 0 {
+		when = append(when, "protected rows stay so until their reason is gone")
+	}
+	next := "next: " + r.rerun
+	if len(when) > 0 {
+		next += "  (" + strings.Join(when, "; ") + ")"
+	}
+	fmt.Fprintln(w, next)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
