@@ -28,6 +28,9 @@ type attempt struct {
 	ours  bool
 	plusN int // +N suffix in use; 0 for the address as written
 	notes []string
+	// classify reports retries of POSTs that got no answer, once per
+	// attempt number and outage (exotel.Client.Retrying).
+	classify func(error) ratelimit.Verdict
 }
 
 // process creates one row's user and returns its results line.
@@ -78,6 +81,15 @@ func (r *run) process(ctx context.Context, j job) results.Line {
 // handleCreateError decides what follows a failed POST: a final line, or
 // (done false) another attempt.
 func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (results.Line, bool) {
+	if exotel.IsMisconfiguration(err) {
+		// The first request met what waiting cannot fix: stop the run.
+		r.halt.Abort(exotel.ExplainMisconfiguration(err))
+		return r.interrupted(a), true
+	}
+	if a.classify == nil {
+		a.classify = exotel.Classifier(r.im.api, r.im.cfg.MaxAttempts)
+	}
+	a.classify(err) // reports a retried request that got no answer
 	if exotel.MayHaveApplied(err) {
 		a.ours = true // a 5xx or a lost answer may still have created the user
 	}

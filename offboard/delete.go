@@ -121,11 +121,12 @@ func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 // request was sent).
 func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	var mayHave bool
+	verdict := exotel.Classifier(r.o.api, r.o.cfg.MaxAttempts)
 	classify := func(err error) ratelimit.Verdict {
 		if exotel.KindOf(err) == exotel.KindNotFound {
 			return ratelimit.Stop
 		}
-		return exotel.RetryVerdict(err)
+		return verdict(err)
 	}
 	attempts, err := r.o.pacer.Retry(r.halt.Context(), r.o.cfg.MaxAttempts, classify, func() error {
 		err := r.o.api.DeleteUser(ctx, row.User.ID)
@@ -154,6 +155,9 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	case exotel.KindOf(err) == exotel.KindAuth:
 		r.halt.Abort(exotel.ExplainAuth(err))
 		l.Status, l.Message = results.Failed, "credentials refused; run stopped: "+err.Error()
+	case exotel.IsMisconfiguration(err):
+		r.halt.Abort(exotel.ExplainMisconfiguration(err))
+		return skipped(row, attempts, mayHave)
 	case ratelimit.WasNotSent(err), r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
 		// Stopped between attempts of a DELETE that would have been retried.
 		return skipped(row, attempts, mayHave)

@@ -143,6 +143,9 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 		case resolve.IsAuth(err):
 			sw.Abort(exotel.ExplainAuth(err))
 			plan.Aborted = sw.Cause()
+		case exotel.IsMisconfiguration(err):
+			sw.Abort(exotel.ExplainMisconfiguration(err))
+			plan.Aborted = sw.Cause()
 		default:
 			sw.Abort(err)
 			plan.Aborted = sw.Cause()

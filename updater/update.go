@@ -460,14 +460,14 @@ func (r *run) apply(ctx context.Context, j *job) results.Line {
 // decides from a fresh GET whether the change is in place after all.
 func (r *run) put(ctx context.Context, send func() error, applied func(*exotel.User) bool, userID, code string) (int, error) {
 	var mayHave bool
-	n, err := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
+	n, err := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.Classifier(r.u.api, r.u.cfg.MaxAttempts), func() error {
 		err := send()
 		mayHave = mayHave || exotel.MayHaveApplied(err)
 		return err
 	})
 	if ae := exotel.AsAPIError(err); ae != nil && mayHave && ae.Code == code {
 		var u *exotel.User
-		_, gerr := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
+		_, gerr := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.Classifier(r.u.api, r.u.cfg.MaxAttempts), func() error {
 			var err error
 			u, err = r.u.api.GetUser(ctx, userID, resolve.Fields()...)
 			return err
@@ -487,6 +487,10 @@ func userApplied(u *exotel.User, req exotel.UpdateUserRequest) bool {
 
 // failedLine records a row whose PUT failed; done lists what did change.
 func (r *run) failedLine(j *job, attempts int, done []string, err error) results.Line {
+	if exotel.IsMisconfiguration(err) {
+		r.halt.Abort(exotel.ExplainMisconfiguration(err))
+		return skippedLine(j, attempts, done)
+	}
 	if ratelimit.WasNotSent(err) || (r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop) {
 		return skippedLine(j, attempts, done)
 	}
