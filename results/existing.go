@@ -25,10 +25,19 @@ func (e *ExistsError) Error() string {
 // its header: the results of some row. A missing file, an empty one, or one
 // with only a header (a run killed before its first row) holds none.
 func HasLines(path string) (bool, error) {
-	f, err := os.Open(path)
+	info, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
+	if err != nil {
+		return false, fmt.Errorf("cannot read results file %s: %w", path, err)
+	}
+	if !info.Mode().IsRegular() {
+		// /dev/stdout, a pipe: nothing an earlier run left, and reading a
+		// terminal or /dev/zero would never end.
+		return false, nil
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return false, fmt.Errorf("cannot read results file %s: %w", path, err)
 	}

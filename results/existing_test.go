@@ -39,8 +39,11 @@ func TestHasLines(t *testing.T) {
 			}
 		})
 	}
-	if _, err := HasLines(dir); err == nil {
-		t.Error("HasLines of a directory gave no error")
+	// Not a regular file: no earlier run's lines, and nothing read.
+	for _, p := range []string{dir, os.DevNull, "/dev/zero"} {
+		if has, err := HasLines(p); has || err != nil {
+			t.Errorf("HasLines(%s) = %v, %v", p, has, err)
+		}
 	}
 }
 

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -93,5 +97,29 @@ func TestImportReportsAnOutageAsItHappens(t *testing.T) {
 	}
 	if n := strings.Count(r.stderr, `attempt="1 of 3"`); n != 1 {
 		t.Errorf("attempt 1 reported %d times, want once per outage:\n%s", n, r.stderr)
+	}
+}
+
+// A results file that stops taking lines (a full disk; here the process's
+// file-size limit) stops the run, and the error is said once.
+func TestFullDiskSaidOnce(t *testing.T) {
+	if testing.Short() || runtime.GOOS != "linux" {
+		t.Skip("builds a real process and limits its file size with ulimit")
+	}
+	srv := offServer(t, exoteltest.Options{})
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	input := offFile(t, dir, "r.csv", rosterOf(60))
+	cmd := exec.Command("sh", "-c", `ulimit -f 4 && exec "$0" "$@"`, bin, "import", input, "--rate", "1000/s", "--progress-every", "0")
+	cmd.Env = append(os.Environ(), "EXOTEL_BASE_URL="+srv.URL(), "EXOTEL_API_KEY=test-key",
+		"EXOTEL_API_TOKEN="+offToken, "EXOTEL_ACCOUNT_SID=test-sid", "XDG_STATE_HOME="+filepath.Join(dir, "state"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != int(ExitAborted) {
+		t.Fatalf("exit %d (%v)\n%s%s", code, err, stdout.String(), stderr.String())
+	}
+	if n := strings.Count(stderr.String(), "writing results"); n != 1 || !strings.Contains(stdout.String(), "import stopped") {
+		t.Errorf("the write error is said %d times:\n%s%s", n, stdout.String(), stderr.String())
 	}
 }

@@ -126,7 +126,11 @@ func (a *app) finishRun(w io.Writer, r rowReport, runErr error) error {
 	if r.timed {
 		took = fmt.Sprintf(" in %v", roundDuration(sum.Elapsed))
 	}
-	fmt.Fprintf(w, "%s %s%s: %d rows\n", r.verb, runState(sum.Aborted, sum.Interrupted), took, sum.Rows)
+	stopped := sum.Aborted
+	if runErr != nil {
+		stopped = runErr
+	}
+	fmt.Fprintf(w, "%s %s%s: %d rows\n", r.verb, runState(stopped, sum.Interrupted), took, sum.Rows)
 	writeCounts(w, sum.Counts)
 	for _, d := range r.details {
 		fmt.Fprintln(w, d)
