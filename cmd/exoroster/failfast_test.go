@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,10 +78,12 @@ func TestRowCommandsFailFastOnMisconfiguration(t *testing.T) {
 // stderr as they happen, one line per attempt number.
 func TestImportReportsAnOutageAsItHappens(t *testing.T) {
 	srv := offServer(t, exoteltest.Options{})
-	var once sync.Once
+	// The server goes away once the first create has been answered (one
+	// worker: the second starts after the first's answer).
+	var posts atomic.Int32
 	srv.SetOnRequest(func(r *http.Request) {
-		if r.Method == http.MethodPost {
-			once.Do(func() { go srv.Close() })
+		if r.Method == http.MethodPost && posts.Add(1) == 2 {
+			go srv.Close()
 		}
 	})
 	dir := t.TempDir()
