@@ -122,7 +122,7 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 		im = importer.New(setup.client, setup.limiter, cfg)
 	}
 
-	opened, err := a.openRowResults(cmd.Context(), &f.rowFlags, rowResults{
+	opened, err := a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
 		command: "import", input: input, inputSHA: plan.SHA256, exactInput: true, inputRows: plan.Rows,
 		path: resultsPath, layout: plan.Layout(), keep: importer.KeepOnResume, check: plan.CheckResume,
 	})

@@ -133,7 +133,7 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if err != nil {
 		return abortErr(err)
 	}
-	opened, err := a.openRowResults(cmd.Context(), &f.rowFlags, rowResults{
+	opened, err := a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
 		command: "offboard", input: input, inputSHA: sha, inputRows: len(list.Rows),
 		path: resultsPath, layout: offboard.Layout(list), keep: offboard.KeepOnResume,
 		check: checkKeptRows(input, listCells(list), offboard.KeepOnResume),

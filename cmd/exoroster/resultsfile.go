@@ -39,6 +39,13 @@ type rowResults struct {
 	check func(prior *results.Prior) error
 }
 
+// resultsMode is what the user asked for the results file: --resume,
+// --overwrite, --dry-run and --state-dir (rowFlags.resultsMode).
+type resultsMode struct {
+	resume, overwrite, dryRun bool
+	stateDir                  string
+}
+
 // openedResults is a results file open for a run, and its lock.
 type openedResults struct {
 	out *results.Writer
@@ -62,7 +69,7 @@ type openedResults struct {
 //     input; its done rows are kept and the rest are written again.
 //
 // Notes go to stderr. Its errors carry their exit code.
-func (a *app) openRowResults(ctx context.Context, f *rowFlags, r rowResults) (*openedResults, error) {
+func (a *app) openRowResults(ctx context.Context, f resultsMode, r rowResults) (*openedResults, error) {
 	release, err := a.lockResults(ctx, f.stateDir, r.path)
 	if err != nil {
 		return nil, err
@@ -83,7 +90,7 @@ func (a *app) openRowResults(ctx context.Context, f *rowFlags, r rowResults) (*o
 	return opened, nil
 }
 
-func (a *app) openLocked(f *rowFlags, r rowResults) (*openedResults, error) {
+func (a *app) openLocked(f resultsMode, r rowResults) (*openedResults, error) {
 	stderr := a.env.Stderr
 	if f.resume {
 		return a.resumeResults(stderr, r)

@@ -65,6 +65,11 @@ func (f *rowFlags) check() error {
 	return f.api.check()
 }
 
+// resultsMode is what openRowResults needs of the flags.
+func (f *rowFlags) resultsMode() resultsMode {
+	return resultsMode{resume: f.resume, overwrite: f.overwrite, dryRun: f.dryRun, stateDir: f.stateDir}
+}
+
 // rosterOptions are the options for reading the input's rows.
 func (f *rowFlags) rosterOptions() roster.Options {
 	return roster.Options{DefaultRegion: f.defaultRegion}

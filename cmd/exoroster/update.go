@@ -87,7 +87,7 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	if err != nil {
 		return abortErr(err)
 	}
-	opened, err := a.openRowResults(cmd.Context(), &f.rowFlags, rowResults{
+	opened, err := a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
 		command: "update", input: input, inputSHA: sha, inputRows: plan.Rows(),
 		path: resultsPath, layout: plan.Layout(), keep: updater.KeepOnResume,
 		check: checkKeptRows(input, listCells(plan.List), updater.KeepOnResume),
