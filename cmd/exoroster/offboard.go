@@ -191,7 +191,11 @@ func orEmpty(r io.Reader) io.Reader {
 // waited for up to adminLockWait (the first Ctrl-C ends the wait).
 func (a *app) adminLocker(stateDirFlag, account string) func(ctx context.Context) (func(), error) {
 	return func(ctx context.Context) (func(), error) {
-		target := runlock.Named(a.stateDir(stateDirFlag), "admin-delete", "ccm", account)
+		dir, err := a.stateDir(stateDirFlag)
+		if err != nil {
+			return nil, fmt.Errorf("no place for the account's admin lock: %w", err)
+		}
+		target := runlock.Named(dir, "admin-delete", "ccm", account)
 		lock, err := runlock.Acquire(ctx, target, runlock.Options{
 			Wait: adminLockWait,
 			Poll: lockPoll,

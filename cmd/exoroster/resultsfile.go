@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/exoroster/exoroster/results"
@@ -162,7 +160,11 @@ func (a *app) resumeResults(stderr io.Writer, r rowResults) (*openedResults, err
 // lockResults takes the lock of the results file at path, or refuses at
 // once (exit 1) naming the process that holds it.
 func (a *app) lockResults(ctx context.Context, stateDirFlag, path string) (release func(), err error) {
-	target, err := runlock.ForFile(a.stateDir(stateDirFlag), path)
+	dir, err := a.stateDir(stateDirFlag)
+	if err != nil {
+		return nil, abortErr(fmt.Errorf("no place for the results file's lock: %w", err))
+	}
+	target, err := runlock.ForFile(dir, path)
 	if err != nil {
 		return nil, abortErr(err)
 	}
@@ -179,16 +181,19 @@ func (a *app) lockResults(ctx context.Context, stateDirFlag, path string) (relea
 }
 
 // stateDir is where locks live: --state-dir, else $XDG_STATE_HOME/exoroster
-// or ~/.local/state/exoroster. A process with neither HOME nor
-// XDG_STATE_HOME (a bare cron job or container) uses a per-user directory
-// under the system's temporary directory, so such runs still exclude one
-// another.
-func (a *app) stateDir(flag string) string {
+// or ~/.local/state/exoroster, else (neither HOME nor XDG_STATE_HOME: a bare
+// cron job or container) statedir.TempFallback, so such runs still exclude
+// one another.
+func (a *app) stateDir(flag string) (string, error) {
 	dir, err := statedir.Resolve(a.env.Getenv, flag)
-	if err != nil {
-		return filepath.Join(os.TempDir(), statedir.App+"-"+strconv.Itoa(os.Getuid()))
+	if err == nil {
+		return dir, nil
 	}
-	return dir
+	dir, ferr := statedir.TempFallback()
+	if ferr != nil {
+		return "", fmt.Errorf("%v (%v)", err, ferr)
+	}
+	return dir, nil
 }
 
 // fileSHA256 fingerprints a whole input file.
