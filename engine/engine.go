@@ -24,6 +24,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -112,19 +113,34 @@ type Summary struct {
 	Lookups     int
 	Interrupted bool  // stopped by the user
 	Aborted     error // stopped by the API (credentials) or a refused guard; the run-level cause
+	// Examples holds, by status, the first ExamplesKept lines this run
+	// wrote whose status needs attention (row, status and message only),
+	// so the end-of-run report can name them.
+	Examples map[results.Status][]results.Line
 
 	ok []results.Status
 }
+
+// ExamplesKept is how many lines of each status needing attention a
+// Summary keeps.
+const ExamplesKept = 5
 
 // newSummary returns an empty summary whose OK accepts the statuses ok.
 func newSummary(ok ...results.Status) *Summary {
 	return &Summary{Counts: map[results.Status]int{}, ok: ok}
 }
 
-// add counts one row.
-func (s *Summary) add(status results.Status) {
+// add counts one row, and keeps it as an example if it needs attention.
+func (s *Summary) add(l results.Line) {
 	s.Rows++
-	s.Counts[status]++
+	s.Counts[l.Status]++
+	if slices.Contains(s.ok, l.Status) || len(s.Examples[l.Status]) >= ExamplesKept {
+		return
+	}
+	if s.Examples == nil {
+		s.Examples = map[results.Status][]results.Line{}
+	}
+	s.Examples[l.Status] = append(s.Examples[l.Status], results.Line{Row: l.Row, Status: l.Status, Message: l.Message})
 }
 
 // OK reports whether the run ended by itself and every row ended in a
@@ -221,7 +237,7 @@ func Run[J any](ctx context.Context, sw *halt.Switch, out Sink, spec Spec[J]) (*
 				sw.Stop()
 			}
 		}
-		sum.add(l.Status)
+		sum.add(l)
 		prog.Row(l.Status)
 	}
 	sum.finish(start, sw)

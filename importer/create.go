@@ -28,6 +28,9 @@ type attempt struct {
 	ours  bool
 	plusN int // +N suffix in use; 0 for the address as written
 	notes []string
+	// classify reports retries of POSTs that got no answer, once per
+	// attempt number and outage (exotel.Client.Retrying).
+	classify func(error) ratelimit.Verdict
 }
 
 // process creates one row's user and returns its results line.
@@ -37,7 +40,7 @@ func (r *run) process(ctx context.Context, j job) results.Line {
 		a.uncertain, a.ours = true, true
 		a.notes = append(a.notes, "an earlier run may have created this user")
 	}
-	if j.person.SIPContact != "" {
+	if j.person.SIPContact != "" && !j.restore {
 		a.notes = append(a.notes, "SIP address "+j.person.SIPContact+" not sent: Exotel creates SIP devices itself")
 	}
 	if j.checked {
@@ -90,6 +93,15 @@ func (r *run) process(ctx context.Context, j job) results.Line {
 // handleCreateError decides what follows a failed POST: a final line, or
 // (done false) another attempt.
 func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (results.Line, bool) {
+	if exotel.IsMisconfiguration(err) {
+		// The first request met what waiting cannot fix: stop the run.
+		r.halt.Abort(exotel.ExplainMisconfiguration(err))
+		return r.interrupted(a), true
+	}
+	if a.classify == nil {
+		a.classify = exotel.Classifier(r.im.api, r.im.cfg.MaxAttempts)
+	}
+	a.classify(err) // reports a retried request that got no answer
 	if exotel.MayHaveApplied(err) {
 		a.ours = true // a 5xx or a lost answer may still have created the user
 	}
@@ -280,6 +292,29 @@ func orNone(s string) string {
 	return s
 }
 
+// notRestored says, for a user re-created from exoroster's own export or
+// backup, which of its devices did not come back: a first device that is
+// SIP (Exotel creates SIP devices itself, not through the API) and the
+// devices after the first (the API creates a user with one device). So a
+// restored user is never reported as a plain created.
+func notRestored(j job) string {
+	var lost []string
+	if j.person.SIPContact != "" {
+		lost = append(lost, j.person.SIPContact)
+	}
+	if j.extra != "" {
+		lost = append(lost, strings.Split(j.extra, ";")...)
+	}
+	if !j.restore || len(lost) == 0 {
+		return ""
+	}
+	why := "the API creates a user with one phone device; add the others on the dashboard"
+	if j.person.SIPContact != "" {
+		why = "the first was a SIP device, which Exotel creates itself, and the API creates a user with at most one phone device"
+	}
+	return fmt.Sprintf("not restored: %d of the user's devices (%s): %s", len(lost), why, strings.Join(lost, ", "))
+}
+
 func createRequest(p roster.Person) exotel.CreateUserRequest {
 	return exotel.CreateUserRequest{
 		FirstName:        p.FirstName,
@@ -298,6 +333,9 @@ func (r *run) createdLine(a *attempt, u *exotel.User, status results.Status) res
 	}
 	if status == results.Exists && u.Role != "" && u.Role != a.req.Role {
 		a.notes = append(a.notes, "role on Exotel is "+u.Role+", roster says "+a.req.Role)
+	}
+	if n := notRestored(a.j); n != "" && status == results.Created {
+		a.notes = append(a.notes, n)
 	}
 	line := results.Line{Row: a.j.rec.Row, Status: status, UserID: u.ID, Attempts: a.attempts,
 		Message: strings.Join(a.notes, "; "), Input: a.j.rec.Raw}

@@ -218,6 +218,11 @@ type job struct {
 	// answer was lost, or the run died with the row in flight), so the
 	// create must not be sent blind.
 	mayExist bool
+	// restore: the row is a user's record from exoroster's own export or
+	// backup; extra lists the devices after its first (extra_devices),
+	// which the API cannot create.
+	restore bool
+	extra   string
 }
 
 // run holds one Run's shared state.
@@ -277,6 +282,7 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 	}
 	defer rd.Close()
 	v := roster.NewValidator(rd.Header(), r.im.cfg.Roster)
+	restore, extraCol := rd.Header().IsExport(), extraDevicesColumn(rd.Header())
 	lookupFirst := r.resume != nil || r.im.cfg.CheckExisting
 	batch := make([]job, 0, exotel.MaxPageSize)
 	flush := func() {
@@ -322,7 +328,10 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 			feed.Line(invalidLine(rec, problems))
 			continue
 		}
-		j := job{rec: rec, person: person}
+		j := job{rec: rec, person: person, restore: restore}
+		if restore && extraCol >= 0 && extraCol < len(rec.Raw) {
+			j.extra = strings.TrimSpace(results.Restore(rec.Raw[extraCol]))
+		}
 		if r.resume != nil {
 			// A row the results do not mention may have been in flight
 			// when the earlier run died; one whose last answer was lost
@@ -343,6 +352,17 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 			flush()
 		}
 	}
+}
+
+// extraDevicesColumn is the index of an export's extra_devices column, or
+// -1.
+func extraDevicesColumn(h *roster.Header) int {
+	for i, n := range h.Names {
+		if strings.EqualFold(strings.TrimSpace(n), "extra_devices") {
+			return i
+		}
+	}
+	return -1
 }
 
 func (r *run) priorRow(row int) (results.PriorRow, bool) {

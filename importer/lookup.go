@@ -26,6 +26,10 @@ func (r *run) lookupBatch(batch []job) {
 		idents[i], _, _ = ident(j.person.Email, j.person.Phone)
 	}
 	ix, err := r.im.res.Lookup(r.halt.Context(), idents)
+	if exotel.IsMisconfiguration(err) {
+		r.halt.Abort(exotel.ExplainMisconfiguration(err))
+		return
+	}
 	if err != nil {
 		r.im.log.Warn("batched lookup failed; rows will be checked one by one", "err", err)
 		return

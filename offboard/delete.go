@@ -26,6 +26,9 @@ type run struct {
 	// halt stops the run: its context ends backoffs between attempts,
 	// while requests use the caller's ctx so one already sent can finish.
 	halt *halt.Switch
+	// checks, for Run's deletions, re-read each batch before its DELETEs
+	// and re-count admins before each admin's; nil for Delete and Record.
+	checks *checks
 }
 
 // Delete deletes the users of the plan's rows to delete, concurrently under
@@ -34,21 +37,34 @@ type run struct {
 // Once sw flips nothing new is sent, requests in flight finish (ctx ends
 // them: a second Ctrl-C), and the rest are skipped; a switch already flipped
 // sends no DELETE at all. The error is for the results file only.
+//
+// Delete acts on the plan as decided: Run, the safe sequence, also reads
+// each batch of users again right before their DELETEs and re-counts the
+// account's admins before each admin's.
 func (o *Offboarder) Delete(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink) (*engine.Summary, error) {
-	return o.finish(ctx, sw, plan, out, true, "", "")
+	return o.finish(ctx, sw, plan, out, finishing{deleting: true})
 }
 
 // Record writes every row's line without deleting anyone. Rows to delete
 // get status (would_delete for a dry run, skipped when a guard refused) and
 // why, when given, as their message.
 func (o *Offboarder) Record(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink, status results.Status, why string) (*engine.Summary, error) {
-	return o.finish(ctx, sw, plan, out, false, status, why)
+	return o.finish(ctx, sw, plan, out, finishing{status: status, why: why})
+}
+
+// finishing says how finish treats the rows to delete.
+type finishing struct {
+	deleting bool
+	checks   *checks        // deleting with Run's checks; nil: as decided
+	status   results.Status // not deleting: the rows' status
+	why      string         // and the reason, when given
 }
 
 // finish writes every row's line; rows to delete are deleted, or recorded
 // with status and why. Rows the run never decided are skipped.
-func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink, deleting bool, status results.Status, why string) (*engine.Summary, error) {
-	r := &run{o: o, halt: sw}
+func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, out engine.Sink, how finishing) (*engine.Summary, error) {
+	r := &run{o: o, halt: sw, checks: how.checks}
+	deleting, status, why := how.deleting, how.status, how.why
 	var prog engine.Progress
 	if deleting {
 		prog = o.cfg.Progress // recording alone takes no time worth a bar
@@ -56,9 +72,10 @@ func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 	sum, err := engine.Run(ctx, sw, out, engine.Spec[*Row]{
 		Workers:  o.cfg.Workers,
 		Total:    len(plan.Rows),
+		Settled:  plan.Settled,
 		OK:       OKStatuses(),
 		Progress: prog,
-		Produce: func(_ context.Context, feed *engine.Feed[*Row]) error {
+		Produce: func(pctx context.Context, feed *engine.Feed[*Row]) error {
 			var todo []*Row
 			for _, row := range plan.Rows {
 				if row.Status == results.WouldDelete && deleting {
@@ -77,12 +94,21 @@ func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 				}
 				feed.Line(l)
 			}
+			if r.checks != nil {
+				r.feedChecked(pctx, feed, todo)
+				return nil
+			}
 			for _, row := range todo {
 				feed.Send(row)
 			}
 			return nil
 		},
-		Work: r.deleteOne,
+		Work: func(ctx context.Context, row *Row) results.Line {
+			if r.checks != nil && row.User.Role == exotel.RoleAdmin {
+				return r.deleteAdmin(ctx, row)
+			}
+			return r.deleteOne(ctx, row)
+		},
 		Skip: func(row *Row) results.Line { return skipped(row, 0, false) },
 	})
 	sum.Lookups = plan.Requests
@@ -95,11 +121,12 @@ func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 // request was sent).
 func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	var mayHave bool
+	verdict := exotel.Classifier(r.o.api, r.o.cfg.MaxAttempts)
 	classify := func(err error) ratelimit.Verdict {
 		if exotel.KindOf(err) == exotel.KindNotFound {
 			return ratelimit.Stop
 		}
-		return exotel.RetryVerdict(err)
+		return verdict(err)
 	}
 	attempts, err := r.o.pacer.Retry(r.halt.Context(), r.o.cfg.MaxAttempts, classify, func() error {
 		err := r.o.api.DeleteUser(ctx, row.User.ID)
@@ -128,6 +155,9 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	case exotel.KindOf(err) == exotel.KindAuth:
 		r.halt.Abort(exotel.ExplainAuth(err))
 		l.Status, l.Message = results.Failed, "credentials refused; run stopped: "+err.Error()
+	case exotel.IsMisconfiguration(err):
+		r.halt.Abort(exotel.ExplainMisconfiguration(err))
+		return skipped(row, attempts, mayHave)
 	case ratelimit.WasNotSent(err), r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
 		// Stopped between attempts of a DELETE that would have been retried.
 		return skipped(row, attempts, mayHave)
@@ -167,7 +197,9 @@ func skipped(row *Row, attempts int, mayHave bool) results.Line {
 // path, in export's format (import reads it as is), and syncs the file, so
 // the records are on disk before the first DELETE is sent. An existing
 // backup is appended to, never truncated: a rerun must not wipe the record
-// of an earlier run's deletions.
+// of an earlier run's deletions. A record the backup already holds (the
+// same user, unchanged but for logins, calls and availability) is not
+// written again, so a rerun of an offboard adds no duplicates.
 func WriteBackup(path string, rows []*Row) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
@@ -180,13 +212,18 @@ func WriteBackup(path string, rows []*Row) error {
 	}
 	var buf strings.Builder
 	w := csv.NewWriter(&buf)
+	held := map[string]bool{}
 	if info.Size() == 0 {
 		w.Write(exporter.Columns())
-	} else if err := checkBackupHeader(f); err != nil {
+	} else if held, err = backupRecords(f); err != nil {
 		return fmt.Errorf("%s exists and is not an offboard backup (%v): choose another --backup", path, err)
 	}
 	for _, row := range rows {
-		w.Write(exporter.NewRecord(*row.User).Cells())
+		cells := exporter.NewRecord(*row.User).Cells()
+		if k := backupKey(cells); !held[k] {
+			held[k] = true
+			w.Write(cells)
+		}
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -201,14 +238,49 @@ func WriteBackup(path string, rows []*Row) error {
 	return f.Close()
 }
 
-func checkBackupHeader(f *os.File) error {
-	cr := csv.NewReader(bufio.NewReader(io.NewSectionReader(f, 0, 1<<20)))
+// backupRecords checks that f is an offboard backup and returns the keys of
+// the records it holds.
+func backupRecords(f *os.File) (map[string]bool, error) {
+	cr := csv.NewReader(bufio.NewReader(io.NewSectionReader(f, 0, 1<<62)))
+	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !slices.Equal(header, exporter.Columns()) {
-		return errors.New("its header is not export's")
+		return nil, errors.New("its header is not export's")
 	}
-	return nil
+	held := map[string]bool{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return held, nil
+		}
+		if err != nil {
+			// A torn last record (a killed run) is not one to match.
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				continue
+			}
+			return nil, err
+		}
+		if len(rec) == len(header) {
+			held[backupKey(rec)] = true
+		}
+	}
+}
+
+// backupKey is a backup record without the cells that change all day
+// (last_login, active_call, device_available, device_status).
+func backupKey(cells []string) string {
+	var b strings.Builder
+	for i, c := range exporter.Columns() {
+		switch c {
+		case "last_login", "active_call", "device_available", "device_status":
+			continue
+		}
+		b.WriteString(cells[i])
+		b.WriteByte(0)
+	}
+	return b.String()
 }

@@ -17,6 +17,7 @@ package offboard
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"unicode"
@@ -45,8 +46,11 @@ type Config struct {
 	MaxAttempts int // per request, 429s included; default engine.DefaultMaxAttempts
 	// AllowAdmins lets admins be deleted; the account's last admin never is.
 	AllowAdmins bool
-	Logger      *slog.Logger
-	Progress    engine.Progress
+	// IncludeOnCall lets users be deleted while they are on a call
+	// (active_call set); without it they are protected.
+	IncludeOnCall bool
+	Logger        *slog.Logger
+	Progress      engine.Progress
 }
 
 // Offboarder runs offboards. Create one with New.
@@ -79,7 +83,20 @@ type Row struct {
 	User    *exotel.User // the user the row names, when there is one
 	Message string
 	Err     error // a failed lookup's error, for http_status and error_code
+	// why marks the rows a person should see by name before anything is
+	// deleted (Plan.WriteNotes).
+	why rowNote
 }
+
+// rowNote says why a row is listed before anything is deleted.
+type rowNote int
+
+const (
+	noteNone        rowNote = iota
+	noteOnCall              // protected: on a call
+	noteAdminKept           // protected: an admin
+	notePartialName         // ambiguous: the names match only in part
+)
 
 // Plan is every row's fate, decided before anything is deleted.
 type Plan struct {
@@ -90,6 +107,9 @@ type Plan struct {
 	Admins int
 	// Requests counts the GETs spent deciding.
 	Requests int
+	// Settled counts, by status, the rows an earlier run settled for good
+	// (a resume keeps their lines); they are not in Rows.
+	Settled  map[results.Status]int
 	Strategy resolve.Strategy
 	// Aborted: Exotel refused the credentials; Interrupted: the user
 	// stopped the run. Either way undecided rows have no Status.
@@ -122,6 +142,9 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 			plan.Interrupted = true
 		case resolve.IsAuth(err):
 			sw.Abort(exotel.ExplainAuth(err))
+			plan.Aborted = sw.Cause()
+		case exotel.IsMisconfiguration(err):
+			sw.Abort(exotel.ExplainMisconfiguration(err))
 			plan.Aborted = sw.Cause()
 		default:
 			sw.Abort(err)
@@ -160,8 +183,11 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 		}
 		u := m.User
 		r.User = u
-		if why := namesDisagree(list.Header, lr.Rec, u); why != "" {
+		if why, partial := namesDisagree(list.Header, lr.Rec, u); why != "" {
 			r.Status, r.Message = results.Ambiguous, why
+			if partial {
+				r.why = notePartialName
+			}
 			continue
 		}
 		if first, dup := claims.Claim(u.ID, lr.Rec.Row); dup {
@@ -169,7 +195,11 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 			continue
 		}
 		if u.Role == exotel.RoleAdmin && !o.cfg.AllowAdmins {
-			r.Status, r.Message = results.Protected, "admin: not deleted without --allow-admins"
+			r.Status, r.Message, r.why = results.Protected, "admin: not deleted without --allow-admins", noteAdminKept
+			continue
+		}
+		if u.ActiveCall != "" && !o.cfg.IncludeOnCall {
+			r.Status, r.Message, r.why = results.Protected, onCallMessage(u), noteOnCall
 			continue
 		}
 		r.Status = results.WouldDelete
@@ -236,27 +266,66 @@ func (o *Offboarder) keepLastAdmin(ctx context.Context, plan *Plan, ix *resolve.
 }
 
 // namesDisagree guards against an identifier that is mistyped into someone
-// else's: when the row has names, at least one of their words must be in
-// the user's name. It is loose on purpose (initials, middle names, order
-// and case do not matter); a row with no name columns is not checked.
-func namesDisagree(h *roster.Header, rec roster.Record, u *exotel.User) string {
-	given := strings.TrimSpace(strings.Join([]string{rec.Get(h, roster.FieldFirstName),
-		rec.Get(h, roster.FieldLastName), rec.Get(h, roster.FieldName)}, " "))
-	words := nameWords(given)
-	if len(words) == 0 {
-		return ""
+// else's. When the row gives names they must be the user's, ignoring case
+// and spaces: a first and a last name must both match (or together match
+// the user's whole name, however it is split); a full name must match the
+// user's whole name; a lone first or last name must match that name. A row
+// with no name columns is not checked. partial is true when the names
+// share a word with the user's but do not match: the likeliest sign of
+// the wrong person ("Seed21 Smith" for Seed21 User21).
+func namesDisagree(h *roster.Header, rec roster.Record, u *exotel.User) (why string, partial bool) {
+	first, last := rec.Get(h, roster.FieldFirstName), rec.Get(h, roster.FieldLastName)
+	full := rec.Get(h, roster.FieldName)
+	whole := nameKey(u.FirstName + u.LastName)
+	var given string
+	var match bool
+	switch {
+	case first != "" && last != "":
+		given = first + " " + last
+		match = (nameKey(first) == nameKey(u.FirstName) && nameKey(last) == nameKey(u.LastName)) ||
+			nameKey(first+last) == whole
+	case first != "":
+		given, match = first, nameKey(first) == nameKey(u.FirstName)
+	case last != "":
+		given, match = last, nameKey(last) == nameKey(u.LastName)
+	case full != "":
+		f, l := roster.SplitName(full)
+		given = full
+		match = nameKey(f+l) == whole || nameKey(l+f) == whole ||
+			(l == "" && (nameKey(f) == nameKey(u.FirstName) || nameKey(f) == nameKey(u.LastName)))
+	default:
+		return "", false
 	}
+	if match {
+		return "", false
+	}
+	partial = shareAWord(given, u.FirstName+" "+u.LastName)
+	what := "does not match"
+	if partial {
+		what = "matches only in part"
+	}
+	return fmt.Sprintf("the row names %q but it matches user %s, whose name %s; check the row, or leave the name columns out "+
+		"to match by user_id, email and phone alone", given, resolve.IDAndName(u), what), partial
+}
+
+// nameKey is a name compared ignoring case and spaces.
+func nameKey(s string) string {
+	return strings.ToLower(strings.Join(strings.FieldsFunc(s, unicode.IsSpace), ""))
+}
+
+// shareAWord reports whether two names have a word of two or more letters
+// in common.
+func shareAWord(a, b string) bool {
 	have := map[string]bool{}
-	for _, w := range nameWords(u.FirstName + " " + u.LastName) {
+	for _, w := range nameWords(b) {
 		have[w] = true
 	}
-	for _, w := range words {
+	for _, w := range nameWords(a) {
 		if have[w] {
-			return ""
+			return true
 		}
 	}
-	return fmt.Sprintf("the row names %q but it matches user %s; check the row, or leave the name columns out "+
-		"to match by user_id, email and phone alone", given, resolve.IDAndName(u))
+	return false
 }
 
 // nameWords splits a name into lower-case words of two or more letters.
@@ -270,6 +339,56 @@ func nameWords(s string) []string {
 		}
 	}
 	return out
+}
+
+// onCallMessage is the message of a user kept because of a call.
+func onCallMessage(u *exotel.User) string {
+	return "on a call: rerun later (active_call " + u.ActiveCall + "; --include-on-call deletes users on a call)"
+}
+
+// WriteNotes lists by name, before anything is deleted, the rows a person
+// should look at: users kept because they are on a call (or to be deleted
+// although they are, with IncludeOnCall), admins to delete and admins kept,
+// and rows whose names match their user only in part. It writes nothing
+// when there are none.
+func (p *Plan) WriteNotes(w io.Writer) {
+	var onCall, onCallDeleted, adminsGo, adminsKept, partial []*Row
+	for _, r := range p.Rows {
+		switch {
+		case r.why == noteOnCall:
+			onCall = append(onCall, r)
+		case r.why == noteAdminKept || (r.Status == results.Protected && r.User != nil && r.User.Role == exotel.RoleAdmin):
+			adminsKept = append(adminsKept, r)
+		case r.why == notePartialName:
+			partial = append(partial, r)
+		case r.Status == results.WouldDelete && r.User.Role == exotel.RoleAdmin:
+			adminsGo = append(adminsGo, r)
+		}
+		if r.Status == results.WouldDelete && r.User.ActiveCall != "" {
+			onCallDeleted = append(onCallDeleted, r)
+		}
+	}
+	list := func(title string, rows []*Row, detail func(*Row) string) {
+		if len(rows) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "%s\n", title)
+		for i, r := range rows {
+			if i == PromptNames {
+				fmt.Fprintf(w, "  ... and %d more (see the results file)\n", len(rows)-PromptNames)
+				break
+			}
+			fmt.Fprintf(w, "  row %d: %s\n", r.Rec.Row, detail(r))
+		}
+	}
+	who := func(r *Row) string { return resolve.Who(r.User) }
+	list("On a call, so not deleted (rerun later, or give --include-on-call):", onCall,
+		func(r *Row) string { return who(r) + ", call " + r.User.ActiveCall })
+	list("On a call, and deleted anyway (--include-on-call):", onCallDeleted,
+		func(r *Row) string { return who(r) + ", call " + r.User.ActiveCall })
+	list("Admins to delete (--allow-admins):", adminsGo, who)
+	list("Admins kept:", adminsKept, func(r *Row) string { return who(r) + ": " + r.Message })
+	list("Names that match only in part, so not deleted (ambiguous):", partial, func(r *Row) string { return r.Message })
 }
 
 // Layout is the results file's layout for the plan's list.
@@ -332,6 +451,11 @@ func (r *Row) line() results.Line {
 	}
 	return l
 }
+
+// KeepOnResume says which of an earlier run's lines a resumed run keeps:
+// rows whose user was deleted. Every other row is looked up and decided
+// again, so a row fixed in the list since is judged as it is now.
+func KeepOnResume(_ int, p results.PriorRow) bool { return p.Status == results.Deleted }
 
 // OKStatuses are the statuses of rows that need no attention: what a
 // rerun of a finished list gives, or a dry run.

@@ -35,8 +35,18 @@ type Guards struct {
 	// Backup is the file the records of the users to delete are appended
 	// to, and synced, before the first DELETE.
 	Backup string
-	// Notes hears the sentences that explain a stop (stderr); nil: none.
+	// Notes hears the sentences that explain a stop, and the rows a person
+	// should see by name before anything is deleted (stderr); nil: none.
 	Notes io.Writer
+	// LockAdmins takes the account's admin lock, which every process
+	// deleting an admin of the account holds while it does (see
+	// runlock.Named): Run calls it before its first admin deletion and the
+	// returned unlock when its deletions end. It may wait, until ctx ends.
+	// nil: admin deletions are serialised within this process only.
+	LockAdmins func(ctx context.Context) (unlock func(), err error)
+	// Resume is the earlier run's results file being continued: rows it
+	// settled (KeepOnResume) are neither looked up nor written again.
+	Resume *results.Prior
 }
 
 // Result is how an offboard run ended.
@@ -45,6 +55,9 @@ type Result struct {
 	Summary *engine.Summary
 	// Deleting: every guard passed and the DELETEs began.
 	Deleting bool
+	// Rechecks counts the GETs spent reading users again right before
+	// deleting them and re-counting admins.
+	Rechecks int
 }
 
 // Run offboards list: it decides every row (GETs only), then applies the
@@ -55,8 +68,17 @@ type Result struct {
 //  2. a dry run records would_delete and deletes nothing;
 //  3. more deletions than MaxDelete delete nothing;
 //  4. Confirm must answer yes;
-//  5. the users' records are appended to Backup and synced.
+//  5. in batches of up to 50, right before their DELETEs, the users are
+//     read again: one that is gone, changed (stale), became an admin or is
+//     now on a call is not deleted; the others' records are appended to
+//     Backup and synced;
+//  6. before each admin's DELETE, under the account's admin lock
+//     (LockAdmins), the account's admins are counted again from a fresh
+//     listing, and the last one is kept.
 //
+// Before the dry run's record and the confirmation, the rows a person
+// should see (users on a call, admins, names that match only in part) are
+// listed on Notes by name.
 // Every row gets one line in out whatever happens. A guard that refuses
 // aborts sw with the reason, which ends up in Summary.Aborted; an interrupt
 // ends up in Summary.Interrupted. Summary.Elapsed spans both phases. The
@@ -77,8 +99,16 @@ func (o *Offboarder) run(ctx context.Context, sw *halt.Switch, list *resolve.Lis
 	if maxDelete < 1 {
 		maxDelete = DefaultMaxDelete
 	}
+	settled := map[results.Status]int{}
+	if g.Resume != nil {
+		list = withoutSettled(list, g.Resume, settled)
+	}
 	plan := o.Decide(sw, list)
+	plan.Settled = settled
 	res := &Result{Plan: plan}
+	if plan.Aborted == nil && !plan.Interrupted {
+		plan.WriteNotes(notes)
+	}
 	toDelete := plan.ToDelete()
 	// keep writes the plan without deleting: rows to delete get status.
 	keep := func(status results.Status, why string) (*Result, error) {
@@ -119,13 +149,25 @@ func (o *Offboarder) run(ctx context.Context, sw *halt.Switch, list *resolve.Lis
 			return refuse("the deletion was not confirmed", errors.New("nothing was deleted: the confirmation was not given"))
 		}
 	}
-	if len(toDelete) > 0 {
-		if err := WriteBackup(g.Backup, toDelete); err != nil {
-			return refuse("the backup could not be written", err)
-		}
-	}
-	res.Deleting = true
+	c := &checks{g: g}
 	var err error
-	res.Summary, err = o.Delete(ctx, sw, plan, out)
+	res.Summary, err = o.finish(ctx, sw, plan, out, finishing{deleting: true, checks: c})
+	c.release()
+	res.Deleting = c.deleting.Load()
+	res.Rechecks = int(c.requests.Load())
 	return res, err
+}
+
+// withoutSettled is list without the rows an earlier run settled for good,
+// whose statuses it counts into settled.
+func withoutSettled(list *resolve.List, prior *results.Prior, settled map[results.Status]int) *resolve.List {
+	out := &resolve.List{Name: list.Name, Header: list.Header}
+	for _, lr := range list.Rows {
+		if p, ok := prior.Rows[lr.Rec.Row]; ok && KeepOnResume(lr.Rec.Row, p) {
+			settled[p.Status]++
+			continue
+		}
+		out.Rows = append(out.Rows, lr)
+	}
+	return out
 }

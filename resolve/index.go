@@ -53,6 +53,10 @@ func (ix *Index) All() []*exotel.User {
 	return out
 }
 
+// User returns the user with this id, as last seen, or nil when the
+// lookups did not see one.
+func (ix *Index) User(id string) *exotel.User { return ix.users[id] }
+
 // Users returns the users that have value as identifier k: none, one, or
 // (if the account holds duplicates) several. The error is the lookup's own
 // failure.

@@ -174,6 +174,14 @@ func (r *Resolver) Complete(ctx context.Context, ix *Index) error {
 	return nil
 }
 
+// Account lists the whole account into a new Index, every user read fresh:
+// what offboard counts admins from right before deleting one. The error is
+// as Complete's; the Index holds the requests spent either way.
+func (r *Resolver) Account(ctx context.Context) (*Index, error) {
+	ix := newIndex()
+	return ix, r.Complete(ctx, ix)
+}
+
 // listFrom pages the whole account from offset on. complete is false when
 // a page carried broken records, so the listing cannot prove absence.
 func (r *Resolver) listFrom(ctx context.Context, ix *Index, offset, total int) (complete bool, err error) {
@@ -256,7 +264,7 @@ func (r *Resolver) page(ctx context.Context, ix *Index, opts exotel.ListOptions)
 	opts.Limit = exotel.MaxPageSize
 	opts.Fields = Fields()
 	var p *exotel.Page
-	n, err := r.pacer.Retry(ctx, r.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
+	n, err := r.pacer.Retry(ctx, r.cfg.MaxAttempts, exotel.Classifier(r.api, r.cfg.MaxAttempts), func() error {
 		var err error
 		p, err = r.api.ListUsers(ctx, opts)
 		return err
@@ -279,7 +287,7 @@ func (r *Resolver) getByID(ctx context.Context, ix *Index, ids []string) error {
 	for _, id := range todo {
 		g.Go(func() error {
 			var u *exotel.User
-			n, err := r.pacer.Retry(gctx, r.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
+			n, err := r.pacer.Retry(gctx, r.cfg.MaxAttempts, exotel.Classifier(r.api, r.cfg.MaxAttempts), func() error {
 				var err error
 				u, err = r.api.GetUser(gctx, id, Fields()...)
 				return err
@@ -313,9 +321,10 @@ func (r *Resolver) runLevel(err error) error {
 }
 
 // IsRunLevel reports whether err must stop the whole run rather than fail
-// some rows: refused credentials, a stopped limiter, an ended context.
+// some rows: refused credentials, a misconfiguration met on the first
+// request (exotel.IsMisconfiguration), a stopped limiter, an ended context.
 func IsRunLevel(err error) bool {
-	return err != nil && (exotel.KindOf(err) == exotel.KindAuth || ratelimit.ErrStopped(err) ||
+	return err != nil && (exotel.KindOf(err) == exotel.KindAuth || exotel.IsMisconfiguration(err) || ratelimit.ErrStopped(err) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 

@@ -42,6 +42,9 @@ const (
 	NotFound    Status = "not_found"
 	Ambiguous   Status = "ambiguous"
 	Protected   Status = "protected"
+	// Stale: the user's record changed between the lookup and the moment
+	// of deletion, so the decision made on the old record does not hold.
+	Stale Status = "stale"
 
 	Updated     Status = "updated"
 	Unchanged   Status = "unchanged"

@@ -24,6 +24,9 @@ type PriorRow struct {
 	HTTPStatus int
 	UserID     string
 	InputHash  uint64 // InputHash of the input cells the line was written for
+	// Extra holds the command's own cells (Layout.Extra), as Restore reads
+	// them: what the line recorded beside the leading columns.
+	Extra []string
 }
 
 // Prior is an earlier run's results file.
@@ -140,6 +143,7 @@ func load(path string, layout Layout, keep func(int, PriorRow) bool) (*Prior, []
 			HTTPStatus: httpStatus,
 			Attempts:   attempts,
 			InputHash:  InputHash(restored(rec[inputAt:])),
+			Extra:      restored(rec[len(Columns()):inputAt]),
 		}
 		latest[row] = rec
 	}
@@ -201,8 +205,10 @@ func completeLines(f *os.File) (io.Reader, bool, error) {
 // State is kept beside a results file (<results>.state.json) so a resume can
 // tell that the results belong to the same input.
 type State struct {
-	Version     int       `json:"version"`
-	Command     string    `json:"command"`
+	Version int    `json:"version"`
+	Command string `json:"command"`
+	// DryRun: the file is a dry run's preview, which any run may replace.
+	DryRun      bool      `json:"dry_run,omitempty"`
 	Input       string    `json:"input"`
 	InputSHA256 string    `json:"input_sha256"`
 	InputRows   int       `json:"input_rows"`

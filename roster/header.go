@@ -213,6 +213,24 @@ func FieldForHeader(name string) (Field, bool) {
 	return c.field, c.kind == kindField
 }
 
+// IsExport reports whether the file is exoroster's own record of users:
+// an export, an offboard backup or an offboard results file, recognised by
+// columns only exoroster writes (user_id, email_verified, date_created and
+// date_updated). Its values came from the API, so a Validator takes its
+// names exactly as the API stored them (see Validator.Check).
+func (h *Header) IsExport() bool {
+	if h == nil || !h.Has(FieldUserID) {
+		return false
+	}
+	want := map[string]bool{"email verified": false, "date created": false, "date updated": false}
+	for _, name := range h.Names {
+		if _, ok := want[headerKey(name)]; ok {
+			want[headerKey(name)] = true
+		}
+	}
+	return want["email verified"] && want["date created"] && want["date updated"]
+}
+
 // Has reports whether the file has a column for f.
 func (h *Header) Has(f Field) bool {
 	_, ok := h.Index(f)

@@ -281,7 +281,7 @@ func (r *Reader) checkUnrecognised(c compiled) error {
 	h := r.header
 	var cols []int
 	for i, col := range h.columns {
-		if col.use == useUnknown {
+		if col.use == useUnknown && !ownColumn(col.name) {
 			cols = append(cols, i)
 		}
 	}
@@ -401,4 +401,14 @@ func looksLikePhone(s, region string) bool {
 	}
 	_, err := NormalizePhone(s, region)
 	return err == nil
+}
+
+// ownColumn reports whether name is a column exoroster writes itself beside
+// the fields it reads: update's old_email and old_phone (the values before a
+// change, which an undo reads), and input_* (a row's cells as given, in
+// offboard's results). They hold contact details on purpose and are read by
+// the command that wrote them, not guessed at.
+func ownColumn(name string) bool {
+	k := headerKey(name)
+	return strings.HasPrefix(k, "old ") || strings.HasPrefix(k, "input ")
 }

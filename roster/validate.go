@@ -3,6 +3,9 @@ package roster
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/exoroster/exoroster/results"
 )
 
 // Options tune validation.
@@ -50,6 +53,7 @@ func (p Problem) String() string {
 // a person listed twice. It is not safe for concurrent use.
 type Validator struct {
 	h            *Header
+	export       bool // h.IsExport: names are taken as the API stored them
 	region       string
 	requirePhone bool
 	emails       map[string]int // EmailKey → first row
@@ -65,7 +69,8 @@ func NewValidator(h *Header, opts Options) *Validator {
 	if region == "" {
 		region = DefaultRegion
 	}
-	return &Validator{h: h, region: region, requirePhone: opts.RequirePhone, emails: map[string]int{}, phones: map[string]int{}}
+	return &Validator{h: h, export: h.IsExport(), region: region, requirePhone: opts.RequirePhone,
+		emails: map[string]int{}, phones: map[string]int{}}
 }
 
 // Check validates one record and returns the Person to create, with every
@@ -130,6 +135,16 @@ func (v *Validator) Check(rec Record) (Person, []Problem) {
 	}
 
 	s = rec.Get(h, FieldDeviceName)
+	if i, ok := h.Index(FieldDeviceName); ok && v.export && i < len(rec.Raw) {
+		// As the API stored it, like the names: export's quote is
+		// undone and a leading =, +, - or @ came from the API.
+		if s = results.Restore(rec.Raw[i]); !utf8.ValidString(s) {
+			add(FieldDeviceName, s, reason("is not valid UTF-8 text"))
+		} else {
+			p.DeviceName = s
+		}
+		return p, probs
+	}
 	if spreadsheetError(s) {
 		add(FieldDeviceName, s, errSpreadsheet)
 	} else if err := CheckDeviceName(s); err != nil {
@@ -141,9 +156,30 @@ func (v *Validator) Check(rec Record) (Person, []Problem) {
 }
 
 // names finds the first and last name: from their own columns, or split from the
-// name column when the file has none or both cells are empty.
+// name column when the file has none or both cells are empty. In an export
+// (Header.IsExport) they are the cells exactly as the API stored them, made
+// safe for spreadsheets on the way out and restored here (results.Restore):
+// untrimmed, and even when they start with =, +, -, @, a tab or a newline,
+// which an HR file's names may not. They must only be there.
 func (v *Validator) names(rec Record) (first, last string, probs []Problem) {
 	h := v.h
+	if v.export {
+		exact := func(f Field) string {
+			i, ok := h.Index(f)
+			if !ok || i >= len(rec.Raw) {
+				return ""
+			}
+			s := results.Restore(rec.Raw[i])
+			switch {
+			case strings.TrimSpace(s) == "":
+				probs = append(probs, Problem{Column: h.Column(f), Reason: "is required"})
+			case !utf8.ValidString(s):
+				probs = append(probs, Problem{Column: h.Column(f), Value: s, Reason: "is not valid UTF-8 text"})
+			}
+			return s
+		}
+		return exact(FieldFirstName), exact(FieldLastName), probs
+	}
 	first, last = rec.Get(h, FieldFirstName), rec.Get(h, FieldLastName)
 	oneWord := ""
 	if first == "" && last == "" && h.Has(FieldName) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // App is the directory's name under the XDG state home.
@@ -50,4 +51,26 @@ func Ensure(dir string) error {
 		return fmt.Errorf("state directory: %w", err)
 	}
 	return nil
+}
+
+// TempFallback is the state directory of a process with neither HOME nor
+// XDG_STATE_HOME (a bare cron job or container): exoroster-<uid> under the
+// system's temporary directory, shared by every such process of the user
+// so their locks still exclude one another. It creates the directory
+// (0700) and checks that it is a directory of this user's, closed to
+// others: in a shared /tmp another user could otherwise plant a link
+// where a lock file will be written.
+func TempFallback() (string, error) {
+	dir := filepath.Join(os.TempDir(), App+"-"+strconv.Itoa(os.Getuid()))
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", fmt.Errorf("state directory: %w", err)
+	}
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return "", fmt.Errorf("state directory: %w", err)
+	}
+	if !info.IsDir() || info.Mode().Perm()&0o077 != 0 || !ownedByMe(info) {
+		return "", fmt.Errorf("state directory %s is not a private directory of this user's", dir)
+	}
+	return dir, nil
 }

@@ -66,3 +66,37 @@ func TestEnsureMakesPrivateDir(t *testing.T) {
 		t.Errorf("second Ensure: %v", err)
 	}
 }
+
+func TestTempFallbackIsPrivate(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dir, err := TempFallback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(dir) != tmp {
+		t.Errorf("fallback %s is not under TMPDIR %s", dir, tmp)
+	}
+	info, err := os.Stat(dir)
+	if err != nil || info.Mode().Perm() != 0o700 {
+		t.Fatalf("fallback %v, %v; want a 0700 directory", info, err)
+	}
+	if again, err := TempFallback(); err != nil || again != dir {
+		t.Errorf("second call: %s, %v", again, err)
+	}
+	// One that others may write to, or a link planted in its place, is
+	// refused.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TempFallback(); err == nil {
+		t.Error("a world-writable fallback was accepted")
+	}
+	os.Remove(dir)
+	if err := os.Symlink(t.TempDir(), dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TempFallback(); err == nil {
+		t.Error("a link in the fallback's place was accepted")
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/resolve"
@@ -63,6 +64,7 @@ func OKStatuses() []results.Status {
 // job is a row with changes to send.
 type job struct {
 	rec     roster.Record
+	old     []string // the results line's old values (OldColumns)
 	user    *exotel.User
 	req     exotel.UpdateUserRequest // nil fields are not sent
 	device  *exotel.Device           // the device to re-number, or nil
@@ -94,7 +96,8 @@ func (up *Updater) Run(ctx context.Context, sw *halt.Switch, plan *Plan, out eng
 	r := &run{u: up, plan: plan, halt: sw}
 	sum, err := engine.Run(ctx, sw, out, engine.Spec[*job]{
 		Workers:  up.cfg.Workers,
-		Total:    plan.Rows(),
+		Total:    plan.Rows() - len(plan.kept),
+		Settled:  plan.settled,
 		OK:       OKStatuses(),
 		Progress: up.cfg.Progress,
 		Produce:  r.feed,
@@ -111,6 +114,9 @@ func (r *run) feed(ctx context.Context, feed *engine.Feed[*job]) error {
 	plan := r.plan
 	var idents []resolve.Ident
 	for i, row := range plan.List.Rows {
+		if plan.kept[row.Rec.Row] || plan.wants[i].nothing != "" {
+			continue
+		}
 		if len(row.Problems) == 0 && len(plan.wants[i].problems) == 0 {
 			w := plan.wants[i]
 			idents = append(idents, row.Ident, resolve.Ident{Email: w.newEmail, Phone: w.newPhone})
@@ -123,7 +129,13 @@ func (r *run) feed(ctx context.Context, feed *engine.Feed[*job]) error {
 		if resolve.IsAuth(err) {
 			r.halt.Abort(exotel.ExplainAuth(err))
 		}
+		if exotel.IsMisconfiguration(err) {
+			r.halt.Abort(exotel.ExplainMisconfiguration(err))
+		}
 		for i, row := range plan.List.Rows {
+			if plan.kept[row.Rec.Row] {
+				continue
+			}
 			if _, l := decide(row, plan.wants[i], nil, nil); l != nil {
 				feed.Line(*l) // invalid: known without a lookup
 				continue
@@ -137,14 +149,22 @@ func (r *run) feed(ctx context.Context, feed *engine.Feed[*job]) error {
 	claims := resolve.Claims{}
 	var jobs []*job
 	for i, row := range plan.List.Rows {
+		if plan.kept[row.Rec.Row] {
+			continue
+		}
 		j, line := decide(row, plan.wants[i], ix, claims)
 		switch {
 		case line != nil:
+			if line.Extra != nil {
+				line.Extra = r.old(row.Rec.Row, line.Extra)
+			}
 			feed.Line(*line)
 		case r.u.cfg.DryRun:
 			feed.Line(results.Line{Row: row.Rec.Row, Status: results.WouldUpdate, UserID: j.user.ID,
-				DeviceID: deviceID(j), Message: "would change " + describe(j.changes), Input: row.Rec.Raw})
+				DeviceID: deviceID(j), Message: "would change " + describe(j.changes), Input: row.Rec.Raw,
+				Extra: r.old(row.Rec.Row, oldValues(j.user))})
 		default:
+			j.old = r.old(row.Rec.Row, oldValues(j.user))
 			jobs = append(jobs, j)
 		}
 	}
@@ -154,6 +174,40 @@ func (r *run) feed(ctx context.Context, feed *engine.Feed[*job]) error {
 	return nil
 }
 
+// old is the old values for row's line: those an earlier run recorded for
+// it, when this run resumes one, else current (the user before this run's
+// changes).
+func (r *run) old(row int, current []string) []string {
+	if prior, ok := r.plan.prior[row]; ok {
+		return neutralized(prior)
+	}
+	return current
+}
+
+// oldValues are u's values that update may change, for the OldColumns,
+// each made safe to open in a spreadsheet.
+func oldValues(u *exotel.User) []string {
+	phone := ""
+	if d := firstTel(u); d != nil {
+		phone = d.ContactURI
+	}
+	return neutralized([]string{u.FirstName, u.LastName, u.Email, phone})
+}
+
+// neutralized is cells made safe to open in a spreadsheet, except an E.164
+// number, which stays as it is (as export writes it).
+func neutralized(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		if exporter.IsE164(c) {
+			out[i] = c
+			continue
+		}
+		out[i] = results.Neutralize(c)
+	}
+	return out
+}
+
 // decide compares a row with its user. It returns the job to send, or the
 // row's final line. With a nil ix it only checks the row offline and
 // returns neither for a valid row.
@@ -161,12 +215,16 @@ func decide(row resolve.Row, w want, ix *resolve.Index, claims resolve.Claims) (
 	line := func(st results.Status, u *exotel.User, format string, args ...any) (*job, *results.Line) {
 		l := &results.Line{Row: row.Rec.Row, Status: st, Message: fmt.Sprintf(format, args...), Input: row.Rec.Raw}
 		if u != nil {
+			l.Extra = oldValues(u)
 			l.UserID = u.ID
 			if d := u.PrimaryDevice(); d != nil {
 				l.DeviceID = strconv.FormatInt(d.ID, 10)
 			}
 		}
 		return nil, l
+	}
+	if w.nothing != "" {
+		return line(results.Unchanged, nil, "%s", w.nothing)
 	}
 	if len(row.Problems) > 0 || len(w.problems) > 0 {
 		probs := append(append([]roster.Problem(nil), row.Problems...), w.problems...)
@@ -394,7 +452,7 @@ func (r *run) apply(ctx context.Context, j *job) results.Line {
 		}
 	}
 	return results.Line{Row: j.rec.Row, Status: results.Updated, UserID: j.user.ID, DeviceID: deviceID(j),
-		HTTPStatus: 200, Attempts: attempts, Message: "changed " + describe(j.changes), Input: j.rec.Raw}
+		HTTPStatus: 200, Attempts: attempts, Message: "changed " + describe(j.changes), Input: j.rec.Raw, Extra: j.old}
 }
 
 // put sends one PUT with retries. When an attempt may have taken effect
@@ -402,14 +460,14 @@ func (r *run) apply(ctx context.Context, j *job) results.Line {
 // decides from a fresh GET whether the change is in place after all.
 func (r *run) put(ctx context.Context, send func() error, applied func(*exotel.User) bool, userID, code string) (int, error) {
 	var mayHave bool
-	n, err := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
+	n, err := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.Classifier(r.u.api, r.u.cfg.MaxAttempts), func() error {
 		err := send()
 		mayHave = mayHave || exotel.MayHaveApplied(err)
 		return err
 	})
 	if ae := exotel.AsAPIError(err); ae != nil && mayHave && ae.Code == code {
 		var u *exotel.User
-		_, gerr := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
+		_, gerr := r.u.pacer.Retry(r.halt.Context(), r.u.cfg.MaxAttempts, exotel.Classifier(r.u.api, r.u.cfg.MaxAttempts), func() error {
 			var err error
 			u, err = r.u.api.GetUser(ctx, userID, resolve.Fields()...)
 			return err
@@ -429,11 +487,15 @@ func userApplied(u *exotel.User, req exotel.UpdateUserRequest) bool {
 
 // failedLine records a row whose PUT failed; done lists what did change.
 func (r *run) failedLine(j *job, attempts int, done []string, err error) results.Line {
+	if exotel.IsMisconfiguration(err) {
+		r.halt.Abort(exotel.ExplainMisconfiguration(err))
+		return skippedLine(j, attempts, done)
+	}
 	if ratelimit.WasNotSent(err) || (r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop) {
 		return skippedLine(j, attempts, done)
 	}
 	l := results.Line{Row: j.rec.Row, Status: results.Failed, UserID: j.user.ID, DeviceID: deviceID(j),
-		Attempts: attempts, Input: j.rec.Raw}
+		Attempts: attempts, Input: j.rec.Raw, Extra: j.old}
 	msg := err.Error()
 	if ae := exotel.AsAPIError(err); ae != nil {
 		l.HTTPStatus, l.ErrorCode = ae.HTTPStatus, ae.Code
@@ -461,5 +523,5 @@ func skippedLine(j *job, attempts int, done []string) results.Line {
 		msg = "stopped while retrying; the change may or may not have been made"
 	}
 	return results.Line{Row: j.rec.Row, Status: results.Skipped, UserID: j.user.ID, DeviceID: deviceID(j),
-		Attempts: attempts, Message: msg, Input: j.rec.Raw}
+		Attempts: attempts, Message: msg, Input: j.rec.Raw, Extra: j.old}
 }

@@ -1,24 +1,20 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/exoroster/exoroster/importer"
-	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
 )
 
 type importFlags struct {
 	rowFlags
-	resume            bool
 	onEmailTaken      string
 	retryUnverifiable bool
 	checkExisting     bool
@@ -36,7 +32,13 @@ input) saying created, exists, invalid, failed or skipped.
 
 A run that stops (Ctrl-C, a crash, a lost laptop lid) can be continued with
 --resume: rows already created are not sent again, and rows whose outcome is
-unknown are looked up before anything is created.`,
+unknown are looked up before anything is created.
+
+A results file that holds an earlier run's lines is never replaced by
+accident: without --resume the run is refused before any request. Give
+--overwrite to start afresh (the old file is kept as
+<results>.<timestamp>.bak). While a run writes its results file it holds a
+lock on it, so a second run on the same file stops at once.`,
 		Example: `  exoroster import roster.csv --results results.csv
   exoroster import roster.csv --dry-run
   exoroster import roster.csv --results results.csv --resume`,
@@ -44,8 +46,8 @@ unknown are looked up before anything is created.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runImport(cmd, args[0], f) },
 	}
 	fs := cmd.Flags()
-	f.register(fs, rowHelp{input: "roster", dryRun: "validate and show what would be created; send nothing"})
-	fs.BoolVar(&f.resume, "resume", false, "continue the run recorded in --results: skip rows created, look up rows in doubt")
+	f.register(fs, rowHelp{input: "roster", dryRun: "validate and show what would be created; send nothing",
+		resume: "continue the run recorded in --results: skip rows created, look up rows in doubt"})
 	fs.StringVar(&f.onEmailTaken, "on-email-taken", string(importer.EmailTakenFail),
 		"when an email belonged to a deleted user: fail the row, or plus (retry as local+1@domain, +2, ...)")
 	fs.BoolVar(&f.retryUnverifiable, "retry-unverifiable", false,
@@ -85,10 +87,6 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	if policy != importer.EmailTakenFail && policy != importer.EmailTakenPlus {
 		return usageErr("--on-email-taken %q: use fail or plus", f.onEmailTaken)
 	}
-	if f.dryRun && f.resume {
-		return usageErr("--dry-run and --resume do not go together")
-	}
-	stderr := a.env.Stderr
 	opts := f.rosterOptions()
 	plan, err := importer.Prepare(openInput(input, f.readOptions()), opts)
 	if err != nil {
@@ -125,20 +123,24 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 		im = importer.New(setup.client, setup.limiter, cfg)
 	}
 
-	out, resume, err := openImportResults(stderr, plan, resultsPath, f.resume)
+	opened, err := a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
+		command: "import", input: input, inputSHA: plan.SHA256, exactInput: true, inputRows: plan.Rows,
+		path: resultsPath, layout: plan.Layout(), keep: importer.KeepOnResume, check: plan.CheckResume,
+	})
 	if err != nil {
-		return abortErr(err)
+		return err
 	}
-	state := results.State{Command: "import", Input: input, InputSHA256: plan.SHA256, InputRows: plan.Rows, Updated: time.Now().UTC()}
-	if err := results.SaveState(resultsPath, state); err != nil {
-		out.Close()
-		return abortErr(err)
+	defer opened.release()
+	out := opened.out
+	var resume *importer.Resume
+	if opened.prior != nil {
+		resume = &importer.Resume{Prior: opened.prior}
 	}
 
 	sw := a.newSwitch(cmd.Context(), setup)
 	defer sw.Close()
 	sum, runErr := im.Run(cmd.Context(), sw, plan, out, resume)
-	runErr = errors.Join(runErr, out.Close())
+	runErr = closeResults(runErr, out)
 	var details []string
 	if refusedRow != 0 {
 		details = append(details, fmt.Sprintf("no phone: Exotel refused row %d without one (400 1402: this account needs a phone for every user), "+
@@ -146,47 +148,10 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	}
 	return a.finishRun(cmd.OutOrStdout(), rowReport{
 		verb: "import", timed: true, sum: sum, details: details, setup: setup, results: resultsPath,
+		rerun: rerunFor(f.dryRun, "import", input, resultsPath),
 		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume",
 			shellQuote(input), shellQuote(resultsPath)),
 	}, runErr)
-}
-
-// openImportResults creates the results file, or for --resume checks that
-// the existing one belongs to this input and reopens it.
-func openImportResults(stderr io.Writer, plan *importer.Plan, path string, resume bool) (*results.Writer, *importer.Resume, error) {
-	layout := plan.Layout()
-	if !resume {
-		w, err := results.Create(path, layout)
-		return w, nil, err
-	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(stderr, "note: %s does not exist yet; starting from the first row\n", path)
-		w, err := results.Create(path, layout)
-		return w, nil, err
-	}
-	state, ok, err := results.LoadState(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if ok && (state.Command != "import" || state.InputSHA256 != plan.SHA256) {
-		return nil, nil, fmt.Errorf("%s belongs to a different input (%s %s, which has changed since or is another file); "+
-			"resume with the same file, or choose a new --results", path, state.Command, state.Input)
-	}
-	prior, err := results.Load(path, layout)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := plan.CheckResume(prior); err != nil {
-		return nil, nil, err
-	}
-	if prior.TornLine {
-		fmt.Fprintf(stderr, "note: %s ended in a partial line (the last run was killed); it was dropped and that row will be checked\n", path)
-	}
-	w, err := results.Reopen(path, layout, importer.KeepOnResume)
-	if err != nil {
-		return nil, nil, err
-	}
-	return w, &importer.Resume{Prior: prior}, nil
 }
 
 func sameFile(a, b string) (bool, error) {

@@ -159,7 +159,8 @@ func TestImportExitCodes(t *testing.T) {
 		{"all created", nil, []string{"import", good}, ExitOK, ""},
 		{"missing token", map[string]string{"EXOTEL_API_TOKEN": ""}, []string{"import", good}, ExitAborted, "EXOTEL_API_TOKEN is not set"},
 		{"missing sid", map[string]string{"EXOTEL_ACCOUNT_SID": ""}, []string{"import", good}, ExitAborted, "EXOTEL_ACCOUNT_SID is not set"},
-		{"wrong token", map[string]string{"EXOTEL_API_TOKEN": "wrong"}, []string{"import", good}, ExitAborted, "refused the credentials"},
+		// good.results.csv holds the first case's results: starting afresh over them takes --overwrite.
+		{"wrong token", map[string]string{"EXOTEL_API_TOKEN": "wrong"}, []string{"import", good, "--overwrite"}, ExitAborted, "refused the credentials"},
 		{"plain http off loopback", map[string]string{"EXOTEL_BASE_URL": "http://example.com"}, []string{"import", good}, ExitAborted, "only for loopback"},
 		{"unreadable input", nil, []string{"import", filepath.Join(dir, "missing.csv")}, ExitAborted, "cannot read"},
 		{"no name columns", nil, []string{"import", noNames}, ExitAborted, "name"},

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
+	"github.com/exoroster/exoroster/runlock"
 )
 
 type offboardFlags struct {
@@ -19,8 +21,14 @@ type offboardFlags struct {
 	backupPath  string
 	yes         bool
 	allowAdmins bool
+	onCall      bool
 	maxDelete   int
 }
+
+// adminLockWait is how long an offboard waits for another run deleting the
+// same account's admins: its admin deletions are few and short, and the
+// count this run makes after it must see them.
+const adminLockWait = 5 * time.Minute
 
 func (a *app) offboardCommand() *cobra.Command {
 	f := &offboardFlags{}
@@ -32,10 +40,19 @@ only then deletes, concurrently under the shared rate limit. Deletion cannot
 be undone, so:
 
   - every identifier a row gives (user_id, email, phone) must name the same
-    user, and a row with names must share a word with the user's name;
-    otherwise the row is ambiguous and nobody is deleted for it;
+    user, and names the row gives must be the user's (case and spaces
+    aside; one shared word is not enough); otherwise the row is ambiguous
+    and nobody is deleted for it;
   - admins are protected unless --allow-admins, and the account's last admin
-    never goes;
+    never goes: right before each admin's DELETE the account's admins are
+    counted again, under a lock no other exoroster on this machine can hold
+    at the same time;
+  - users on a call are protected ("rerun later") unless --include-on-call;
+  - right before their DELETEs the users are read again, 50 to a request: a
+    user who changed since the lookup is stale (or protected, if now an
+    admin or on a call) and is not deleted;
+  - the dry run and the confirmation list users on a call, admins and names
+    that match only in part by name;
   - more deletions than --max-delete (default 50) delete nothing;
   - without --yes it asks for confirmation on a terminal, and refuses (exit 2)
     elsewhere;
@@ -43,19 +60,23 @@ be undone, so:
     first DELETE, appended to a backup file in export's format, which
     'exoroster import' reads to re-create the people.
 
-Statuses: deleted, would_delete, not_found, ambiguous, protected, invalid,
-failed, skipped. A rerun of a finished list deletes nothing: every row is
-not_found.`,
+Statuses: deleted, would_delete, not_found, ambiguous, protected, stale,
+invalid, failed, skipped. --resume continues a run from its results file:
+rows deleted are kept, the others are looked up and decided again (fix
+ambiguous rows in the list first). Without --resume an earlier run's
+results file is not replaced unless --overwrite.`,
 		Example: `  exoroster offboard leavers.csv --dry-run
   exoroster offboard leavers.csv --results out.csv --yes`,
 		Args: oneFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runOffboard(cmd, args[0], f) },
 	}
 	fs := cmd.Flags()
-	f.register(fs, rowHelp{input: "list", dryRun: "find every row's user and show who would be deleted; delete nothing"})
+	f.register(fs, rowHelp{input: "list", dryRun: "find every row's user and show who would be deleted; delete nothing",
+		resume: "continue the run recorded in --results: keep rows deleted, decide the others again"})
 	fs.StringVar(&f.backupPath, "backup", "", "backup of the deleted users' records, appended to (default <results without .csv>.backup.csv)")
 	fs.BoolVar(&f.yes, "yes", false, "delete without asking for confirmation")
 	fs.BoolVar(&f.allowAdmins, "allow-admins", false, "allow deleting admins (never the account's last admin)")
+	fs.BoolVar(&f.onCall, "include-on-call", false, "delete users even while they are on a call (active_call set)")
 	fs.IntVar(&f.maxDelete, "max-delete", offboard.DefaultMaxDelete, "delete nothing if more users than this would be deleted")
 	return cmd
 }
@@ -99,29 +120,44 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		return err
 	}
 	o := offboard.New(setup.client, setup.limiter, offboard.Config{
-		Workers:     f.api.workers,
-		MaxAttempts: f.api.maxAttempts,
-		AllowAdmins: f.allowAdmins,
-		Logger:      a.log,
-		Progress:    a.newProgress("offboard", f.progressEvery),
+		Workers:       f.api.workers,
+		MaxAttempts:   f.api.maxAttempts,
+		AllowAdmins:   f.allowAdmins,
+		IncludeOnCall: f.onCall,
+		Logger:        a.log,
+		Progress:      a.newProgress("offboard", f.progressEvery),
 	})
-	out, err := results.Create(resultsPath, offboard.Layout(list))
+	sha, err := fileSHA256(input)
 	if err != nil {
 		return abortErr(err)
 	}
-	guards := offboard.Guards{DryRun: f.dryRun, MaxDelete: f.maxDelete, Backup: backupPath, Notes: stderr}
+	opened, err := a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
+		command: "offboard", input: input, inputSHA: sha, inputRows: len(list.Rows),
+		path: resultsPath, layout: offboard.Layout(list), keep: offboard.KeepOnResume,
+		check: checkKeptRows(input, listCells(list), offboard.KeepOnResume),
+	})
+	if err != nil {
+		return err
+	}
+	defer opened.release()
+	out := opened.out
+	account := strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID"))
+	guards := offboard.Guards{DryRun: f.dryRun, MaxDelete: f.maxDelete, Backup: backupPath, Notes: stderr,
+		Resume: opened.prior, LockAdmins: a.adminLocker(f.stateDir, account)}
 	if !f.yes {
-		guards.Confirm = &offboard.Prompt{In: orEmpty(a.env.Stdin), Out: stderr,
-			Account: strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID"))}
+		guards.Confirm = &offboard.Prompt{In: orEmpty(a.env.Stdin), Out: stderr, Account: account}
 	}
 	sw := a.newSwitch(cmd.Context(), setup)
 	defer sw.Close()
 	res, runErr := o.Run(cmd.Context(), sw, list, out, guards)
-	runErr = errors.Join(runErr, out.Close())
+	runErr = closeResults(runErr, out)
 
 	sum, plan := res.Summary, res.Plan
-	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath,
+	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath, rerun: rerunFor(f.dryRun, "offboard", input, resultsPath),
 		details: []string{fmt.Sprintf("lookups: %d requests (%s)", plan.Requests, plan.Strategy)}}
+	if res.Rechecks > 0 {
+		report.details = append(report.details, fmt.Sprintf("read again before deleting: %d requests", res.Rechecks))
+	}
 	if plan.Admins >= 0 {
 		report.details = append(report.details, fmt.Sprintf("admins in the account: %d", plan.Admins))
 	}
@@ -135,8 +171,8 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if res.Deleting {
 		// Before the DELETEs began, offboard.Run has said that nothing was
 		// deleted.
-		report.interrupted = fmt.Sprintf("Interrupted; rows not yet deleted are recorded as skipped. A rerun of %s reports the deleted ones as not_found.",
-			shellQuote(input))
+		report.interrupted = fmt.Sprintf("Interrupted; rows not yet deleted are recorded as skipped. To continue:\n  %s",
+			rerunCommand("offboard", input, resultsPath))
 	}
 	return a.finishRun(cmd.OutOrStdout(), report, runErr)
 }
@@ -146,6 +182,43 @@ func orEmpty(r io.Reader) io.Reader {
 		return strings.NewReader("")
 	}
 	return r
+}
+
+// adminLocker is offboard's LockAdmins: the account's admin-delete lock in
+// the state directory, shared by every exoroster process on this machine,
+// waited for up to adminLockWait (the first Ctrl-C ends the wait).
+func (a *app) adminLocker(stateDirFlag, account string) func(ctx context.Context) (func(), error) {
+	return func(ctx context.Context) (func(), error) {
+		dir, err := a.stateDir(stateDirFlag)
+		if err != nil {
+			return nil, fmt.Errorf("no place for the account's admin lock: %w", err)
+		}
+		target := runlock.Named(dir, "admin-delete", "ccm", account)
+		lock, err := runlock.Acquire(ctx, target, runlock.Options{
+			Wait: adminLockWait,
+			Poll: lockPoll,
+			OnWait: func(h runlock.Holder) {
+				fmt.Fprintf(a.env.Stderr, "note: another run (%s) is deleting admins of account %s; waiting up to %v to count them after it\n",
+					h, account, adminLockWait)
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		return func() { _ = lock.Release() }, nil
+	}
+}
+
+// listCells is each row's input cells, for checkKeptRows.
+func listCells(list *resolve.List) [][]string {
+	out := make([][]string, 0, len(list.Rows))
+	for _, r := range list.Rows {
+		for len(out) < r.Rec.Row-1 {
+			out = append(out, nil) // rows are numbered densely; be safe anyway
+		}
+		out = append(out, r.Rec.Raw)
+	}
+	return out
 }
 
 // readList reads a list of users to find (offboard, update), after saying

@@ -158,8 +158,9 @@ func TestOffboardCommandDryRunThenDelete(t *testing.T) {
 	}
 
 	// A rerun deletes nothing and reports every row not_found: exit 0.
+	// (Starting afresh over the first run's results takes --overwrite.)
 	deletes := srv.CountRequests("DELETE")
-	r = offCLI(t, srv, Env{}, "offboard", input, "--results", out, "--yes")
+	r = offCLI(t, srv, Env{}, "offboard", input, "--results", out, "--yes", "--overwrite")
 	if r.code != ExitOK || srv.CountRequests("DELETE") != deletes {
 		t.Errorf("rerun exit %d, %d DELETEs\n%s", r.code, srv.CountRequests("DELETE")-deletes, r.stderr)
 	}
@@ -267,8 +268,9 @@ func TestOffboardCommandAdminsAndExitCodes(t *testing.T) {
 	if r.code != ExitRowsNotDone || len(srv.Deleted()) != 0 {
 		t.Errorf("exit %d, %d deleted; want 3, 0", r.code, len(srv.Deleted()))
 	}
-	// With it, one goes and the last admin stays.
-	r = offCLI(t, srv, Env{}, "offboard", input, "--yes", "--allow-admins")
+	// With it, one goes and the last admin stays. (Starting afresh over
+	// the first run's results takes --overwrite.)
+	r = offCLI(t, srv, Env{}, "offboard", input, "--yes", "--allow-admins", "--overwrite")
 	got := offStatuses(t, filepath.Join(dir, "admins.results.csv"))
 	if r.code != ExitRowsNotDone || !slices.Equal(got, []string{"deleted", "protected"}) {
 		t.Errorf("exit %d, statuses %v\n%s", r.code, got, r.stdout)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/halt"
+	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
 )
 
@@ -26,12 +28,18 @@ type rowFlags struct {
 	resultsPath   string
 	dryRun        bool
 	progressEvery time.Duration
+	// resume, overwrite and stateDir say what to do with a results file an
+	// earlier run left, and where its lock lives (openRowResults).
+	resume    bool
+	overwrite bool
+	stateDir  string
 }
 
 // rowHelp is what the shared flags' help says differently per command.
 type rowHelp struct {
 	input  string // what the input is called: roster, list, changes
 	dryRun string // what --dry-run does
+	resume string // what --resume keeps and redoes
 }
 
 func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
@@ -42,6 +50,9 @@ func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
 		fmt.Sprintf("results CSV (default <%s>.results.csv; <%s>.dry-run.csv with --dry-run)", h.input, h.input))
 	fs.BoolVar(&f.dryRun, "dry-run", false, h.dryRun)
 	registerProgressEvery(fs, &f.progressEvery)
+	fs.BoolVar(&f.resume, "resume", false, h.resume)
+	fs.BoolVar(&f.overwrite, "overwrite", false, "start afresh over an earlier run's --results file, keeping it as <results>.<timestamp>.bak")
+	fs.StringVar(&f.stateDir, "state-dir", "", "directory for run locks (default $XDG_STATE_HOME/exoroster, else ~/.local/state/exoroster)")
 }
 
 // check returns a usage error (exit 2) for a shared flag that is wrong.
@@ -52,7 +63,18 @@ func (f *rowFlags) check() error {
 	if err := f.read.check(f.defaultRegion); err != nil {
 		return err
 	}
+	switch {
+	case f.dryRun && f.resume:
+		return usageErr("--dry-run and --resume do not go together")
+	case f.resume && f.overwrite:
+		return usageErr("--resume and --overwrite do not go together: --resume continues the earlier run, --overwrite starts afresh")
+	}
 	return f.api.check()
+}
+
+// resultsMode is what openRowResults needs of the flags.
+func (f *rowFlags) resultsMode() resultsMode {
+	return resultsMode{resume: f.resume, overwrite: f.overwrite, dryRun: f.dryRun, stateDir: f.stateDir}
 }
 
 // rosterOptions are the options for reading the input's rows.
@@ -182,6 +204,22 @@ type rowReport struct {
 	after   []string // lines after the results file's
 	// interrupted is said on stderr when the user stopped the run.
 	interrupted string
+	// rerun is the command that continues the run (rerunCommand); with
+	// rows left to do, the report names the first few and ends with it.
+	// Empty for a dry run.
+	rerun string
+}
+
+// attentionOrder is the statuses a report names rows of, most urgent
+// first. Invalid rows are left to the counts (exoroster validate lists
+// them), and an interrupted run's rows to the interruption's note; for
+// offboard a row already gone (not_found) is done.
+func attentionOrder(command string) []results.Status {
+	order := []results.Status{results.Failed, results.Stale, results.Ambiguous, results.Protected}
+	if command != "offboard" {
+		order = append(order, results.NotFound)
+	}
+	return append(order, results.Skipped)
 }
 
 // finishRun writes the end-of-run report to w and returns the run's exit:
@@ -193,7 +231,11 @@ func (a *app) finishRun(w io.Writer, r rowReport, runErr error) error {
 	if r.timed {
 		took = fmt.Sprintf(" in %v", roundDuration(sum.Elapsed))
 	}
-	fmt.Fprintf(w, "%s %s%s: %d rows\n", r.verb, runState(sum.Aborted, sum.Interrupted), took, sum.Rows)
+	stopped := sum.Aborted
+	if runErr != nil {
+		stopped = runErr
+	}
+	fmt.Fprintf(w, "%s %s%s: %d rows\n", r.verb, runState(stopped, sum.Interrupted), took, sum.Rows)
 	writeCounts(w, sum.Counts)
 	for _, d := range r.details {
 		fmt.Fprintln(w, d)
@@ -211,6 +253,7 @@ func (a *app) finishRun(w io.Writer, r rowReport, runErr error) error {
 	for _, l := range r.after {
 		fmt.Fprintln(w, l)
 	}
+	writeNextStep(w, r, runErr)
 	switch {
 	case runErr != nil:
 		return abortErr(runErr)
@@ -236,4 +279,62 @@ func runState(aborted error, interrupted bool) string {
 		return "interrupted"
 	}
 	return "finished"
+}
+
+// writeNextStep names the first few rows that need attention, by number
+// (their messages, which name people, stay in the results file), and, for
+// a run that leaves work, the command that continues or retries it. It
+// writes nothing for a run with nothing left, or one the user interrupted
+// (the interruption's note says how to continue).
+func writeNextStep(w io.Writer, r rowReport, runErr error) {
+	sum := r.sum
+	if sum.Interrupted || runErr != nil {
+		return
+	}
+	command, _, _ := strings.Cut(r.verb, " ") // "offboard" of "offboard dry run"
+	var groups []string
+	for _, st := range attentionOrder(command) {
+		n := sum.Counts[st]
+		if n == 0 {
+			continue
+		}
+		rows := make([]string, 0, len(sum.Examples[st]))
+		for _, l := range sum.Examples[st] {
+			rows = append(rows, strconv.Itoa(l.Row))
+		}
+		g := fmt.Sprintf("%s %s %s", st, plural(n, "row", "rows"), strings.Join(rows, ", "))
+		if n > len(rows) {
+			g += fmt.Sprintf(" and %d more", n-len(rows))
+		}
+		groups = append(groups, g)
+	}
+	if len(groups) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "needs attention: %s (the results file says why)\n", strings.Join(groups, "; "))
+	if r.rerun == "" {
+		return
+	}
+	var when []string
+	if sum.Aborted != nil {
+		when = append(when, "once the cause below is fixed")
+	}
+	if sum.Counts[results.Ambiguous] > 0 || (command != "offboard" && sum.Counts[results.NotFound] > 0) {
+		when = append(when, "after fixing those rows in the input")
+	}
+	if sum.Counts[results.Protected] > 0 {
+		when = append(when, "protected rows stay so until their reason is gone")
+	}
+	next := "next: " + r.rerun
+	if len(when) > 0 {
+		next += "  (" + strings.Join(when, "; ") + ")"
+	}
+	fmt.Fprintln(w, next)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/updater"
 )
 
@@ -29,6 +27,15 @@ A row is identified by the first of user_id, email, phone it gives; the other
 two are what the user should have. To change the column that identifies the
 row, add new_email or new_phone (e.g. find by phone, change the phone).
 
+A blank cell leaves that value as it is.
+
+Every results line carries the user's values before the row's changes
+(old_first_name, old_last_name, old_email, old_phone). Feed the results file
+back to update to undo a bad bulk change: each row's user then gets its old
+values back (blank cells, such as an email that was unset, are left as they
+are). --resume continues a run from its results file: rows updated are kept,
+the others are compared again (and keep the old values first recorded).
+
 Statuses: updated, unchanged, would_update, not_found, ambiguous, invalid,
 failed, skipped.`,
 		Example: `  exoroster update changes.csv --dry-run
@@ -36,7 +43,8 @@ failed, skipped.`,
 		Args: oneFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runUpdate(cmd, args[0], f) },
 	}
-	f.register(cmd.Flags(), rowHelp{input: "changes", dryRun: "find the users and show what would change; send no PUT"})
+	f.register(cmd.Flags(), rowHelp{input: "changes", dryRun: "find the users and show what would change; send no PUT",
+		resume: "continue the run recorded in --results: keep rows updated, compare the others again"})
 	return cmd
 }
 
@@ -52,6 +60,10 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	plan := updater.PrepareList(list, f.rosterOptions())
 	for _, n := range plan.Notes {
 		fmt.Fprintf(stderr, "note: %s\n", n)
+	}
+	if plan.Undo {
+		fmt.Fprintf(stderr, "note: %s is an update results file: undoing its changes (each row's user_id gets back its "+
+			"old_first_name, old_last_name, old_email and old_phone; blank cells leave a value as it is)\n", input)
 	}
 
 	resultsPath, err := resultsPathFor(input, f.resultsPath, f.dryRun)
@@ -69,17 +81,31 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 		Logger:      a.log,
 		Progress:    a.newProgress("update", f.progressEvery),
 	})
-	out, err := results.Create(resultsPath, plan.Layout())
+	sha, err := fileSHA256(input)
 	if err != nil {
 		return abortErr(err)
+	}
+	opened, err := a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
+		command: "update", input: input, inputSHA: sha, inputRows: plan.Rows(),
+		path: resultsPath, layout: plan.Layout(), keep: updater.KeepOnResume,
+		check: checkKeptRows(input, listCells(plan.List), updater.KeepOnResume),
+	})
+	if err != nil {
+		return err
+	}
+	defer opened.release()
+	out := opened.out
+	if opened.prior != nil {
+		plan.SetResume(opened.prior)
 	}
 	sw := a.newSwitch(cmd.Context(), setup)
 	defer sw.Close()
 	sum, runErr := up.Run(cmd.Context(), sw, plan, out)
-	runErr = errors.Join(runErr, out.Close())
-	report := rowReport{verb: "update", timed: true, sum: sum, setup: setup, results: resultsPath,
-		details:     []string{fmt.Sprintf("lookups: %d requests", sum.Lookups)},
-		interrupted: "Interrupted; rows not yet sent are recorded as skipped. A rerun of the same list reports rows already done as unchanged."}
+	runErr = closeResults(runErr, out)
+	report := rowReport{verb: "update", timed: true, sum: sum, setup: setup, results: resultsPath, rerun: rerunFor(f.dryRun, "update", input, resultsPath),
+		details: []string{fmt.Sprintf("lookups: %d requests", sum.Lookups)},
+		interrupted: "Interrupted; rows not yet sent are recorded as skipped. To continue:\n  " +
+			rerunCommand("update", input, resultsPath)}
 	if f.dryRun {
 		report.verb, report.setup = "update dry run", nil
 	}

@@ -49,9 +49,10 @@ func TestUpdateCommand(t *testing.T) {
 		t.Errorf("summary:\n%s", r.stdout)
 	}
 
-	// Rerun: nothing left to change, no PUT.
+	// Rerun: nothing left to change, no PUT. (Starting afresh over the
+	// first run's results takes --overwrite.)
 	puts := srv.CountRequests("PUT")
-	r = offCLI(t, srv, Env{}, "update", input, "--results", out)
+	r = offCLI(t, srv, Env{}, "update", input, "--results", out, "--overwrite")
 	if r.code != ExitOK || srv.CountRequests("PUT") != puts {
 		t.Errorf("rerun exit %d, %d PUTs", r.code, srv.CountRequests("PUT")-puts)
 	}
@@ -75,7 +76,8 @@ func TestUpdateCommand(t *testing.T) {
 	// Interrupted: exit 130.
 	stop := make(chan struct{})
 	close(stop)
-	if r := offCLI(t, srv, Env{Interrupt: stop}, "update", input); r.code != ExitInterrupted {
+	// (changes.results.csv holds the refused run's lines: --overwrite.)
+	if r := offCLI(t, srv, Env{Interrupt: stop}, "update", input, "--overwrite"); r.code != ExitInterrupted {
 		t.Errorf("interrupted: exit %d", r.code)
 	}
 }

@@ -1,0 +1,340 @@
+package offboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/exoroster/exoroster/engine"
+	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/resolve"
+	"github.com/exoroster/exoroster/results"
+	"github.com/exoroster/exoroster/roster"
+)
+
+// checks is the state of a Run's deletions, which judge each user as they
+// are at the moment of deletion rather than at the lookup: the batch's
+// users are read again right before their DELETEs, and an admin's deletion
+// re-counts the account's admins, one admin at a time, under the account's
+// admin lock.
+type checks struct {
+	g Guards
+	// deleting: a batch passed its checks and backup, so DELETEs began.
+	deleting atomic.Bool
+	// requests counts the GETs the checks spent.
+	requests atomic.Int64
+
+	// adminMu serialises admin deletions in this process: each re-counts
+	// and deletes before the next re-counts. The admin lock (g.LockAdmins)
+	// does the same across processes; it is taken at the first admin
+	// deletion and held until the run's deletions end.
+	adminMu      sync.Mutex
+	unlockAdmins func()
+	lockRefusal  string // why the admin lock could not be had; sticky
+}
+
+// release frees the admin lock, if it was taken.
+func (c *checks) release() {
+	c.adminMu.Lock()
+	defer c.adminMu.Unlock()
+	if c.unlockAdmins != nil {
+		c.unlockAdmins()
+		c.unlockAdmins = nil
+	}
+}
+
+// feed hands the rows to delete to the workers in batches of up to 50, in
+// input order. Each batch's users are read again first (at most one GET
+// per 50 by email or phone, a GET by id for a user with neither or whose
+// email or phone no longer finds them); a row whose user changed since the
+// lookup is settled without a DELETE; the others' fresh records are
+// appended to the backup and synced, and only then are they sent.
+func (r *run) feedChecked(ctx context.Context, feed *engine.Feed[*Row], todo []*Row) {
+	c := r.checks
+	for start := 0; start < len(todo); start += exotel.MaxPageSize {
+		batch := todo[start:min(start+exotel.MaxPageSize, len(todo))]
+		if r.halt.Stopping() {
+			for _, row := range batch {
+				feed.Send(row) // records the skip
+			}
+			continue
+		}
+		keep, err := r.recheck(ctx, feed, batch)
+		if err != nil {
+			r.stopOn(err)
+			for _, row := range batch {
+				feed.Line(skippedWhy(row, "not deleted: the run stopped before the user was read again"))
+			}
+			continue
+		}
+		if len(keep) > 0 && c.g.Backup != "" {
+			if err := WriteBackup(c.g.Backup, keep); err != nil {
+				r.halt.Abort(err)
+				for _, row := range keep {
+					feed.Line(skippedWhy(row, "not deleted: the backup could not be written"))
+				}
+				continue
+			}
+		}
+		for _, row := range keep {
+			c.deleting.Store(true)
+			feed.Send(row)
+		}
+	}
+}
+
+// stopOn stops the run for a run-level lookup error, with the sentence
+// that explains it.
+func (r *run) stopOn(err error) {
+	switch {
+	case resolve.IsAuth(err):
+		r.halt.Abort(exotel.ExplainAuth(err))
+	case exotel.IsMisconfiguration(err):
+		r.halt.Abort(exotel.ExplainMisconfiguration(err))
+	case r.halt.Stopping():
+	default:
+		r.halt.Abort(err)
+	}
+}
+
+// recheck reads batch's users again and settles, with a line, each row
+// whose user is gone, changed, or now on a call; it returns the others,
+// holding their fresh records. The error is run-level only.
+func (r *run) recheck(ctx context.Context, feed *engine.Feed[*Row], batch []*Row) ([]*Row, error) {
+	users := make([]*exotel.User, len(batch))
+	for i, row := range batch {
+		users[i] = row.User
+	}
+	fresh, failed, err := r.reread(ctx, users)
+	if err != nil {
+		return nil, err
+	}
+	var keep []*Row
+	for _, row := range batch {
+		id := row.User.ID
+		if l, settled := r.settle(row, fresh[id], failed[id]); settled {
+			feed.Line(l)
+			continue
+		}
+		keep = append(keep, row)
+	}
+	return keep, nil
+}
+
+// reread looks users up again, each by the cheapest identifier it had: its
+// email, else its first device's contact, batched 50 to a GET; then by id
+// those that were not found so (gone, or their email or number changed) or
+// had neither. fresh holds the users found, by id; failed the lookup
+// errors of users that could not be read. The error is run-level only.
+func (r *run) reread(ctx context.Context, users []*exotel.User) (fresh map[string]*exotel.User, failed map[string]error, err error) {
+	fresh, failed = map[string]*exotel.User{}, map[string]error{}
+	key := func(u *exotel.User) (resolve.Key, string) {
+		if u.Email != "" {
+			return resolve.KeyEmail, u.Email
+		}
+		if d := u.PrimaryDevice(); d != nil && d.ContactURI != "" && !strings.ContainsRune(d.ContactURI, ',') {
+			return resolve.KeyPhone, d.ContactURI
+		}
+		return resolve.KeyUserID, u.ID
+	}
+	var first []resolve.Ident
+	for _, u := range users {
+		switch k, v := key(u); k {
+		case resolve.KeyEmail:
+			first = append(first, resolve.Ident{Email: v})
+		case resolve.KeyPhone:
+			first = append(first, resolve.Ident{Phone: v})
+		}
+	}
+	ix, err := r.o.res.Lookup(ctx, first)
+	r.checks.requests.Add(int64(ix.Requests))
+	if err != nil {
+		return nil, nil, err
+	}
+	var byID []resolve.Ident
+	for _, u := range users {
+		k, v := key(u)
+		if k != resolve.KeyUserID {
+			if _, err := ix.Users(k, v); err != nil {
+				failed[u.ID] = err
+				continue
+			}
+			if f := ix.User(u.ID); f != nil {
+				fresh[u.ID] = f
+				continue
+			}
+		}
+		byID = append(byID, resolve.Ident{UserID: u.ID})
+	}
+	if len(byID) == 0 {
+		return fresh, failed, nil
+	}
+	ix, err = r.o.res.Lookup(ctx, byID)
+	r.checks.requests.Add(int64(ix.Requests))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range byID {
+		if _, err := ix.Users(resolve.KeyUserID, id.UserID); err != nil {
+			failed[id.UserID] = err
+			continue
+		}
+		if f := ix.User(id.UserID); f != nil {
+			fresh[id.UserID] = f
+		}
+	}
+	return fresh, failed, nil
+}
+
+// settle decides a row on its user's fresh record f (nil: gone; lookupErr:
+// it could not be read). It returns the row's final line, or settled false
+// when the row may go ahead; then the row holds f.
+func (r *run) settle(row *Row, f *exotel.User, lookupErr error) (l results.Line, settled bool) {
+	was := row.User
+	final := func(st results.Status, msg string) (results.Line, bool) {
+		l := row.line()
+		l.Status, l.Message = st, msg
+		return l, true
+	}
+	switch {
+	case lookupErr != nil:
+		row.Err = lookupErr
+		return final(results.Failed, "not deleted: could not read the user again right before deleting: "+lookupErr.Error())
+	case f == nil:
+		return final(results.NotFound, "already gone: "+resolve.Who(was)+" was no longer in the account when read again before deleting")
+	}
+	row.User = f
+	changes := Changes(was, f)
+	switch {
+	case f.Role == exotel.RoleAdmin && was.Role != exotel.RoleAdmin && !r.o.cfg.AllowAdmins:
+		return final(results.Protected, "became an admin since it was looked up: not deleted without --allow-admins")
+	case len(changes) > 0:
+		return final(results.Stale, "not deleted: the user changed since it was looked up ("+strings.Join(changes, "; ")+
+			"); rerun to decide on the current record")
+	case f.ActiveCall != "" && !r.o.cfg.IncludeOnCall:
+		row.why = noteOnCall
+		return final(results.Protected, onCallMessage(f))
+	}
+	return results.Line{}, false
+}
+
+// Changes lists what differs between two records of a user in what a
+// deletion was decided on: names, email, role and devices (not logins,
+// calls or availability, which change all day).
+func Changes(was, now *exotel.User) []string {
+	var out []string
+	diff := func(what, a, b string) {
+		if a != b {
+			out = append(out, fmt.Sprintf("%s %q → %q", what, a, b))
+		}
+	}
+	diff("first_name", was.FirstName, now.FirstName)
+	diff("last_name", was.LastName, now.LastName)
+	if roster.EmailKey(was.Email) != roster.EmailKey(now.Email) {
+		diff("email", was.Email, now.Email)
+	}
+	diff("role", was.Role, now.Role)
+	diff("devices", devicesKey(was), devicesKey(now))
+	return out
+}
+
+func devicesKey(u *exotel.User) string {
+	parts := make([]string, len(u.Devices))
+	for i, d := range u.Devices {
+		parts[i] = fmt.Sprintf("%d %s", d.ID, d.ContactURI)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// deleteAdmin deletes an admin's row under the admin lock, after counting
+// the account's admins from a fresh listing of the whole account (one GET
+// per 50 users): it refuses when the deletion would leave the account
+// without an admin, or when this user changed since the batch was read.
+// Admin deletions run one at a time, so each count sees the one before.
+func (r *run) deleteAdmin(ctx context.Context, row *Row) results.Line {
+	c := r.checks
+	c.adminMu.Lock()
+	defer c.adminMu.Unlock()
+	if r.halt.Stopping() {
+		return skipped(row, 0, false)
+	}
+	if why := r.lockAdmins(); why != "" {
+		if r.halt.Stopping() {
+			return skipped(row, 0, false)
+		}
+		l := row.line()
+		l.Status, l.Message = results.Protected, "admin not deleted: "+why
+		return l
+	}
+	ix, err := r.o.res.Account(r.halt.Context())
+	c.requests.Add(int64(ix.Requests))
+	protect := func(msg string) results.Line {
+		l := row.line()
+		l.Status, l.Message = results.Protected, msg
+		return l
+	}
+	switch {
+	case resolve.IsRunLevel(err) || exotel.IsMisconfiguration(err):
+		r.stopOn(err)
+		if exotel.KindOf(err) == exotel.KindAuth {
+			l := row.line()
+			l.Status, l.Message = results.Failed, "credentials refused; run stopped: "+err.Error()
+			return l
+		}
+		return skippedWhy(row, "not deleted: the run stopped while the account's admins were being counted")
+	case err != nil || !ix.Complete():
+		why := "could not list the whole account to count its admins right before deleting"
+		if err != nil {
+			why += " (" + err.Error() + ")"
+		}
+		return protect("admin not deleted: " + why)
+	}
+	l, settled := r.settle(row, ix.User(row.User.ID), nil)
+	if settled {
+		return l
+	}
+	admins := 0
+	for _, u := range ix.All() {
+		if u.Role == exotel.RoleAdmin {
+			admins++
+		}
+	}
+	if admins <= 1 {
+		return protect(fmt.Sprintf("would remove the last remaining admin of the account (counted again right before deleting: it has %d); "+
+			"an account must keep one admin, so this row is kept even with --allow-admins", admins))
+	}
+	return r.deleteOne(ctx, row)
+}
+
+// lockAdmins takes the account's admin lock at the first admin deletion
+// and keeps it; it returns why it could not, once and for every later
+// admin. Called with adminMu held.
+func (r *run) lockAdmins() string {
+	c := r.checks
+	if c.unlockAdmins != nil || c.g.LockAdmins == nil {
+		return ""
+	}
+	if c.lockRefusal != "" {
+		return c.lockRefusal
+	}
+	unlock, err := c.g.LockAdmins(r.halt.Context())
+	if err != nil {
+		if errors.Is(err, context.Canceled) || r.halt.Stopping() {
+			return "the run stopped while waiting for the account's admin lock"
+		}
+		c.lockRefusal = err.Error()
+		return c.lockRefusal
+	}
+	c.unlockAdmins = unlock
+	return ""
+}
+
+// skippedWhy is the skipped line of a row to delete, with why.
+func skippedWhy(row *Row, why string) results.Line {
+	l := row.line()
+	l.Status, l.Message = results.Skipped, why+": "+resolve.Who(row.User)
+	return l
+}
