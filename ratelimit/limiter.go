@@ -428,6 +428,7 @@ func (l *Limiter) recover() {
 
 // backoff is the n-th hold for 429s that name no wait: exponential, with
 // "equal jitter" (half fixed, half random) so workers do not return in step.
+// Called with mu.
 func (l *Limiter) backoff(n int) time.Duration {
 	base := l.cfg.BaseBackoff
 	if base <= 0 {
@@ -445,7 +446,12 @@ func (l *Limiter) backoff(n int) time.Duration {
 // the worker's own wait, not shared: one server error says nothing about the
 // rate.
 func (l *Limiter) Backoff(ctx context.Context, attempt int) error {
-	return sleep(ctx, l.backoff(max(attempt, 1)), nil)
+	// The default base follows the adaptive rate, which a 429 may be
+	// cutting at this moment: read it under the lock.
+	l.mu.Lock()
+	d := l.backoff(max(attempt, 1))
+	l.mu.Unlock()
+	return sleep(ctx, d, nil)
 }
 
 func (l *Limiter) broadcast() {

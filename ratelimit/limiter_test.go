@@ -537,3 +537,39 @@ func TestCeilingIsForgottenAfterLongSuccess(t *testing.T) {
 		t.Errorf("rate = %v after a long quiet spell, want back at %v", r, want)
 	}
 }
+
+// Backoff (a worker's wait before retrying a 5xx) reads the adaptive rate
+// when BaseBackoff is unset, as in production, while 429s cut that rate on
+// other goroutines. Under -race this fails if the read is not locked.
+func TestBackoffWhileRateIsCutIsRaceFree(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1e5}) // production defaults: no BaseBackoff, MaxBackoff
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel() // Backoff computes its wait, then returns at once
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				if w%2 == 0 {
+					_ = l.Backoff(cancelled, i%5+1)
+					continue
+				}
+				done, err := l.Wait(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if i%2 == 0 {
+					done(answer(http.StatusTooManyRequests, "Retry-After", "0"))
+				} else {
+					done(answer(http.StatusOK))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if s := l.Stats(); s.Throttled == 0 || s.Rate >= 1e5*(1-headroom) {
+		t.Errorf("stats = %+v: want 429s that cut the rate while Backoff ran", s)
+	}
+}
