@@ -81,13 +81,17 @@ type Config struct {
 // A 429 that the headers did not warn about lowers the pace, once per
 // episode (only requests sent after the last cut can cause another). How
 // far depends on what it says:
-//   - the server refused several of the recent answers (the sliding
-//     window below) and accepted clearly less than we send, hold time
-//     excluded: we are too fast, and the pace jumps to just under what it
-//     accepted, climbing back no higher until the next probe;
 //   - an isolated 429 after a clean stretch is jitter (a request delayed on
 //     its way, then one on time), not a new limit: a gentle cut;
-//   - 429s that repeat within a short stretch: a firm cut.
+//   - 429s that repeat within a short stretch: a firm cut, or a blind one
+//     before anything could be measured.
+//
+// While a quarter or more of the latest answers (a sliding window, not
+// "since the last cut") were refused, we were sending faster than the
+// server accepts all along, and what it accepted in that window, hold time
+// excluded, is its rate: a cut goes no lower. Otherwise the accepted rate
+// is only our own pace (on the climb back after a cut, say), and taking it
+// for the server's would ratchet the run down.
 //
 // Successes then raise the pace by recoverStep each, up to a share of the
 // rate that drew the 429 (the ceiling), so the run settles under the
@@ -102,8 +106,6 @@ const (
 	firmCut       = 0.85 // repeated 429s
 	firmCeiling   = 0.95
 	blindCut      = 0.75 // repeated 429s before anything could be measured
-	// overdriven: accepted below this share of our pace means too fast.
-	overdriven = 0.9
 
 	// cleanStretch successes since the previous 429 make a 429 isolated.
 	cleanStretch = 50
@@ -112,12 +114,10 @@ const (
 
 	minRateFraction = 1.0 / 64
 	// answerWindow answers make the sliding window the accepted rate is
-	// measured over; it needs minAcceptedSamples successes to mean more
-	// than a fixed step, and minRefused 429s to say the server, not our
-	// own pace (a climb after a cut, say), was what held it down.
+	// measured over; it needs minAcceptedSamples successes to mean
+	// anything.
 	answerWindow       = 32
 	minAcceptedSamples = 6
-	minRefused         = 3
 
 	// resetMargin is added to a quota's reset time: the header has whole
 	// seconds, the server's window may not.
@@ -493,22 +493,21 @@ func (l *Limiter) endHold(now time.Time) {
 // cut lowers the pace after a 429 (see the tuning notes above).
 func (l *Limiter) cut(now time.Time) {
 	r := l.current
+	next, share, how := r*firmCut, firmCeiling, "firm"
 	est, refused, measured := l.answers.accepted()
-	next, ceiling, share, how := r*firmCut, r, firmCeiling, "firm"
 	switch {
-	case measured && refused >= minRefused && est < r*overdriven:
-		// The server has been refusing us and accepts clearly less than
-		// we send: go just under what it accepts rather than stepping
-		// down blindly, and climb back no higher than that until the
-		// next probe.
-		next, ceiling, share, how = est*(1-headroom), est, 1, "to the accepted rate"
 	case l.clean >= cleanStretch:
 		next, share, how = r*gentleCut, gentleCeiling, "gentle"
 	case !measured:
 		next, how = r*blindCut, "blind"
+	case refused*4 >= l.answers.n:
+		// A quarter or more of the recent answers were refused: we
+		// were sending faster than the server accepts all along, so
+		// what it accepted is its limit and the pace goes no lower.
+		next = max(next, min(est*(1-headroom), r))
 	}
-	l.ceiling, l.share = ceiling, share
-	l.current = max(min(next, r), l.target*minRateFraction)
+	l.ceiling, l.share = r, share
+	l.current = max(next, l.target*minRateFraction)
 	l.lastCut, l.armed = now, false
 	l.bucket.SetLimitAt(now, rate.Limit(l.current))
 	l.log.Debug("rate lowered after 429", "how", how, "rate_per_min", math.Round(l.current*60),
@@ -645,24 +644,24 @@ func (a *answerLog) add(now time.Time, held time.Duration, ok bool) {
 // newest answer in the window, less the time every worker was held
 // (nothing could be accepted then), and the 429s among them. measured is
 // false with too few successes to mean anything.
-func (a *answerLog) accepted() (perSecond float64, throttled int, measured bool) {
+func (a *answerLog) accepted() (perSecond float64, refused int, measured bool) {
 	successes := 0
 	for i := range a.n {
 		if a.ok[i] {
 			successes++
 		}
 	}
-	throttled = a.n - successes
+	refused = a.n - successes
 	if successes < minAcceptedSamples {
-		return 0, throttled, false
+		return 0, refused, false
 	}
 	newest := (a.next + answerWindow - 1) % answerWindow
 	oldest := (a.next + answerWindow - a.n) % answerWindow
 	span := a.at[newest].Sub(a.at[oldest]) - (a.held[newest] - a.held[oldest])
 	if span <= 0 {
-		return 0, throttled, false
+		return 0, refused, false
 	}
-	return float64(successes) / span.Seconds(), throttled, true
+	return float64(successes) / span.Seconds(), refused, true
 }
 
 // backoff is the n-th hold for 429s that name no wait: exponential, with

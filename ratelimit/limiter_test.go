@@ -335,18 +335,23 @@ func TestCutsGentlyOnAnIsolated429AndFirmlyOnRepeatedOnes(t *testing.T) {
 	}
 }
 
-// When the server keeps refusing and accepts clearly less than we send,
-// measured over the latest answers, the pace goes just under what it
-// accepted, however fast we asked.
-func TestCutToTheAcceptedRate(t *testing.T) {
-	l := mustNew(t, Config{Rate: 5000})
-	for range 10 {
-		reply(l, ok200())
-		time.Sleep(5 * time.Millisecond) // at most 200/s accepted
-		reply(l, throttle429())
+// While a quarter or more of the recent answers are refused, what the
+// server accepted over them is its rate, and a firm cut goes no lower.
+func TestCutStopsAtWhatASaturatedServerAccepted(t *testing.T) {
+	l := mustNew(t, Config{Rate: 100}) // paced at 97/s
+	// 31 answers over the last 260ms, every fourth refused: 23 accepted,
+	// about 88/s. The 429 below is the 32nd.
+	start := time.Now().Add(-260 * time.Millisecond)
+	for i := range 31 {
+		l.answers.add(start.Add(time.Duration(i)*260*time.Millisecond/31), 0, i%4 != 0)
 	}
-	if got := l.Stats().Rate; got > 200 || got < 20 {
-		t.Errorf("rate = %.0f after 429s with at most 200/s accepted, want just under the accepted rate", got)
+	l.clean = 1
+	reply(l, throttle429())
+	est, refused, _ := l.answers.accepted()
+	got := l.Stats().Rate
+	if want := est * (1 - headroom); refused < 8 || math.Abs(got-want) > 0.01*want || got <= 97*firmCut {
+		t.Errorf("rate = %.1f after a 429 with %d of 32 refused and %.1f/s accepted, want %.1f: no lower than accepted",
+			got, refused, est, want)
 	}
 }
 
