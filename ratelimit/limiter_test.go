@@ -138,7 +138,7 @@ func answer(status int, kv ...string) *http.Response {
 	return &http.Response{StatusCode: status, Header: h}
 }
 
-func mustNew(t *testing.T, cfg Config) *Limiter {
+func mustNew(t testing.TB, cfg Config) *Limiter {
 	t.Helper()
 	l, err := New(cfg)
 	if err != nil {
