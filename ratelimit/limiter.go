@@ -514,8 +514,9 @@ func (l *Limiter) cut(now time.Time) {
 		"accepted_per_min", math.Round(est*60), "refused", refused, "clean_before", l.clean)
 }
 
-// succeeded takes in a success: it counts towards the accepted rate and
-// raises the pace again.
+// succeeded takes in a success: it raises the pace again, up to the
+// ceiling the last 429 left, and forgets that ceiling after a clean
+// stretch.
 func (l *Limiter) succeeded(now time.Time) {
 	l.clean++
 	l.armed = true
@@ -541,13 +542,15 @@ func (l *Limiter) setLimit(now time.Time, limit float64, from Source) {
 		return
 	}
 	uncut := l.ceiling == 0 && l.current >= l.target*(1-1e-9)
+	if from != l.source {
+		l.log.Debug("rate limit", "per_min", math.Round(limit*60), "from", string(from))
+	}
 	l.limit, l.source = limit, from
 	l.target = limit * (1 - headroom)
 	if uncut || l.current > l.target {
 		l.current = l.target
 		l.bucket.SetLimitAt(now, rate.Limit(l.current))
 	}
-	l.log.Debug("rate limit", "per_min", math.Round(limit*60), "from", string(from))
 }
 
 // learning reports whether the pace is provisional: Auto, a limit stated,
@@ -563,6 +566,10 @@ func (l *Limiter) learn(q Quota, now time.Time) {
 		return
 	}
 	if r := l.stated.rate(); r > 0 {
+		if r != l.limit {
+			l.log.Debug("rate limit stated by the server", "per_min", math.Round(r*60),
+				"limit", l.stated.limit, "window", l.stated.window)
+		}
 		l.setLimit(now, r, SourceHeaders)
 		return
 	}
