@@ -694,3 +694,22 @@ func TestBackoffWhileRateIsCutIsRaceFree(t *testing.T) {
 		t.Errorf("stats = %+v: want 429s that cut the rate while Backoff ran", s)
 	}
 }
+
+// ParseRate never panics, and what it accepts New accepts.
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"50/min", "auto", "2/s", "0.5", "3600/h", "-1", "NaN", "1e400/s", "/", "auto/min"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRate(s)
+		if err != nil {
+			return
+		}
+		if r != Auto && !(r > 0) || math.IsInf(r, 0) {
+			t.Fatalf("ParseRate(%q) = %v, want Auto or a positive rate", s, r)
+		}
+		if _, err := New(Config{Rate: r}); err != nil {
+			t.Fatalf("ParseRate(%q) = %v, which New refuses: %v", s, r, err)
+		}
+	})
+}
