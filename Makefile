@@ -17,10 +17,11 @@ test: ## vet and run every test with the race detector
 demo: build ## import samples/roster.csv into the sandbox, end to end, no credentials
 	./scripts/demo.sh $(BIN)
 
-bench: ## validation speed, import time vs ideal under rate limits, export throughput, audit and HTML speed
-	$(GO) test -run '^$$' -bench . -benchmem ./roster/
+bench: ## Go benchmarks, then one table of end-to-end pace against the fake API (PACE_RUNS=7 per scenario, ~15 min)
+	$(GO) test -run '^$$' -bench . -benchmem ./roster/ ./ratelimit/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./importer/ ./exporter/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./audit/ ./htmlreport/
+	$(GO) test -C ratelimit -tags pacebench -run '^TestPaceTable$$' -count 1 -timeout 60m
 
 fuzz: ## fuzz the CSV and .xlsx readers, header words, --map, phone, email, API-answer and report parsers for FUZZTIME each
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRow$$' -fuzztime $(FUZZTIME) ./roster/

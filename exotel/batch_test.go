@@ -111,3 +111,97 @@ func FuzzBatches(f *testing.F) {
 		checkBatches(t, values, maxBytes, Batches(values, maxBytes))
 	})
 }
+
+// Fifty ordinary work emails are one batch under the default budget: one
+// call per 50 rows.
+func TestDefaultBudgetFitsFiftyOrdinaryEmails(t *testing.T) {
+	emails := make([]string, 2*MaxPageSize)
+	for i := range emails {
+		// 40-odd characters: longer than most real addresses.
+		emails[i] = fmt.Sprintf("firstname.lastname%03d@acme-logistics.co.in", i)
+	}
+	if got := Batches(emails, 0); len(got) != 2 || len(got[0]) != MaxPageSize {
+		t.Errorf("100 ordinary emails made %d batches of %d first, want 2 of %d", len(got), len(got[0]), MaxPageSize)
+	}
+}
+
+func TestBatchesOfCountsEveryExpandedValue(t *testing.T) {
+	// An item with capitals stands for itself and its lower-case form.
+	expand := func(s string) []string {
+		if l := strings.ToLower(s); l != s {
+			return []string{s, l}
+		}
+		return []string{s}
+	}
+	upper := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("User%d@X.com", i)
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		items     []string
+		maxValues int
+		maxBytes  int
+		sizes     []int // items per batch
+	}{
+		{"fifty with capitals are a hundred values", upper(50), 0, 1 << 20, []int{25, 25}},
+		{"the value cap counts variants", upper(5), 4, 1 << 20, []int{2, 2, 1}},
+		{"the byte budget counts variants", upper(4), 0, 2 * FilterBytes([]string{"User0@X.com", "user0@x.com"}), []int{2, 2}},
+		{"an item bigger than a batch goes alone", upper(3), 1, 1 << 20, []int{1, 1, 1}},
+		{"a value cap above the page size is the page size", numbers(60), 80, 1 << 20, []int{50, 10}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := BatchesOf(tc.items, tc.maxValues, tc.maxBytes, expand)
+			capValues := tc.maxValues
+			if capValues <= 0 || capValues > MaxPageSize {
+				capValues = MaxPageSize
+			}
+			var sizes []int
+			var flat []string
+			for _, b := range got {
+				sizes = append(sizes, len(b))
+				flat = append(flat, b...)
+				var vals []string
+				for _, it := range b {
+					vals = append(vals, expand(it)...)
+				}
+				if len(b) > 1 && (len(vals) > capValues || FilterBytes(vals) > tc.maxBytes) {
+					t.Errorf("batch %q expands to %d values, %d bytes: over budget", b, len(vals), FilterBytes(vals))
+				}
+			}
+			if !reflect.DeepEqual(sizes, tc.sizes) {
+				t.Errorf("batch sizes = %v, want %v", sizes, tc.sizes)
+			}
+			if !reflect.DeepEqual(flat, tc.items) {
+				t.Errorf("batches flatten to %q, want the items in order", flat)
+			}
+		})
+	}
+}
+
+func TestIsTooLong(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"414", &APIError{Kind: KindInvalid, HTTPStatus: 414, Message: "URI Too Long (text/html body)"}, true},
+		{"400 saying the URI is too long", &APIError{Kind: KindInvalid, HTTPStatus: 400, Message: "Request-URI Too Long"}, true},
+		{"400 saying the request line is too large", &APIError{Kind: KindInvalid, HTTPStatus: 400, Message: "request line too large"}, true},
+		{"400 for bad input", &APIError{Kind: KindInvalid, HTTPStatus: 400, Code: "1001", Message: "Invalid email"}, false},
+		{"500", &APIError{Kind: KindServer, HTTPStatus: 500, Message: "too long"}, false},
+		{"transport", &TransportError{Method: "GET", Err: fmt.Errorf("reset")}, false},
+		{"nil", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsTooLong(tc.err); got != tc.want {
+				t.Errorf("IsTooLong(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+}

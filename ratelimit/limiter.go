@@ -1,14 +1,18 @@
 // Package ratelimit paces every request of a run through one shared limiter.
 //
-// Exotel allows about 50 user-management requests a minute per account. The
-// Limiter owns all waiting, in the manner of rclone's pacer: a token bucket
-// (golang.org/x/time/rate) at the configured rate; a hold that stops every
-// worker when the server says the window is used up (X-RateLimit-Remaining:
-// 0 until X-RateLimit-Reset) or when it answers 429 (Retry-After, else
-// exponential backoff with jitter); and an adaptive rate that drops when 429s
-// arrive without quota headers and climbs back gradually once they stop.
-// Workers call Wait before each request and the function it returns after;
-// they never sleep on their own.
+// Exotel documents about 50 user-management requests a minute per account;
+// enterprise accounts may have other limits, stated in X-RateLimit-*
+// headers. The Limiter owns all waiting, in the manner of rclone's pacer: a
+// token bucket (golang.org/x/time/rate) at the pace; under Auto, a pace
+// that follows the limit the headers state (X-RateLimit-Limit per window,
+// the window's length learned from successive X-RateLimit-Reset values),
+// starting at the documented 50/min; a hold that stops every worker when
+// the server says the window is used up (X-RateLimit-Remaining: 0 until
+// X-RateLimit-Reset) or when it answers 429 (Retry-After, else exponential
+// backoff with jitter); and an adaptive pace that drops when 429s arrive
+// without quota headers and climbs back once they stop. Workers call Wait
+// before each request and the function it returns after; they never sleep
+// on their own.
 package ratelimit
 
 import (
@@ -27,10 +31,33 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// Auto, as Config.Rate, paces at the limit the server states in its
+// X-RateLimit headers, starting at Documented until they say.
+const Auto = 0
+
+// Documented is Exotel's documented limit for the user-management APIs,
+// 50 requests a minute per account, in requests per second.
+const Documented = 50.0 / 60
+
+// Source says where the limit a run paces under came from.
+type Source string
+
+const (
+	// SourceConfigured: an explicit rate, the pace never exceeded.
+	SourceConfigured Source = "the configured rate"
+	// SourceDocumented: Auto, and no answer has stated a limit yet.
+	SourceDocumented Source = "Exotel's documented limit"
+	// SourceHeaders: Auto, paced at what X-RateLimit-Limit and the
+	// window's length (learned from successive X-RateLimit-Reset values)
+	// state.
+	SourceHeaders Source = "the server's X-RateLimit headers"
+)
+
 // Config sets up a Limiter.
 type Config struct {
 	// Rate is the most requests per second across all workers; the
-	// limiter paces a little under it (see headroom).
+	// limiter paces a little under it (see headroom). Auto (zero) follows
+	// the server's X-RateLimit headers, starting at Documented.
 	Rate float64
 	// Burst is how many requests may start back to back (default 1: evenly
 	// spaced, which never overshoots a server's own bucket).
@@ -46,41 +73,97 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// Adaptive-rate tuning. Requests go out at (1-headroom) of the configured
-// rate: a server that allows exactly that rate refuses a request that
-// arrives a few milliseconds early, and each refusal costs a Retry-After
-// (30 s on Exotel). A 429 that the headers did not warn about cuts the rate
-// by decreaseFactor, once per episode (only requests sent after the last cut
-// can cause another); successes then raise it by recoverStep each, up to
-// ceilingShare of the rate that drew the 429, so the rate settles under the
-// server's limit instead of sawing across it.
+// Adaptive-rate tuning. Requests go out at (1-headroom) of the limit: a
+// server that allows exactly that rate refuses a request that arrives a few
+// milliseconds early, and each refusal costs a Retry-After (30 s on
+// Exotel).
+//
+// A 429 that the headers did not warn about lowers the pace, once per
+// episode (only requests sent after the last cut can cause another). How
+// far depends on what it says:
+//   - an isolated 429 after a clean stretch is jitter (a request delayed on
+//     its way, then one on time), not a new limit: a gentle cut;
+//   - 429s that repeat within a short stretch: a firm cut, or a blind one
+//     before anything could be measured.
+//
+// While a quarter or more of the latest answers (a sliding window, not
+// "since the last cut") were refused, we were sending faster than the
+// server accepts all along, and what it accepted in that window, hold time
+// excluded, is its rate: a cut goes no lower. Otherwise the accepted rate
+// is only our own pace (on the climb back after a cut, say), and taking it
+// for the server's would ratchet the run down.
+//
+// Successes then raise the pace by recoverStep each, up to a share of the
+// rate that drew the 429 (the ceiling), so the run settles under the
+// server's limit instead of sawing across it; after reprobeAfter clean
+// answers the ceiling is forgotten and the pace climbs back towards the
+// limit, in case the 429s were a passing fault.
 const (
-	headroom        = 0.03
-	decreaseFactor  = 0.75
-	recoverStep     = 0.02
-	ceilingShare    = 0.95
+	headroom = 0.03
+
+	gentleCut     = 0.97 // isolated 429
+	gentleCeiling = 0.98 // recovery stops at this share of the rate that drew it
+	firmCut       = 0.85 // repeated 429s
+	firmCeiling   = 0.95
+	blindCut      = 0.75 // repeated 429s before anything could be measured
+
+	// cleanStretch successes since the previous 429 make a 429 isolated.
+	cleanStretch = 50
+	reprobeAfter = 100
+	recoverStep  = 0.02
+
 	minRateFraction = 1.0 / 64
-	// forgetCeiling: after this many successes without a 429 the ceiling is
-	// forgotten, in case the 429 was a passing fault, and the rate climbs
-	// back towards the target.
-	forgetCeiling = 1000
-	// The accepted-rate estimate needs a few successes to be worth more
-	// than a fixed step.
+	// answerWindow answers make the sliding window the accepted rate is
+	// measured over; it needs minAcceptedSamples successes to mean
+	// anything.
+	answerWindow       = 32
 	minAcceptedSamples = 6
+
 	// resetMargin is added to a quota's reset time: the header has whole
 	// seconds, the server's window may not.
 	resetMargin = 25 * time.Millisecond
+	// minWindow is the shortest rate-limit window the limiter believes a
+	// pair of X-RateLimit-Reset values that state one.
+	minWindow = 500 * time.Millisecond
 	// minBaseBackoff keeps a very high --rate from turning 429s into a
 	// tight loop.
 	minBaseBackoff = 20 * time.Millisecond
 )
 
-// Stats counts what the limiter saw.
+// Stats counts what the limiter saw and says what it settled at.
 type Stats struct {
 	Requests  int           // answers and failures reported through done
 	Throttled int           // 429 answers
 	Held      time.Duration // total time the shared hold was in force
 	Rate      float64       // current pace, requests/second
+	// Limit is what the pace is kept under, requests/second: the
+	// configured rate, Exotel's documented limit, or the limit the
+	// server's X-RateLimit headers state (Source says which).
+	Limit  float64
+	Source Source
+	// Stated is the rate the server's headers state (X-RateLimit-Limit
+	// over the window's length), requests/second; 0 until learned. With
+	// an explicit rate it is only reported, never followed.
+	Stated float64
+}
+
+// Describe says in a few words the rate a run went at and why, for the end
+// of a run: "600/min, from the server's X-RateLimit headers".
+func (s Stats) Describe() string {
+	out := PerMinute(s.Limit) + ", from " + string(s.Source)
+	if s.Limit > 0 && s.Rate < s.Limit*(1-headroom)*0.99 {
+		out += "; paced at " + PerMinute(s.Rate) + " after the server's 429s"
+	}
+	return out
+}
+
+// PerMinute writes requests per second as "600/min".
+func PerMinute(perSecond float64) string {
+	m := perSecond * 60
+	if m < 10 && math.Round(m) != m {
+		return strconv.FormatFloat(m, 'f', 1, 64) + "/min"
+	}
+	return strconv.FormatFloat(math.Round(m), 'f', 0, 64) + "/min"
 }
 
 // Limiter is safe for concurrent use. Create one per run and share it.
@@ -93,15 +176,18 @@ type Limiter struct {
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced whenever waiters should look again
 
-	target   float64 // configured rate
-	current  float64 // adaptive rate, ≤ target
-	ceiling  float64 // rate that last drew a 429; 0 when forgotten
-	sinceCut int     // successes since the last cut
-	lastCut  time.Time
-	armed    bool // a success since the last cut: the next 429 may cut
-	// created: when the limiter was made, the start of the first
-	// stretch over which the accepted rate is measured.
-	created time.Time
+	auto    bool    // follow the server's stated limit
+	limit   float64 // what the pace stays under, requests/second
+	source  Source
+	target  float64 // limit less headroom
+	current float64 // adaptive pace, ≤ target
+	// ceiling is the rate that drew the last 429 (0 when forgotten) and
+	// share how much of it recovery climbs back to.
+	ceiling, share float64
+	clean          int // successes since the last 429
+	lastCut        time.Time
+	armed          bool // a success since the last cut: the next 429 may cut
+	answers        answerLog
 
 	holdUntil   time.Time
 	holdFrom    time.Time // start of the hold in force, for Stats.Held
@@ -117,6 +203,7 @@ type Limiter struct {
 	quotaReset    time.Time
 	probing       bool
 	probeInFlight bool
+	stated        statedLimit
 
 	inFlight int
 	stopped  bool
@@ -131,9 +218,9 @@ func (stoppedError) Error() string { return "run stopped: no new requests" }
 // ErrStopped reports whether err says the limiter was stopped.
 func ErrStopped(err error) bool { return errors.As(err, &stoppedError{}) }
 
-// New returns a Limiter for cfg. Rate must be positive.
+// New returns a Limiter for cfg. Rate must be Auto or positive.
 func New(cfg Config) (*Limiter, error) {
-	if !(cfg.Rate > 0) || math.IsInf(cfg.Rate, 0) {
+	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) {
 		return nil, fmt.Errorf("rate must be a positive number of requests, got %v", cfg.Rate)
 	}
 	if cfg.Burst < 1 {
@@ -147,18 +234,22 @@ func New(cfg Config) (*Limiter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	target := cfg.Rate * (1 - headroom)
-	return &Limiter{
+	l := &Limiter{
 		cfg:     cfg,
 		log:     log,
-		bucket:  rate.NewLimiter(rate.Limit(target), cfg.Burst),
 		changed: make(chan struct{}),
 		line:    make(chan struct{}, 1),
-		target:  target,
-		current: target,
-		created: time.Now(),
+		limit:   cfg.Rate,
+		source:  SourceConfigured,
 		armed:   true, // the first 429 may cut at once
-	}, nil
+	}
+	if cfg.Rate == Auto {
+		l.auto, l.limit, l.source = true, Documented, SourceDocumented
+	}
+	l.target = l.limit * (1 - headroom)
+	l.current = l.target
+	l.bucket = rate.NewLimiter(rate.Limit(l.target), cfg.Burst)
+	return l, nil
 }
 
 // Stats returns a snapshot of the counters.
@@ -173,7 +264,8 @@ func (l *Limiter) Stats() Stats {
 		}
 		s.Held += end.Sub(l.holdFrom)
 	}
-	s.Rate = l.current
+	s.Rate, s.Limit, s.Source = l.current, l.limit, l.source
+	s.Stated = l.stated.rate()
 	return s
 }
 
@@ -246,14 +338,15 @@ func (l *Limiter) gate(now time.Time) (time.Duration, <-chan struct{}) {
 		return 0, nil
 	}
 	if !now.Before(l.quotaReset) {
-		if l.budget > 0 {
+		if l.budget > 0 && !l.learning() {
 			// The window ended with quota to spare: nothing to learn.
 			l.quotaKnown = false
 			return 0, nil
 		}
-		// We stopped because the window was used up. Send one probe
-		// and let its answer describe the new window before the other
-		// workers follow.
+		// We stopped because the window was used up, or the pace is
+		// provisional until the window's length is known. Send one
+		// probe and let its answer describe the new window before the
+		// other workers follow.
 		l.probing = true
 		if l.probeInFlight {
 			return 0, l.changed
@@ -321,10 +414,14 @@ func (l *Limiter) done(start time.Time, probe bool, resp *http.Response) {
 		// alone governs until an answer says otherwise.
 		l.quotaKnown, l.probing = false, false
 	}
+	if haveQuota && !stale {
+		l.learn(q, now)
+	}
+	l.answers.add(now, l.heldAt(now), resp.StatusCode != http.StatusTooManyRequests)
 
 	if resp.StatusCode != http.StatusTooManyRequests {
 		l.consecutive = 0
-		l.recover()
+		l.succeeded(now)
 		return
 	}
 	l.stats.Throttled++
@@ -335,7 +432,7 @@ func (l *Limiter) done(start time.Time, probe bool, resp *http.Response) {
 	}
 	// The server's own counters explain this 429 (a request that was
 	// already in flight when the window ran out); the bucket is not at
-	// fault. Otherwise our rate is too high: cut it, once per episode
+	// fault. Otherwise our pace is too high: cut it, once per episode
 	// (only a request sent after the last cut counts) and only after a
 	// success since then: a server whose window is used up refuses
 	// everything until it resets, however slowly we ask, and cutting at
@@ -343,6 +440,7 @@ func (l *Limiter) done(start time.Time, probe bool, resp *http.Response) {
 	if !haveQuota && start.After(l.lastCut) && l.armed {
 		l.cut(now)
 	}
+	l.clean = 0
 	wait, named := ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	switch {
 	case named:
@@ -369,6 +467,20 @@ func (l *Limiter) hold(now time.Time, d time.Duration) {
 	l.log.Debug("rate limit hold", "for", d.Round(time.Millisecond), "throttled", l.stats.Throttled)
 }
 
+// heldAt is the total time held up to now, the hold in force included:
+// the clock the accepted rate subtracts, since no request could go then.
+func (l *Limiter) heldAt(now time.Time) time.Duration {
+	h := l.stats.Held
+	if !l.holdFrom.IsZero() {
+		end := now
+		if l.holdUntil.Before(end) {
+			end = l.holdUntil
+		}
+		h += end.Sub(l.holdFrom)
+	}
+	return h
+}
+
 // endHold adds a finished hold to the stats.
 func (l *Limiter) endHold(now time.Time) {
 	if l.holdFrom.IsZero() || now.Before(l.holdUntil) {
@@ -378,56 +490,190 @@ func (l *Limiter) endHold(now time.Time) {
 	l.holdFrom = time.Time{}
 }
 
-// cut lowers the rate after a 429. The successes since the last cut, over
-// the time since it, are what the server really allowed (a token bucket's
-// rate, or a window's allowance over its length): when there are enough of
-// them, the rate jumps just under that instead of stepping down.
+// cut lowers the pace after a 429 (see the tuning notes above).
 func (l *Limiter) cut(now time.Time) {
-	l.ceiling = l.current
-	next := l.current * decreaseFactor
-	if est, ok := l.acceptedRate(now); ok && est < l.ceiling {
-		l.ceiling = est
-		next = min(next, est*ceilingShare)
+	r := l.current
+	next, share, how := r*firmCut, firmCeiling, "firm"
+	est, refused, measured := l.answers.accepted()
+	switch {
+	case l.clean >= cleanStretch:
+		next, share, how = r*gentleCut, gentleCeiling, "gentle"
+	case !measured:
+		next, how = r*blindCut, "blind"
+	case refused*4 >= l.answers.n:
+		// A quarter or more of the recent answers were refused: we
+		// were sending faster than the server accepts all along, so
+		// what it accepted is its limit and the pace goes no lower.
+		next = max(next, min(est*(1-headroom), r))
 	}
+	l.ceiling, l.share = r, share
 	l.current = max(next, l.target*minRateFraction)
-	l.lastCut, l.sinceCut, l.armed = now, 0, false
+	l.lastCut, l.armed = now, false
 	l.bucket.SetLimitAt(now, rate.Limit(l.current))
-	l.log.Debug("rate lowered after 429", "rate_per_min", math.Round(l.current*60))
+	l.log.Debug("rate lowered after 429", "how", how, "rate_per_min", math.Round(l.current*60),
+		"accepted_per_min", math.Round(est*60), "refused", refused, "clean_before", l.clean)
 }
 
-// acceptedRate is the rate of successes since the last cut, when there are
-// enough of them to mean something.
-func (l *Limiter) acceptedRate(now time.Time) (float64, bool) {
-	since := l.lastCut
-	if since.IsZero() {
-		since = l.created
-	}
-	span := now.Sub(since)
-	if l.sinceCut < minAcceptedSamples || span <= 0 {
-		return 0, false
-	}
-	return float64(l.sinceCut) / span.Seconds(), true
-}
-
-func (l *Limiter) recover() {
-	l.sinceCut++
+// succeeded takes in a success: it raises the pace again, up to the
+// ceiling the last 429 left, and forgets that ceiling after a clean
+// stretch.
+func (l *Limiter) succeeded(now time.Time) {
+	l.clean++
 	l.armed = true
-	if l.ceiling > 0 && l.sinceCut >= forgetCeiling {
+	if l.ceiling > 0 && l.clean >= reprobeAfter {
 		l.ceiling = 0
+		l.log.Debug("probing towards the limit again", "clean", l.clean)
 	}
-	limit := l.target
+	upTo := l.target
 	if l.ceiling > 0 {
-		limit = min(limit, l.ceiling*ceilingShare)
+		upTo = min(upTo, l.ceiling*l.share)
 	}
-	if l.current >= limit {
+	if l.current >= upTo {
 		return
 	}
-	l.current = min(limit, l.current*(1+recoverStep))
-	l.bucket.SetLimit(rate.Limit(l.current))
+	l.current = min(upTo, l.current*(1+recoverStep))
+	l.bucket.SetLimitAt(now, rate.Limit(l.current))
+}
+
+// setLimit makes limit what the pace stays under. A pace that no 429 has
+// cut follows it at once, up or down; a cut pace only has its cap moved.
+func (l *Limiter) setLimit(now time.Time, limit float64, from Source) {
+	if limit == l.limit && from == l.source {
+		return
+	}
+	uncut := l.ceiling == 0 && l.current >= l.target*(1-1e-9)
+	if from != l.source {
+		l.log.Debug("rate limit", "per_min", math.Round(limit*60), "from", string(from))
+	}
+	l.limit, l.source = limit, from
+	l.target = limit * (1 - headroom)
+	if uncut || l.current > l.target {
+		l.current = l.target
+		l.bucket.SetLimitAt(now, rate.Limit(l.current))
+	}
+}
+
+// learning reports whether the pace is provisional: Auto, a limit stated,
+// but not yet the length of its window.
+func (l *Limiter) learning() bool {
+	return l.auto && l.stated.limit > 0 && l.stated.window == 0
+}
+
+// learn reads what an answer's X-RateLimit headers state about the
+// server's limit and, under Auto, paces at it.
+func (l *Limiter) learn(q Quota, now time.Time) {
+	if !l.stated.observe(q) || !l.auto {
+		return
+	}
+	if r := l.stated.rate(); r > 0 {
+		if r != l.limit {
+			l.log.Debug("rate limit stated by the server", "per_min", math.Round(r*60),
+				"limit", l.stated.limit, "window", l.stated.window)
+		}
+		l.setLimit(now, r, SourceHeaders)
+		return
+	}
+	// The window's length is not known yet, but what is left of it is:
+	// spread the remaining allowance over it. The budget keeps this from
+	// overspending, and the window's end sends a single probe whose
+	// answer gives the length.
+	if left := q.Reset.Sub(now).Seconds(); left > 0 && l.budget > 0 {
+		l.setLimit(now, max(Documented, float64(l.budget)/left), SourceHeaders)
+	}
+}
+
+// statedLimit is the limit X-RateLimit headers state: Limit requests per
+// window, the window's length learned from successive Reset values.
+type statedLimit struct {
+	limit int
+	// reset and remaining: the newest window seen. A later reset with
+	// the allowance back is the next window, and the gap between the two
+	// resets its length (the shortest seen: windows with no request in
+	// them make longer gaps).
+	reset     time.Time
+	remaining int
+	window    time.Duration
+}
+
+// observe takes in one answer's quota and reports whether it was usable.
+func (s *statedLimit) observe(q Quota) bool {
+	if q.Limit <= 0 {
+		return false
+	}
+	s.limit = q.Limit
+	switch {
+	case s.reset.IsZero():
+	case q.Reset.Before(s.reset.Add(-minWindow / 2)):
+		return true // from an older window, answered late
+	case q.Reset.Before(s.reset.Add(minWindow)):
+		// The same window (its reset may wobble by rounding): answers
+		// arrive out of order, so keep the least remaining.
+		s.remaining = min(s.remaining, q.Remaining)
+		return true
+	case q.Remaining > s.remaining || q.Remaining == s.remaining && q.Remaining > 0:
+		// The allowance came back (or nothing was spent since): a new
+		// window. A reset that moves on while nothing is left is a
+		// bucket's next token, not a window.
+		if w := q.Reset.Sub(s.reset); s.window == 0 || w < s.window {
+			s.window = w
+		}
+	}
+	s.reset, s.remaining = q.Reset, q.Remaining
+	return true
+}
+
+// rate is Limit over the window, requests/second; 0 until both are known.
+func (s *statedLimit) rate() float64 {
+	if s.limit <= 0 || s.window <= 0 {
+		return 0
+	}
+	return float64(s.limit) / s.window.Seconds()
+}
+
+// answerLog is a sliding window of the latest answers, for the rate the
+// server accepted recently: not "since the last cut", which would count
+// the slow climb back after it.
+type answerLog struct {
+	at   [answerWindow]time.Time
+	held [answerWindow]time.Duration // the limiter's hold clock at each
+	ok   [answerWindow]bool          // false: a 429
+	n    int                         // entries filled, up to answerWindow
+	next int
+}
+
+func (a *answerLog) add(now time.Time, held time.Duration, ok bool) {
+	a.at[a.next], a.held[a.next], a.ok[a.next] = now, held, ok
+	a.next = (a.next + 1) % answerWindow
+	a.n = min(a.n+1, answerWindow)
+}
+
+// accepted is the successes per second of the time between the oldest and
+// newest answer in the window, less the time every worker was held
+// (nothing could be accepted then), and the 429s among them. measured is
+// false with too few successes to mean anything.
+func (a *answerLog) accepted() (perSecond float64, refused int, measured bool) {
+	successes := 0
+	for i := range a.n {
+		if a.ok[i] {
+			successes++
+		}
+	}
+	refused = a.n - successes
+	if successes < minAcceptedSamples {
+		return 0, refused, false
+	}
+	newest := (a.next + answerWindow - 1) % answerWindow
+	oldest := (a.next + answerWindow - a.n) % answerWindow
+	span := a.at[newest].Sub(a.at[oldest]) - (a.held[newest] - a.held[oldest])
+	if span <= 0 {
+		return 0, refused, false
+	}
+	return float64(successes) / span.Seconds(), refused, true
 }
 
 // backoff is the n-th hold for 429s that name no wait: exponential, with
 // "equal jitter" (half fixed, half random) so workers do not return in step.
+// Called with mu.
 func (l *Limiter) backoff(n int) time.Duration {
 	base := l.cfg.BaseBackoff
 	if base <= 0 {
@@ -445,7 +691,12 @@ func (l *Limiter) backoff(n int) time.Duration {
 // the worker's own wait, not shared: one server error says nothing about the
 // rate.
 func (l *Limiter) Backoff(ctx context.Context, attempt int) error {
-	return sleep(ctx, l.backoff(max(attempt, 1)), nil)
+	// The default base follows the adaptive rate, which a 429 may be
+	// cutting at this moment: read it under the lock.
+	l.mu.Lock()
+	d := l.backoff(max(attempt, 1))
+	l.mu.Unlock()
+	return sleep(ctx, d, nil)
 }
 
 func (l *Limiter) broadcast() {
@@ -476,13 +727,17 @@ func sleep(ctx context.Context, d time.Duration, notify <-chan struct{}) error {
 }
 
 // ParseRate reads a rate written as "50/min", "2/s", "3000/h" or a plain
-// number of requests per second, and returns requests per second.
+// number of requests per second, and returns requests per second; "auto"
+// returns Auto.
 func ParseRate(s string) (float64, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "auto" {
+		return Auto, nil
+	}
 	num, unit, hasUnit := strings.Cut(s, "/")
 	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 	if err != nil || !(n > 0) || math.IsInf(n, 0) {
-		return 0, fmt.Errorf("rate %q: want a positive number like 50/min, 2/s or 0.5", s)
+		return 0, fmt.Errorf("rate %q: want auto or a positive number like 50/min, 2/s or 0.5", s)
 	}
 	if !hasUnit {
 		return n, nil

@@ -26,6 +26,8 @@ func TestParseRate(t *testing.T) {
 		{"0.5", 0.5, false},
 		{"10", 10, false},
 		{"50/MIN", 50.0 / 60, false},
+		{"auto", Auto, false},
+		{" AUTO ", Auto, false},
 		{"", 0, true},
 		{"0", 0, true},
 		{"-1/s", 0, true},
@@ -120,7 +122,7 @@ func TestParseQuota(t *testing.T) {
 }
 
 func TestNewRejectsBadRate(t *testing.T) {
-	for _, r := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+	for _, r := range []float64{-1, math.NaN(), math.Inf(1)} {
 		if _, err := New(Config{Rate: r}); err == nil {
 			t.Errorf("New(rate %v) succeeded, want an error", r)
 		}
@@ -136,7 +138,7 @@ func answer(status int, kv ...string) *http.Response {
 	return &http.Response{StatusCode: status, Header: h}
 }
 
-func mustNew(t *testing.T, cfg Config) *Limiter {
+func mustNew(t testing.TB, cfg Config) *Limiter {
 	t.Helper()
 	l, err := New(cfg)
 	if err != nil {
@@ -224,14 +226,11 @@ func TestRetryAfterAsHTTPDate(t *testing.T) {
 	}
 }
 
-// Without Retry-After the limiter backs off exponentially and lowers the rate;
-// successes bring the rate back up gradually, to just under the rate that
-// drew the last 429.
-func TestThrottleWithoutRetryAfterBacksOffAndAdapts(t *testing.T) {
-	const target = 5000.0
-	l := mustNew(t, Config{Rate: target, BaseBackoff: 40 * time.Millisecond})
+// Without Retry-After the limiter holds everyone for an exponential
+// backoff with jitter that doubles with each 429 in a row.
+func TestThrottleWithoutRetryAfterBacksOff(t *testing.T) {
+	l := mustNew(t, Config{Rate: 5000, BaseBackoff: 40 * time.Millisecond})
 	ctx := context.Background()
-
 	var holds []time.Duration
 	for range 3 {
 		d, err := l.Wait(ctx)
@@ -256,47 +255,168 @@ func TestThrottleWithoutRetryAfterBacksOffAndAdapts(t *testing.T) {
 		}
 	}
 	// Six 429s in a row without a success between them: the server is
-	// refusing everything (a used-up window), so the rate is cut once.
-	if got, want := l.Stats().Rate, target*(1-headroom)*decreaseFactor; math.Abs(got-want) > 1e-6 {
+	// refusing everything (a used-up window), so the pace is cut once,
+	// blindly: nothing was accepted to measure.
+	if got, want := l.Stats().Rate, 5000*(1-headroom)*blindCut; math.Abs(got-want) > 1e-6 {
 		t.Fatalf("rate after six 429s in a row = %v, want one cut to %v", got, want)
 	}
-	// After a success, the next 429 cuts again.
-	d, err := l.Wait(ctx)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// reply feeds the limiter an answer as if a request had just gone out,
+// without waiting for its bucket: the tests below are about what answers
+// do to the pace, not about pacing.
+func reply(l *Limiter, resp *http.Response) {
+	l.mu.Lock()
+	l.inFlight++
+	l.mu.Unlock()
+	l.done(time.Now(), false, resp)
+}
+
+func replyN(l *Limiter, n int, resp func() *http.Response) {
+	for range n {
+		reply(l, resp())
 	}
-	d(answer(200))
-	d, err = l.Wait(ctx)
-	if err != nil {
-		t.Fatal(err)
+}
+
+func ok200() *http.Response { return answer(http.StatusOK) }
+
+// throttle429 is a 429 that names no wait and no quota: one the pace is to
+// blame for. (Retry-After 0 keeps the hold out of the tests' way.)
+func throttle429() *http.Response {
+	return answer(http.StatusTooManyRequests, "Retry-After", "0")
+}
+
+// The pace after 429s depends on what they say: an isolated one after a
+// clean stretch is jitter, repeated ones mean too fast.
+func TestCutsGentlyOnAnIsolated429AndFirmlyOnRepeatedOnes(t *testing.T) {
+	// Answers come far faster than this rate: what the server accepted is
+	// never below the pace, so the cut cannot be to the accepted rate.
+	const rate = 100
+	paced := rate * (1 - headroom)
+	tests := []struct {
+		name  string
+		steps func(l *Limiter)
+		want  float64 // pace after steps
+	}{
+		{"first 429 before anything is measured: a blind cut", func(l *Limiter) {
+			reply(l, throttle429())
+		}, paced * blindCut},
+		{"isolated 429 after a clean stretch: gentle", func(l *Limiter) {
+			replyN(l, cleanStretch, ok200)
+			reply(l, throttle429())
+		}, paced * gentleCut},
+		{"recovery after a gentle cut stops under the rate that drew it", func(l *Limiter) {
+			replyN(l, cleanStretch, ok200)
+			reply(l, throttle429())
+			replyN(l, 20, ok200)
+		}, paced * gentleCeiling},
+		{"a second 429 soon after the first: firm", func(l *Limiter) {
+			replyN(l, cleanStretch, ok200)
+			reply(l, throttle429())
+			replyN(l, 10, ok200)
+			reply(l, throttle429())
+		}, paced * gentleCeiling * firmCut},
+		{"recovery after a firm cut stops lower", func(l *Limiter) {
+			replyN(l, cleanStretch, ok200)
+			reply(l, throttle429())
+			replyN(l, 10, ok200)
+			reply(l, throttle429())
+			replyN(l, 40, ok200)
+		}, paced * gentleCeiling * firmCeiling},
 	}
-	d(answer(429))
-	cut := l.Stats().Rate
-	lastCeiling := cut / decreaseFactor // the rate that drew the last 429
-	if want := target * (1 - headroom) * decreaseFactor * (1 + recoverStep) * decreaseFactor; math.Abs(cut-want) > 1e-6 {
-		t.Fatalf("rate after a success and another 429 = %v, want %v", cut, want)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := mustNew(t, Config{Rate: rate})
+			tc.steps(l)
+			if got := l.Stats().Rate; math.Abs(got-tc.want) > 1e-6*rate {
+				t.Errorf("rate = %.0f, want %.0f", got, tc.want)
+			}
+		})
 	}
-	// Recovery is gradual: one success raises the rate by a few percent,
-	// not straight back to the target.
-	d, err = l.Wait(ctx)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// While a quarter or more of the recent answers are refused, what the
+// server accepted over them is its rate, and a firm cut goes no lower.
+func TestCutStopsAtWhatASaturatedServerAccepted(t *testing.T) {
+	l := mustNew(t, Config{Rate: 100}) // paced at 97/s
+	// 31 answers over the last 260ms, every fourth refused: 23 accepted,
+	// about 88/s. The 429 below is the 32nd.
+	start := time.Now().Add(-260 * time.Millisecond)
+	for i := range 31 {
+		l.answers.add(start.Add(time.Duration(i)*260*time.Millisecond/31), 0, i%4 != 0)
 	}
-	d(answer(200))
-	after := l.Stats().Rate
-	if after <= cut || after > cut*1.05 {
-		t.Errorf("rate after one success = %v, want a small step up from %v", after, cut)
+	l.clean = 1
+	reply(l, throttle429())
+	est, refused, _ := l.answers.accepted()
+	got := l.Stats().Rate
+	if want := est * (1 - headroom); refused < 8 || math.Abs(got-want) > 0.01*want || got <= 97*firmCut {
+		t.Errorf("rate = %.1f after a 429 with %d of 32 refused and %.1f/s accepted, want %.1f: no lower than accepted",
+			got, refused, est, want)
 	}
-	for range 400 {
-		d, err := l.Wait(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d(answer(200))
+}
+
+// A 429 at the top of a climb back after a cut says nothing about the
+// server's rate: the recent successes came at our own, lower pace. It must
+// not cut to them (the ratchet that left runs at 71% of the limit).
+func TestClimbAfterACutIsNotTakenForTheServersRate(t *testing.T) {
+	l := mustNew(t, Config{Rate: 5000})
+	replyN(l, cleanStretch, ok200)
+	reply(l, throttle429()) // gentle
+	for range 10 {
+		reply(l, ok200())
+		time.Sleep(5 * time.Millisecond) // our own pace: at most 200/s
 	}
-	// It settles just under the rate that drew the last 429, not above.
-	if r, want := l.Stats().Rate, lastCeiling*ceilingShare; math.Abs(r-want) > 1e-6 {
-		t.Errorf("rate after 400 successes = %v, want it to settle at %v", r, want)
+	before := l.Stats().Rate
+	reply(l, throttle429())
+	if got, want := l.Stats().Rate, before*firmCut; math.Abs(got-want) > 1e-6 {
+		t.Errorf("rate = %.0f, want a firm cut from %.0f to %.0f, not a cut to the accepted rate", got, before, want)
+	}
+}
+
+// The accepted rate is measured over a sliding window of the latest
+// answers, not since the last cut, and time every worker was held does
+// not count.
+func TestAcceptedRateIsASlidingWindow(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	tests := []struct {
+		name        string
+		fill        func(a *answerLog)
+		want        float64
+		wantRefused int
+		wantOK      bool
+	}{
+		{"too few successes", func(a *answerLog) {
+			a.add(t0, 0, true)
+			a.add(t0.Add(time.Second), 0, false)
+		}, 0, 1, false},
+		{"only the newest answers count", func(a *answerLog) {
+			for i := range 10 { // a slow stretch at 1/s with 429s...
+				a.add(t0.Add(time.Duration(i)*time.Second), 0, i%2 == 0)
+			}
+			fast := t0.Add(time.Minute) // ...then a full window at 100/s
+			for i := range answerWindow {
+				a.add(fast.Add(time.Duration(i)*10*time.Millisecond), 0, true)
+			}
+		}, 100 * answerWindow / float64(answerWindow-1), 0, true},
+		{"held time is left out", func(a *answerLog) {
+			for i := range 11 { // 10ms apart, with a 1s hold in the middle
+				at, held := t0.Add(time.Duration(i)*10*time.Millisecond), time.Duration(0)
+				if i >= 5 {
+					at, held = at.Add(time.Second), time.Second
+				}
+				a.add(at, held, i != 5)
+			}
+		}, 100, 1, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var a answerLog
+			tc.fill(&a)
+			r, refused, ok := a.accepted()
+			if ok != tc.wantOK || refused != tc.wantRefused || math.Abs(r-tc.want) > 1e-6 {
+				t.Errorf("accepted = %v, %d, %v; want %v, %d, %v", r, refused, ok, tc.want, tc.wantRefused, tc.wantOK)
+			}
+		})
 	}
 }
 
@@ -317,7 +437,7 @@ func TestOneCutPerEpisode(t *testing.T) {
 	for _, d := range dones {
 		d(answer(429, "Retry-After", "0"))
 	}
-	if got, want := l.Stats().Rate, 1000*(1-headroom)*decreaseFactor; math.Abs(got-want) > 1e-6 {
+	if got, want := l.Stats().Rate, 1000*(1-headroom)*blindCut; math.Abs(got-want) > 1e-6 {
 		t.Errorf("rate = %v after five 429s of one episode, want one cut to %v", got, want)
 	}
 }
@@ -521,19 +641,75 @@ func TestRetry(t *testing.T) {
 	}
 }
 
-func TestCeilingIsForgottenAfterLongSuccess(t *testing.T) {
-	l := mustNew(t, Config{Rate: 1e6})
-	ctx := context.Background()
-	d, _ := l.Wait(ctx)
-	d(answer(429, "Retry-After", "0"))
-	for range forgetCeiling + 200 {
-		d, err := l.Wait(ctx)
+// After about a hundred clean answers the ceiling a 429 left is forgotten
+// and the pace climbs back towards the configured rate.
+func TestReprobesAfterAHundredCleanAnswers(t *testing.T) {
+	const rate = 100 // answers come far faster: see above
+	l := mustNew(t, Config{Rate: rate})
+	replyN(l, cleanStretch, ok200)
+	reply(l, throttle429())
+	replyN(l, reprobeAfter-1, ok200)
+	capped := rate * (1 - headroom) * gentleCeiling
+	if r := l.Stats().Rate; math.Abs(r-capped) > 1e-9 {
+		t.Fatalf("rate = %.0f after %d clean answers, want still capped at %.0f", r, reprobeAfter-1, capped)
+	}
+	replyN(l, 2, ok200)
+	if r, want := l.Stats().Rate, rate*(1-headroom); math.Abs(r-want) > 1e-9 {
+		t.Errorf("rate = %.0f after %d clean answers, want back at %.0f", r, reprobeAfter+1, want)
+	}
+}
+
+// Backoff (a worker's wait before retrying a 5xx) reads the adaptive rate
+// when BaseBackoff is unset, as in production, while 429s cut that rate on
+// other goroutines. Under -race this fails if the read is not locked.
+func TestBackoffWhileRateIsCutIsRaceFree(t *testing.T) {
+	l := mustNew(t, Config{Rate: 1e5}) // production defaults: no BaseBackoff, MaxBackoff
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel() // Backoff computes its wait, then returns at once
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				if w%2 == 0 {
+					_ = l.Backoff(cancelled, i%5+1)
+					continue
+				}
+				done, err := l.Wait(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if i%2 == 0 {
+					done(answer(http.StatusTooManyRequests, "Retry-After", "0"))
+				} else {
+					done(answer(http.StatusOK))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if s := l.Stats(); s.Throttled == 0 || s.Rate >= 1e5*(1-headroom) {
+		t.Errorf("stats = %+v: want 429s that cut the rate while Backoff ran", s)
+	}
+}
+
+// ParseRate never panics, and what it accepts New accepts.
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"50/min", "auto", "2/s", "0.5", "3600/h", "-1", "NaN", "1e400/s", "/", "auto/min"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRate(s)
 		if err != nil {
-			t.Fatal(err)
+			return
 		}
-		d(answer(200))
-	}
-	if r, want := l.Stats().Rate, 1e6*(1-headroom); math.Abs(r-want) > 1e-3 {
-		t.Errorf("rate = %v after a long quiet spell, want back at %v", r, want)
-	}
+		if r != Auto && !(r > 0) || math.IsInf(r, 0) {
+			t.Fatalf("ParseRate(%q) = %v, want Auto or a positive rate", s, r)
+		}
+		if _, err := New(Config{Rate: r}); err != nil {
+			t.Fatalf("ParseRate(%q) = %v, which New refuses: %v", s, r, err)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -34,6 +35,9 @@ func Fields() []string { return []string{"devices", "last_login", "active_call"}
 type Config struct {
 	Workers     int // concurrent GETs by id; default engine.DefaultWorkers
 	MaxAttempts int // per request, 429s included; default engine.DefaultMaxAttempts
+	// FilterBytes is the escaped size of one filtered GET's values;
+	// default exotel.DefaultFilterBytes.
+	FilterBytes int
 	Logger      *slog.Logger
 }
 
@@ -43,6 +47,12 @@ type Resolver struct {
 	pacer Pacer
 	cfg   Config
 	log   *slog.Logger
+
+	// The filter budget: values and escaped bytes per GET. A server that
+	// refuses a URL as too long halves it for the rest of the run.
+	mu        sync.Mutex
+	maxValues int
+	maxBytes  int
 }
 
 // New returns a Resolver.
@@ -53,7 +63,11 @@ func New(api API, pacer Pacer, cfg Config) *Resolver {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Resolver{api: api, pacer: pacer, cfg: cfg, log: log}
+	if cfg.FilterBytes <= 0 {
+		cfg.FilterBytes = exotel.DefaultFilterBytes
+	}
+	return &Resolver{api: api, pacer: pacer, cfg: cfg, log: log,
+		maxValues: exotel.MaxPageSize, maxBytes: cfg.FilterBytes}
 }
 
 // Strategy names how a Lookup found users by id, for logs and tests.
@@ -134,7 +148,7 @@ func (r *Resolver) tryListing(ctx context.Context, ix *Index, idents []Ident, em
 	for id := range covered {
 		delete(missing, id)
 	}
-	byID := len(missing) + len(exotel.Batches(emails, 0)) + len(exotel.Batches(phones, 0))
+	byID := len(missing) + len(r.batches(KeyEmail, emails)) + len(r.batches(KeyPhone, phones))
 	r.log.Debug("resolving ids", "missing", len(missing), "account", first.Total,
 		"listing_requests", pages, "per_id_requests", byID)
 	if pages > byID {
@@ -206,15 +220,26 @@ func (r *Resolver) listFrom(ctx context.Context, ix *Index, offset, total int) (
 }
 
 // filter looks values up with the bulk GET's comma-list filter, in batches.
+// A batch the server refuses as too long is split in half, and so is the
+// budget for every later batch.
 func (r *Resolver) filter(ctx context.Context, ix *Index, k Key, values []string) error {
-	for _, group := range exotel.Batches(values, 0) {
+	queue := r.batches(k, values)
+	for len(queue) > 0 {
+		group := queue[0]
+		queue = queue[1:]
 		opts := exotel.ListOptions{}
 		if k == KeyEmail {
 			opts.Emails = withLowerCase(group)
 		} else {
 			opts.ContactURIs = group
 		}
-		users, err := r.listFiltered(ctx, ix, opts)
+		users, err := r.listFiltered(ctx, ix, opts, len(group))
+		if err != nil && exotel.IsTooLong(err) && len(group) > 1 {
+			r.shrink(slices.Concat(opts.Emails, opts.ContactURIs))
+			r.log.Warn("the server refused a lookup as too long; sending smaller batches", "values", len(group))
+			queue = append(r.batches(k, group), queue...)
+			continue
+		}
 		if err != nil {
 			if r.runLevel(err) != nil {
 				return err
@@ -233,13 +258,35 @@ func (r *Resolver) filter(ctx context.Context, ix *Index, k Key, values []string
 	return nil
 }
 
-// listFiltered pages through a filtered bulk GET. A batch of 50 unique
-// values fits one page, but a server may say otherwise. Emails and numbers
-// are unique, so it stops once it holds as many users as it asked for: a
-// server that ignored the filter must not make one lookup page through the
-// whole account.
-func (r *Resolver) listFiltered(ctx context.Context, ix *Index, opts exotel.ListOptions) ([]exotel.User, error) {
-	enough := len(opts.Emails) + len(opts.ContactURIs)
+// batches splits values for filtered GETs under the current budget. An
+// email with capitals is sent with its lower-case form too, and both count
+// against the budget's values and bytes.
+func (r *Resolver) batches(k Key, values []string) [][]string {
+	r.mu.Lock()
+	maxValues, maxBytes := r.maxValues, r.maxBytes
+	r.mu.Unlock()
+	var expand func(string) []string
+	if k == KeyEmail {
+		expand = emailForms
+	}
+	return exotel.BatchesOf(values, maxValues, maxBytes, expand)
+}
+
+// shrink halves the budget below a request that was refused as too long,
+// for the rest of the run.
+func (r *Resolver) shrink(sent []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.maxValues = max(1, min(r.maxValues, len(sent)/2))
+	r.maxBytes = max(1, min(r.maxBytes, exotel.FilterBytes(sent)/2))
+}
+
+// listFiltered pages through a filtered bulk GET. A batch of 50 values fits
+// one page, but a server may say otherwise. Emails and numbers are unique,
+// so it stops once it holds enough users (one per value asked for, an
+// email's lower-case form not counted): a server that ignored the filter
+// must not make one lookup page through the whole account.
+func (r *Resolver) listFiltered(ctx context.Context, ix *Index, opts exotel.ListOptions, enough int) ([]exotel.User, error) {
 	var all []exotel.User
 	for {
 		p, err := r.page(ctx, ix, opts)
@@ -358,8 +405,17 @@ func distinct(idents []Ident) (ids, emails, phones []string) {
 	return ids, emails, phones
 }
 
-// withLowerCase adds the lower-case form of each email that has capitals:
+// emailForms is an email and, when it has capitals, its lower-case form:
 // emails compare case-insensitively, but a server's filter may not.
+func emailForms(e string) []string {
+	if l := roster.EmailKey(e); l != e {
+		return []string{e, l}
+	}
+	return []string{e}
+}
+
+// withLowerCase adds the lower-case form of each email that has capitals
+// (see emailForms).
 func withLowerCase(emails []string) []string {
 	out := emails
 	for _, e := range emails {

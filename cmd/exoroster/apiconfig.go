@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -27,13 +26,14 @@ type apiFlags struct {
 	timeout     time.Duration
 }
 
-// defaultRate is Exotel's documented limit for user-management APIs.
-const defaultRate = "50/min"
+// defaultRate follows the limit the server states in its X-RateLimit
+// headers, starting at Exotel's documented 50/min when it states none.
+const defaultRate = "auto"
 
 func (f *apiFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.region, "region", "sg", "Exotel cluster: sg (ccm-api.exotel.com) or mumbai (ccm-api.in.exotel.com)")
 	fs.StringVar(&f.baseURL, "base-url", "", "API scheme and host, overriding --region (env EXOTEL_BASE_URL); http:// only for loopback")
-	fs.StringVar(&f.rate, "rate", defaultRate, "requests across all workers: 50/min, 2/s or a plain number per second")
+	fs.StringVar(&f.rate, "rate", defaultRate, "requests across all workers: auto (follow the server's X-RateLimit headers, starting at Exotel's documented 50/min), 50/min, 2/s or a plain number per second")
 	fs.IntVar(&f.burst, "burst", 1, "requests that may start back to back")
 	fs.IntVar(&f.workers, "workers", engine.DefaultWorkers, "concurrent requests")
 	fs.IntVar(&f.maxAttempts, "max-attempts", engine.DefaultMaxAttempts, "requests per row before it fails (429s, 5xx and lost connections)")
@@ -106,7 +106,7 @@ func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 	}
 	// The key is a credential too: logs name it, never show it.
 	a.log.Debug("connecting", "base_url", base, "account", creds.AccountSID, "api_key", exotel.NewSecret(creds.APIKey),
-		"token", creds.APIToken, "rate_per_min", math.Round(perSecond*60))
+		"token", creds.APIToken, "rate", f.rate)
 	return &apiSetup{client: client, limiter: limiter, baseURL: base, rate: perSecond}, nil
 }
 

@@ -329,6 +329,7 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 	}
 	fmt.Fprintf(status, "export finished in %v: %s written to %s (%s), %d fetched with %s\n",
 		roundDuration(sum.Elapsed), exportCount(sum.Report.Users, "user"), where, o.format, sum.Seen, exportCount(sum.Requests, "request"))
+	fmt.Fprintf(status, "rate: %s\n", setup.limiter.Stats().Describe())
 	if f.summary {
 		if err := sum.WriteText(status); err != nil {
 			return abortErr(err)

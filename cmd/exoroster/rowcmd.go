@@ -248,6 +248,7 @@ func (a *app) finishRun(w io.Writer, r rowReport, runErr error) error {
 		}
 		fmt.Fprintf(w, "requests: %d (%.1f/min), throttled (429): %d, held by the rate limit %v\n",
 			s.Requests, perMin, s.Throttled, roundDuration(s.Held))
+		fmt.Fprintf(w, "rate: %s\n", s.Describe())
 	}
 	fmt.Fprintf(w, "results: %s\n", r.results)
 	for _, l := range r.after {

@@ -122,6 +122,10 @@ func (f *sandboxFlags) options() (exoteltest.Options, error) {
 		if err != nil {
 			return opts, usageErr("--limit: %v", err)
 		}
+		if perSecond == ratelimit.Auto {
+			// The fake enforces a limit; it has none to learn.
+			return opts, usageErr("--limit auto: the sandbox needs a limit to enforce: use none or a rate like 50/min")
+		}
 		// Per minute, so whole numbers like 50/min stay exact.
 		opts.Limit = exoteltest.Limit{Rate: perSecond * 60, Window: time.Minute, Burst: max(f.burst, 1),
 			Headers: f.headers, RetryAfter: f.retryAfter}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,7 +214,7 @@ func (a *app) connectWebRTC(f *syncFlags) (*webrtc.Client, *apiSetup, error) {
 		return nil, nil, abortErr(err)
 	}
 	a.log.Debug("connecting", "base_url", base, "customer", creds.CustomerID, "app", creds.AppID,
-		"token", creds.Token, "rate_per_min", math.Round(perSecond*60))
+		"token", creds.Token, "rate", f.api.rate)
 	return client, &apiSetup{limiter: limiter, baseURL: base, rate: perSecond}, nil
 }
 
