@@ -1,4 +1,5 @@
-// Package importer creates Exotel users from a roster CSV.
+// Package importer creates Exotel users from a roster CSV, in the CCM
+// Users API (New) or another target (NewFor, with a Target).
 //
 // Rows stream from the file through offline validation; invalid rows are
 // recorded and never reach the API. Valid rows go to a pool of workers that
@@ -73,17 +74,29 @@ type Config struct {
 	Progress      engine.Progress
 }
 
-// Importer runs imports. Create one with New.
+// Importer runs imports. Create one with New or NewFor.
 type Importer struct {
-	api   API
-	pacer Pacer
-	res   *resolve.Resolver
-	cfg   Config
-	log   *slog.Logger
+	target Target
+	pacer  Pacer
+	cfg    Config
+	log    *slog.Logger
 }
 
-// New returns an Importer. api and pacer may be nil for a dry run.
+// New returns an Importer into Exotel's CCM Users API. api and pacer may
+// be nil for a dry run.
 func New(api API, pacer Pacer, cfg Config) *Importer {
+	cfg = cfg.withDefaults()
+	return &Importer{target: newCCM(api, pacer, cfg), pacer: pacer, cfg: cfg, log: cfg.Logger}
+}
+
+// NewFor returns an Importer into target, another API than CCM's.
+// OnEmailTaken and PlusLimit are CCM's; pacer may be nil for a dry run.
+func NewFor(target Target, pacer Pacer, cfg Config) *Importer {
+	cfg = cfg.withDefaults()
+	return &Importer{target: target, pacer: pacer, cfg: cfg, log: cfg.Logger}
+}
+
+func (cfg Config) withDefaults() Config {
 	cfg.Workers = engine.Workers(cfg.Workers)
 	cfg.MaxAttempts = engine.MaxAttempts(cfg.MaxAttempts)
 	if cfg.OnEmailTaken == "" {
@@ -95,11 +108,7 @@ func New(api API, pacer Pacer, cfg Config) *Importer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	im := &Importer{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
-	if api != nil && pacer != nil {
-		im.res = resolve.New(api, pacer, resolve.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})
-	}
-	return im
+	return cfg
 }
 
 // Input is a roster file. Open is called twice: once to check the whole
@@ -118,10 +127,16 @@ type Plan struct {
 	SHA256  string // of the input bytes, to match a results file on resume
 }
 
-// Prepare reads the whole input once: checks the header, counts rows and
-// invalid ones, and fingerprints the file. Its errors are run-level: an
-// unreadable file or one without name columns.
+// Prepare reads a roster for the CCM target; see PrepareFor.
 func Prepare(in Input, opts roster.Options) (*Plan, error) {
+	return PrepareFor(&ccm{}, in, opts)
+}
+
+// PrepareFor reads the whole input once as rows reads it: checks the
+// header, counts rows and invalid ones, and fingerprints the file. Its
+// errors are run-level: an unreadable file or one without the columns the
+// target needs.
+func PrepareFor(rows Rows, in Input, opts roster.Options) (*Plan, error) {
 	rc, err := in.Open()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
@@ -133,10 +148,10 @@ func Prepare(in Input, opts roster.Options) (*Plan, error) {
 		return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
 	}
 	h := r.Header()
-	if err := h.CheckForImport(); err != nil {
+	if err := rows.CheckHeader(h); err != nil {
 		return nil, fmt.Errorf("%s: %w", in.Name, err)
 	}
-	v := roster.NewValidator(h, opts)
+	v := rows.NewChecker(h, opts)
 	plan := &Plan{Input: in, Header: h}
 	for {
 		rec, err := r.Next()
@@ -183,11 +198,11 @@ func KeepOnResume(_ int, p results.PriorRow) bool { return doneStatus(p.Status) 
 // job is one valid row on its way to a worker.
 type job struct {
 	rec    roster.Record
-	person roster.Person
+	person Person
 	// checked: a lookup before the create already ran; found is its
 	// answer (nil: nobody matched, safe to create).
 	checked bool
-	found   *exotel.User
+	found   User
 	// mayExist: an earlier run may have created this row's user (its
 	// answer was lost, or the run died with the row in flight), so the
 	// create must not be sent blind.
@@ -246,7 +261,7 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 	if err != nil {
 		return fmt.Errorf("cannot read %s: %w", r.plan.Input.Name, err)
 	}
-	v := roster.NewValidator(rd.Header(), r.im.cfg.Roster)
+	v := r.im.target.NewChecker(rd.Header(), r.im.cfg.Roster)
 	lookupFirst := r.resume != nil || r.im.cfg.CheckExisting
 	batch := make([]job, 0, exotel.MaxPageSize)
 	flush := func() {
@@ -301,10 +316,10 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 		}
 		if r.im.cfg.DryRun {
 			feed.Line(results.Line{Row: rec.Row, Status: results.WouldCreate, Input: rec.Raw,
-				Message: describePerson(person)})
+				Message: person.Describe()})
 			continue
 		}
-		if !lookupFirst || (person.Email == "" && person.Phone == "") {
+		if !lookupFirst || !person.CanLookUp() {
 			feed.Send(j)
 			continue
 		}
@@ -342,16 +357,18 @@ func skippedLine(j job, attempts int, why string) results.Line {
 	return results.Line{Row: j.rec.Row, Status: results.Skipped, Attempts: attempts, Message: msg, Input: j.rec.Raw}
 }
 
-// describePerson says what a dry run would send.
-func describePerson(p roster.Person) string {
-	parts := []string{p.FirstName + " " + p.LastName, "role " + p.Role}
-	if p.Email != "" {
-		parts = append(parts, p.Email)
+// lookupBatch looks up the users of up to 50 rows at once and marks each
+// job checked when the lookup could tell. Lookups are GETs, so they run
+// under the run's stop context and a Ctrl-C abandons them.
+func (r *run) lookupBatch(batch []job) {
+	persons := make([]Person, len(batch))
+	for i, j := range batch {
+		persons[i] = j.person
 	}
-	if p.Phone != "" {
-		parts = append(parts, p.Phone)
+	users, checked := r.im.target.FindAll(r.halt.Context(), persons)
+	for i := range batch {
+		batch[i].found, batch[i].checked = users[i], checked[i]
 	}
-	return "would create " + strings.Join(parts, ", ")
 }
 
 // CheckResume makes sure an earlier run's results belong to this input: each
