@@ -16,7 +16,6 @@ import (
 	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
-	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
 )
 
@@ -65,14 +64,14 @@ func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 					todo = append(todo, row)
 					continue
 				}
-				l := row.line()
+				l := row.line(o.columns)
 				switch row.Status {
 				case "":
 					l.Status, l.Message = results.Skipped, "not looked up: the run stopped first"
 				case results.WouldDelete:
 					l.Status = status
 					if why != "" {
-						l.Message = why + ": " + resolve.Who(row.User)
+						l.Message = why + ": " + row.member().Who()
 					}
 				}
 				feed.Line(l)
@@ -83,7 +82,7 @@ func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 			return nil
 		},
 		Work: r.deleteOne,
-		Skip: func(row *Row) results.Line { return skipped(row, 0, false) },
+		Skip: func(row *Row) results.Line { return r.skipped(row, 0, false) },
 	})
 	sum.Lookups = plan.Requests
 	return sum, err
@@ -101,23 +100,24 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 		}
 		return exotel.RetryVerdict(err)
 	}
+	m := row.member()
 	attempts, err := r.o.pacer.Retry(r.halt.Context(), r.o.cfg.MaxAttempts, classify, func() error {
-		err := r.o.api.DeleteUser(ctx, row.User.ID)
+		err := r.o.target.Delete(ctx, m.ID())
 		mayHave = mayHave || exotel.MayHaveApplied(err)
 		return err
 	})
-	l := row.line()
+	l := row.line(r.o.columns)
 	l.Attempts = attempts
 	ae := exotel.AsAPIError(err)
 	if ae != nil {
 		l.HTTPStatus, l.ErrorCode = ae.HTTPStatus, ae.Code
 	}
-	who := resolve.Who(row.User)
+	who := m.Who()
 	switch {
 	case err == nil:
 		l.Status, l.HTTPStatus, l.Message = results.Deleted, 200, "deleted "+who
-		if row.User.ActiveCall != "" {
-			l.Message += "; was on a call (" + row.User.ActiveCall + ") when looked up"
+		if note := m.Note(); note != "" {
+			l.Message += "; " + note
 		}
 	case exotel.KindOf(err) == exotel.KindNotFound && mayHave:
 		l.Status = results.Deleted
@@ -126,11 +126,11 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 		l.Status = results.NotFound
 		l.Message = "already gone: DELETE answered 404 (deleted since it was looked up)"
 	case exotel.KindOf(err) == exotel.KindAuth:
-		r.halt.Abort(exotel.ExplainAuth(err))
+		r.halt.Abort(r.o.target.ExplainAuth(err))
 		l.Status, l.Message = results.Failed, "credentials refused; run stopped: "+err.Error()
 	case ratelimit.WasNotSent(err), r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
 		// Stopped between attempts of a DELETE that would have been retried.
-		return skipped(row, attempts, mayHave)
+		return r.skipped(row, attempts, mayHave)
 	default:
 		l.Status = results.Failed
 		msg := err.Error()
@@ -150,12 +150,13 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 }
 
 // skipped is the line of a row the run stopped before (or while) deleting.
-func skipped(row *Row, attempts int, mayHave bool) results.Line {
-	l := row.line()
+func (r *run) skipped(row *Row, attempts int, mayHave bool) results.Line {
+	l := row.line(r.o.columns)
 	l.Status, l.Attempts = results.Skipped, attempts
-	l.Message = "not deleted: the run stopped first: " + resolve.Who(row.User)
+	who := row.member().Who()
+	l.Message = "not deleted: the run stopped first: " + who
 	if attempts > 0 {
-		l.Message = "stopped while retrying the DELETE of " + resolve.Who(row.User)
+		l.Message = "stopped while retrying the DELETE of " + who
 	}
 	if mayHave {
 		l.Message += "; the user may have been deleted: a rerun reports not_found if so"
@@ -163,12 +164,17 @@ func skipped(row *Row, attempts int, mayHave bool) results.Line {
 	return l
 }
 
-// WriteBackup appends the full records of the users about to be deleted to
-// path, in export's format (import reads it as is), and syncs the file, so
-// the records are on disk before the first DELETE is sent. An existing
-// backup is appended to, never truncated: a rerun must not wipe the record
-// of an earlier run's deletions.
+// WriteBackup appends the full records of the CCM users about to be
+// deleted to path, in export's format (import reads it as is), and syncs
+// the file, so the records are on disk before the first DELETE is sent. An
+// existing backup is appended to, never truncated: a rerun must not wipe
+// the record of an earlier run's deletions.
 func WriteBackup(path string, rows []*Row) error {
+	return writeBackup(path, exporter.Columns(), rows)
+}
+
+// writeBackup is WriteBackup for a target whose export has these columns.
+func writeBackup(path string, columns []string, rows []*Row) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("cannot write the backup: %w", err)
@@ -181,12 +187,12 @@ func WriteBackup(path string, rows []*Row) error {
 	var buf strings.Builder
 	w := csv.NewWriter(&buf)
 	if info.Size() == 0 {
-		w.Write(exporter.Columns())
-	} else if err := checkBackupHeader(f); err != nil {
+		w.Write(columns)
+	} else if err := checkBackupHeader(f, columns); err != nil {
 		return fmt.Errorf("%s exists and is not an offboard backup (%v): choose another --backup", path, err)
 	}
 	for _, row := range rows {
-		w.Write(exporter.NewRecord(*row.User).Cells())
+		w.Write(row.member().Record())
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -201,13 +207,13 @@ func WriteBackup(path string, rows []*Row) error {
 	return f.Close()
 }
 
-func checkBackupHeader(f *os.File) error {
+func checkBackupHeader(f *os.File, columns []string) error {
 	cr := csv.NewReader(bufio.NewReader(io.NewSectionReader(f, 0, 1<<20)))
 	header, err := cr.Read()
 	if err != nil {
 		return err
 	}
-	if !slices.Equal(header, exporter.Columns()) {
+	if !slices.Equal(header, columns) {
 		return errors.New("its header is not export's")
 	}
 	return nil

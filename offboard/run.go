@@ -120,7 +120,7 @@ func (o *Offboarder) run(ctx context.Context, sw *halt.Switch, list *resolve.Lis
 		}
 	}
 	if len(toDelete) > 0 {
-		if err := WriteBackup(g.Backup, toDelete); err != nil {
+		if err := writeBackup(g.Backup, o.columns, toDelete); err != nil {
 			return refuse("the backup could not be written", err)
 		}
 	}
