@@ -25,6 +25,10 @@ type ccm struct {
 	log *slog.Logger
 }
 
+// CCMRows is how the CCM target reads a roster, for reading one before
+// connecting (Prepare, validate).
+func CCMRows() Rows { return &ccm{} }
+
 func newCCM(api API, pacer Pacer, cfg Config) *ccm {
 	t := &ccm{api: api, cfg: cfg, log: cfg.Logger}
 	if api != nil && pacer != nil {

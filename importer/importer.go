@@ -129,7 +129,7 @@ type Plan struct {
 
 // Prepare reads a roster for the CCM target; see PrepareFor.
 func Prepare(in Input, opts roster.Options) (*Plan, error) {
-	return PrepareFor(&ccm{}, in, opts)
+	return PrepareFor(CCMRows(), in, opts)
 }
 
 // PrepareFor reads the whole input once as rows reads it: checks the

@@ -11,13 +11,16 @@ import (
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/ratelimit"
+	"github.com/exoroster/exoroster/webrtc"
 )
 
-// apiFlags are the flags of every command that talks to Exotel: where to
-// (the region or base URL; credentials come from the environment), how fast
-// and how persistently. A target flag (ccm, or the WebRTC app users API)
-// belongs here, with connect choosing the client it builds.
+// apiFlags are the flags of every command that talks to Exotel: which API
+// (the target), where to (the region or base URL; credentials come from the
+// environment), how fast and how persistently.
 type apiFlags struct {
+	target      string
+	customerID  string
+	appID       string
 	region      string
 	baseURL     string
 	rate        string
@@ -31,6 +34,9 @@ type apiFlags struct {
 const defaultRate = "50/min"
 
 func (f *apiFlags) register(fs *pflag.FlagSet) {
+	registerTarget(fs, &f.target)
+	fs.StringVar(&f.customerID, "customer-id", "", "webrtc target: the customer id (env "+webrtc.EnvCustomerID+")")
+	fs.StringVar(&f.appID, "app-id", "", "webrtc target: the app id (env "+webrtc.EnvAppID+")")
 	fs.StringVar(&f.region, "region", "sg", "Exotel cluster: sg (ccm-api.exotel.com) or mumbai (ccm-api.in.exotel.com)")
 	fs.StringVar(&f.baseURL, "base-url", "", "API scheme and host, overriding --region (env EXOTEL_BASE_URL); http:// only for loopback")
 	fs.StringVar(&f.rate, "rate", defaultRate, "requests across all workers: 50/min, 2/s or a plain number per second")
@@ -57,19 +63,29 @@ func (f *apiFlags) check() error {
 	return nil
 }
 
-// apiSetup is a run's connection to Exotel: one client, one limiter.
+// apiSetup is a run's connection to Exotel: one client of its target, one
+// limiter.
 type apiSetup struct {
-	client  *exotel.Client
+	client  *exotel.Client // the ccm target's
+	app     *webrtc.Client // the webrtc target's
 	limiter *ratelimit.Limiter
 	baseURL string
 	rate    float64
 }
 
-// connect reads credentials from the environment and builds the client and
-// its shared limiter. Its errors are one sentence naming what is wrong.
+// connect reads credentials from the environment and builds the client of
+// the run's target and its shared limiter. Its errors are one sentence
+// naming what is wrong.
 func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 	if err := f.check(); err != nil {
 		return nil, err
+	}
+	target, err := a.targetOf(f)
+	if err != nil {
+		return nil, err
+	}
+	if target == targetWebRTC {
+		return a.connectApp(f)
 	}
 	getenv := a.env.Getenv
 	creds := exotel.Credentials{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/roster"
+	"github.com/exoroster/exoroster/webrtc"
 )
 
 type exportFlags struct {
@@ -136,6 +137,7 @@ some users are missing (the API marked records as failed, or --allow-partial);
 
 // exportOptions are the checked flags.
 type exportOptions struct {
+	target      string
 	format      exporter.Format
 	summaryPath string
 	cfg         exporter.Config
@@ -163,7 +165,16 @@ func (a *app) checkExport(f *exportFlags) (*exportOptions, error) {
 	if err := f.api.check(); err != nil {
 		return nil, err
 	}
-	o := &exportOptions{format: format, summaryPath: f.summaryJSON}
+	target, err := a.targetOf(&f.api)
+	if err != nil {
+		return nil, err
+	}
+	if target == targetWebRTC {
+		if err := checkAppExport(f); err != nil {
+			return nil, err
+		}
+	}
+	o := &exportOptions{target: target, format: format, summaryPath: f.summaryJSON}
 	switch {
 	case f.summaryJSON == exportSummaryBesideOut && f.out == "-":
 		return nil, usageErr("--summary-json needs a file name when --out is -: use --summary-json=FILE")
@@ -214,6 +225,25 @@ func (a *app) checkExport(f *exportFlags) (*exportOptions, error) {
 		Logger:       a.log,
 	}
 	return o, nil
+}
+
+// checkAppExport refuses the flags an export of a WebRTC app has no use
+// for: the app's users have no email, role or login to filter by or audit.
+func checkAppExport(f *exportFlags) error {
+	for _, c := range []struct {
+		flag string
+		set  bool
+	}{
+		{"--email", len(f.emails) > 0}, {"--phone", len(f.phones) > 0}, {"--emails-from", f.emailsFrom != ""},
+		{"--role", len(f.roles) > 0}, {"--inactive-days", f.inactiveDays > 0},
+		{"--summary", f.summary}, {"--summary-json", f.summaryJSON != ""},
+	} {
+		if c.set {
+			return usageErr("%s works on the ccm target only: the WebRTC app users API has no filters, and its users "+
+				"no email, role or login to audit", c.flag)
+		}
+	}
+	return nil
 }
 
 // exportSameFile reports whether a and b name one file: the same path, or
@@ -277,13 +307,19 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 		defer file.Abort()
 		dest = file
 	}
-	w := exporter.NewWriter(dest, o.format)
-
 	o.cfg.Progress = a.newProgress("export", f.progressEvery)
-	ex := exporter.New(setup.client, setup.limiter, o.cfg)
 	sw := a.newSwitch(cmd.Context(), setup)
 	defer sw.Close()
-	sum, runErr := ex.Run(sw, w)
+	var w *exporter.Writer
+	var sum *exporter.Summary
+	var runErr error
+	if o.target == targetWebRTC {
+		w = exporter.NewWriterFor(dest, o.format, webrtc.Columns())
+		sum, runErr = exporter.RunList(sw, a.appTarget(setup, &f.api), setup.limiter, o.cfg, w)
+	} else {
+		w = exporter.NewWriter(dest, o.format)
+		sum, runErr = exporter.New(setup.client, setup.limiter, o.cfg).Run(sw, w)
+	}
 	if runErr == nil && !sum.Interrupted {
 		runErr = w.Flush()
 	}

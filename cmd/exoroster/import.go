@@ -88,13 +88,21 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	if f.dryRun && f.resume {
 		return usageErr("--dry-run and --resume do not go together")
 	}
+	target, err := a.targetOf(&f.api)
+	if err != nil {
+		return err
+	}
+	if target == targetWebRTC && policy != importer.EmailTakenFail {
+		return usageErr("--on-email-taken is the ccm target's: the WebRTC app's users have no email")
+	}
 	stderr := a.env.Stderr
 	opts := f.rosterOptions()
-	plan, err := importer.Prepare(openInput(input), opts)
+	rows := a.importRows(target, &f.api)
+	plan, err := importer.PrepareFor(rows, openInput(input), opts)
 	if err != nil {
 		return abortErr(err)
 	}
-	reportHeader(stderr, plan.Header)
+	reportColumns(stderr, rows.Unknown(plan.Header), plan.Header.Notes)
 
 	resultsPath, err := resultsPathFor(input, f.resultsPath, f.dryRun)
 	if err != nil {
@@ -113,21 +121,21 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 		Progress:          a.newProgress("import", f.progressEvery),
 	}
 	var setup *apiSetup
-	var im *importer.Importer
-	if f.dryRun {
-		im = importer.New(nil, nil, cfg)
-	} else {
+	if !f.dryRun {
 		if setup, err = a.connect(&f.api); err != nil {
 			return err
 		}
-		im = importer.New(setup.client, setup.limiter, cfg)
 	}
+	im := a.newImporter(target, setup, &f.api, cfg)
 
-	out, resume, err := openImportResults(stderr, plan, resultsPath, f.resume)
+	// The state names the target: a resume must not look up in one API
+	// what an earlier run created in the other.
+	command := "import" + targetFlag(target)
+	out, resume, err := openImportResults(stderr, plan, resultsPath, f.resume, command)
 	if err != nil {
 		return abortErr(err)
 	}
-	state := results.State{Command: "import", Input: input, InputSHA256: plan.SHA256, InputRows: plan.Rows, Updated: time.Now().UTC()}
+	state := results.State{Command: command, Input: input, InputSHA256: plan.SHA256, InputRows: plan.Rows, Updated: time.Now().UTC()}
 	if err := results.SaveState(resultsPath, state); err != nil {
 		out.Close()
 		return abortErr(err)
@@ -139,14 +147,14 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	runErr = errors.Join(runErr, out.Close())
 	return a.finishRun(cmd.OutOrStdout(), rowReport{
 		verb: "import", timed: true, sum: sum, setup: setup, results: resultsPath,
-		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume",
-			shellQuote(input), shellQuote(resultsPath)),
+		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume%s",
+			shellQuote(input), shellQuote(resultsPath), targetFlag(target)),
 	}, runErr)
 }
 
 // openImportResults creates the results file, or for --resume checks that
 // the existing one belongs to this input and reopens it.
-func openImportResults(stderr io.Writer, plan *importer.Plan, path string, resume bool) (*results.Writer, *importer.Resume, error) {
+func openImportResults(stderr io.Writer, plan *importer.Plan, path string, resume bool, command string) (*results.Writer, *importer.Resume, error) {
 	layout := plan.Layout()
 	if !resume {
 		w, err := results.Create(path, layout)
@@ -161,7 +169,7 @@ func openImportResults(stderr io.Writer, plan *importer.Plan, path string, resum
 	if err != nil {
 		return nil, nil, err
 	}
-	if ok && (state.Command != "import" || state.InputSHA256 != plan.SHA256) {
+	if ok && (state.Command != command || state.InputSHA256 != plan.SHA256) {
 		return nil, nil, fmt.Errorf("%s belongs to a different input (%s %s, which has changed since or is another file); "+
 			"resume with the same file, or choose a new --results", path, state.Command, state.Input)
 	}
@@ -183,14 +191,7 @@ func openImportResults(stderr io.Writer, plan *importer.Plan, path string, resum
 }
 
 // reportHeader mentions unknown or duplicate columns once.
-func reportHeader(w io.Writer, h *roster.Header) {
-	if len(h.Unknown) > 0 {
-		fmt.Fprintf(w, "note: ignoring unknown column(s): %s\n", strings.Join(h.Unknown, ", "))
-	}
-	for _, n := range h.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-}
+func reportHeader(w io.Writer, h *roster.Header) { reportColumns(w, h.Unknown, h.Notes) }
 
 func sameFile(a, b string) (bool, error) {
 	sa, err := os.Stat(a)

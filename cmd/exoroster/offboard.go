@@ -74,8 +74,12 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		return usageErr("offboard deletes users for good and there is no terminal to confirm on: " +
 			"pass --yes to delete, or --dry-run to see who would be deleted")
 	}
+	target, err := a.targetOf(&f.api)
+	if err != nil {
+		return err
+	}
 	stderr := a.env.Stderr
-	list, err := readList(input, f.rosterOptions())
+	list, err := readTargetList(target, input, f.rosterOptions())
 	if err != nil {
 		return abortErr(err)
 	}
@@ -100,21 +104,20 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if err != nil {
 		return err
 	}
-	o := offboard.New(setup.client, setup.limiter, offboard.Config{
+	o := a.newOffboarder(target, setup, &f.api, offboard.Config{
 		Workers:     f.api.workers,
 		MaxAttempts: f.api.maxAttempts,
 		AllowAdmins: f.allowAdmins,
 		Logger:      a.log,
 		Progress:    a.newProgress("offboard", f.progressEvery),
 	})
-	out, err := results.Create(resultsPath, offboard.Layout(list))
+	out, err := results.Create(resultsPath, o.Layout(list))
 	if err != nil {
 		return abortErr(err)
 	}
 	guards := offboard.Guards{DryRun: f.dryRun, MaxDelete: f.maxDelete, Backup: backupPath, Notes: stderr}
 	if !f.yes {
-		guards.Confirm = &offboard.Prompt{In: orEmpty(a.env.Stdin), Out: stderr,
-			Account: strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID"))}
+		guards.Confirm = &offboard.Prompt{In: orEmpty(a.env.Stdin), Out: stderr, Account: a.accountName(target, &f.api)}
 	}
 	sw := a.newSwitch(cmd.Context(), setup)
 	defer sw.Close()
@@ -131,8 +134,12 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		report.verb, report.setup = "offboard dry run", nil
 	}
 	if sum.Counts[results.Deleted] > 0 {
-		report.after = append(report.after, fmt.Sprintf("backup: %s (re-create with: exoroster import %s --on-email-taken=plus)",
-			backupPath, shellQuote(backupPath)))
+		again := " --on-email-taken=plus"
+		if target == targetWebRTC {
+			again = targetFlag(target)
+		}
+		report.after = append(report.after, fmt.Sprintf("backup: %s (re-create with: exoroster import %s%s)",
+			backupPath, shellQuote(backupPath), again))
 	}
 	if res.Deleting {
 		// Before the DELETEs began, offboard.Run has said that nothing was

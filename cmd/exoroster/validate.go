@@ -8,11 +8,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exoroster/exoroster/importer"
 	"github.com/exoroster/exoroster/roster"
 )
 
 func (a *app) validateCommand() *cobra.Command {
-	var defaultRegion string
+	var defaultRegion, target string
 	cmd := &cobra.Command{
 		Use:   "validate ROSTER.csv",
 		Short: "Check a roster offline and list what is wrong with which row",
@@ -24,14 +25,19 @@ table of problems (row, column, value, reason) and exits 3 if there are any.`,
 			if err := roster.CheckRegion(defaultRegion); err != nil {
 				return usageErr("--default-region: %v", err)
 			}
-			return a.runValidate(cmd.OutOrStdout(), args[0], roster.Options{DefaultRegion: defaultRegion})
+			t, err := a.pickTarget(target)
+			if err != nil {
+				return err
+			}
+			return a.runValidate(cmd.OutOrStdout(), args[0], a.importRows(t, &apiFlags{}), roster.Options{DefaultRegion: defaultRegion})
 		},
 	}
 	cmd.Flags().StringVar(&defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
+	registerTarget(cmd.Flags(), &target)
 	return cmd
 }
 
-func (a *app) runValidate(stdout io.Writer, path string, opts roster.Options) error {
+func (a *app) runValidate(stdout io.Writer, path string, target importer.Rows, opts roster.Options) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return abortErr(fmt.Errorf("cannot read %s: %w", path, err))
@@ -42,11 +48,11 @@ func (a *app) runValidate(stdout io.Writer, path string, opts roster.Options) er
 		return abortErr(fmt.Errorf("cannot read %s: %w", path, err))
 	}
 	h := r.Header()
-	if err := h.CheckForImport(); err != nil {
+	if err := target.CheckHeader(h); err != nil {
 		return abortErr(fmt.Errorf("%s: %w", path, err))
 	}
-	reportHeader(a.env.Stderr, h)
-	v := roster.NewValidator(h, opts)
+	reportColumns(a.env.Stderr, target.Unknown(h), h.Notes)
+	v := target.NewChecker(h, opts)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	rows, bad, problems := 0, 0, 0
 	for {
