@@ -25,6 +25,8 @@ func (t *ccm) Delete(ctx context.Context, id string) error { return t.api.Delete
 
 func (t *ccm) Columns() []string { return exporter.Columns() }
 
+func (t *ccm) Identifiers() string { return "user_id, email and phone" }
+
 func (t *ccm) ExplainAuth(err error) error { return exotel.ExplainAuth(err) }
 
 type ccmFound struct {

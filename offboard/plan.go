@@ -180,7 +180,7 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 		if c, ok := u.(ccmUser); ok {
 			r.User = c.u
 		}
-		if why := namesDisagree(list.Header, lr.Rec, u); why != "" {
+		if why := namesDisagree(list.Header, lr.Rec, u, o.target.Identifiers()); why != "" {
 			r.Status, r.Message = results.Ambiguous, why
 			continue
 		}
@@ -253,7 +253,7 @@ func (o *Offboarder) keepLastAdmin(ctx context.Context, plan *Plan, found Found,
 // else's: when the row has names, at least one of their words must be in
 // the user's name. It is loose on purpose (initials, middle names, order
 // and case do not matter); a row with no name columns is not checked.
-func namesDisagree(h *roster.Header, rec roster.Record, u Member) string {
+func namesDisagree(h *roster.Header, rec roster.Record, u Member, identifiers string) string {
 	given := strings.TrimSpace(strings.Join([]string{rec.Get(h, roster.FieldFirstName),
 		rec.Get(h, roster.FieldLastName), rec.Get(h, roster.FieldName)}, " "))
 	words := nameWords(given)
@@ -270,7 +270,7 @@ func namesDisagree(h *roster.Header, rec roster.Record, u Member) string {
 		}
 	}
 	return fmt.Sprintf("the row names %q but it matches user %s; check the row, or leave the name columns out "+
-		"to match by user_id, email and phone alone", given, u.IDAndName())
+		"to match by %s alone", given, u.IDAndName(), identifiers)
 }
 
 // nameWords splits a name into lower-case words of two or more letters.

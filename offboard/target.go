@@ -28,6 +28,9 @@ type Target interface {
 	// Columns is the header of the target's export: the backup's, and,
 	// less user_id and device_id, the results file's copy of each user.
 	Columns() []string
+	// Identifiers names what a row may find its user by, for messages:
+	// "user_id, email and phone".
+	Identifiers() string
 	// ExplainAuth is the one sentence a run stops with when the API
 	// refuses its credentials (an exotel.KindAuth error).
 	ExplainAuth(err error) error

@@ -195,6 +195,9 @@ func (t *Target) Delete(ctx context.Context, id string) error { return t.c.Delet
 // Columns is the export's header, which the backup of deleted users takes.
 func (t *Target) Columns() []string { return Columns() }
 
+// Identifiers are what a row of a list may find its user by.
+func (t *Target) Identifiers() string { return "user_id and phone" }
+
 // member is an app user as offboard sees one.
 type member struct{ u *User }
 
