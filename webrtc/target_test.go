@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,7 +137,12 @@ func TestImportThroughTheTargetSurvivesFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			const n = 24
 			e := newTargetEnv(t, tc.faults)
-			sum, lines := e.importFile(e.file("app.csv", appRoster(n)), importer.Config{Workers: 4, MaxAttempts: 12})
+			// One worker: the fake's faults are drawn in the order its
+			// seed replays.
+			sum, lines := e.importFile(e.file("app.csv", appRoster(n)), importer.Config{Workers: 1, MaxAttempts: 12})
+			if met := faultsMet(e.srv, http.MethodPost); met == 0 {
+				t.Fatalf("no create met a fault")
+			}
 			if sum.Counts[results.Created] != n || !sum.OK() {
 				t.Errorf("counts = %v, want %d created", sum.Counts, n)
 			}
@@ -221,6 +227,17 @@ func TestImportThroughTheTargetChecksExistingFirst(t *testing.T) {
 	resultstest.Status(t, 3, lines[3], "exists")
 }
 
+// faultsMet counts the requests with this method that met a fault.
+func faultsMet(srv *exoteltest.Server, method string) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Method == method && r.Fault != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // seedApp puts n users agent_001… in the app, with phones +9198…
 func seedApp(e *targetEnv, n int) {
 	var users []exoteltest.WebRTCUser
@@ -297,6 +314,9 @@ func TestOffboardThroughTheTarget(t *testing.T) {
 			backup := filepath.Join(e.dir, "backup.csv")
 			res, lines := e.offboard(list, offboard.Guards{Backup: backup}, workers)
 			e.srv.SetOnRequest(nil)
+			if faulty := tc.lost || tc.faults.ServerErrorRate > 0; faulty && faultsMet(e.srv, http.MethodDelete)+faultsMet(e.srv, http.MethodGet) == 0 {
+				t.Fatalf("no lookup or delete met a fault")
+			}
 			if !res.Deleting {
 				t.Fatalf("the DELETEs never began: %v", res.Summary.Aborted)
 			}
@@ -386,6 +406,9 @@ func TestExportThroughTheTarget(t *testing.T) {
 			e := newTargetEnv(t, tc.opts)
 			e.srv.SeedWebRTC(exoteltest.SampleWebRTCUsers(123, 1, time.Now())...)
 			sum, out := e.export(exporter.FormatCSV)
+			if tc.opts.ServerErrorRate > 0 && faultsMet(e.srv, http.MethodGet) == 0 {
+				t.Fatalf("no page met a fault")
+			}
 			recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
 			if err != nil {
 				t.Fatal(err)
@@ -433,9 +456,9 @@ func TestExportThroughTheTargetKeepsTypesInJSON(t *testing.T) {
 // ignores offset: the export stops at the repeated page and its summary
 // says the report is incomplete.
 func TestExportThroughTheTargetDoesNotTrustTheServer(t *testing.T) {
-	var lists int
+	var lists atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		lists++
+		lists.Add(1)
 		var users []string
 		for i := range 50 {
 			users = append(users, fmt.Sprintf(`{"user_id":"u%d","name":"U %d"}`, i, i))
@@ -453,8 +476,8 @@ func TestExportThroughTheTargetDoesNotTrustTheServer(t *testing.T) {
 	if sum.Seen != 50 || sum.RepeatedPages != 1 || !sum.Incomplete() {
 		t.Errorf("seen %d, repeated pages %d, incomplete %v", sum.Seen, sum.RepeatedPages, sum.Incomplete())
 	}
-	if lists > 10 {
-		t.Errorf("%d list requests for a server that repeats itself", lists)
+	if n := lists.Load(); n > 10 {
+		t.Errorf("%d list requests for a server that repeats itself", n)
 	}
 }
 
