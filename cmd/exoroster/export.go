@@ -101,7 +101,15 @@ Exit codes: 0 report written; 1 credentials refused, the server unreachable
 once), a page kept failing, users missing (without --allow-partial) or a file
 could not be written (no report replaced); 2 wrong flags; 3 report written but
 some users are missing (the API marked records as failed, or --allow-partial);
-130 interrupted (no report replaced).`,
+130 interrupted (no report replaced).
+
+With --target webrtc the users of a WebRTC integrations app are exported, in
+its columns (user_id, name, phone, sip_enabled, status, phone_device,
+sip_device, created_at, updated_at), re-importable with import --target
+webrtc, under the same rules: the temporary file, the formula guard, JSON with
+the API's types, paging that stops at the total or a repeated page, and the
+refusal of a partial report. The CCM filters and the audit summary do not
+apply.`,
 		Example: `  exoroster export --out users.csv
   exoroster export --out admins.csv --role admin
   exoroster export --out stale.csv --inactive-days 90 --summary

@@ -46,7 +46,11 @@ be undone, so:
 
 Statuses: deleted, would_delete, not_found, ambiguous, protected, invalid,
 failed, skipped. A rerun of a finished list deletes nothing: every row is
-not_found.`,
+not_found.
+
+With --target webrtc a row names an app user by user_id (one GET each), or by
+phone when it has no user_id (one pass over the app's list); the backup
+re-imports with 'exoroster import BACKUP --target webrtc'.`,
 		Example: `  exoroster offboard leavers.csv --dry-run
   exoroster offboard leavers.csv --results out.csv --yes`,
 		Args: oneFileArg,

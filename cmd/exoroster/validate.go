@@ -19,7 +19,9 @@ func (a *app) validateCommand() *cobra.Command {
 		Short: "Check a roster offline and list what is wrong with which row",
 		Long: `Checks every row the way import would, without credentials or network:
 names, E.164 phone numbers, emails, roles, and people listed twice. Prints a
-table of problems (row, column, value, reason) and exits 3 if there are any.`,
+table of problems (row, column, value, reason) and exits 3 if there are any.
+With --target webrtc the rows are checked as a WebRTC app's roster: user_id
+(required), name, phone and sip_enabled.`,
 		Args: oneFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := roster.CheckRegion(defaultRegion); err != nil {
