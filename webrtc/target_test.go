@@ -132,6 +132,8 @@ func TestImportThroughTheTargetSurvivesFaults(t *testing.T) {
 		{"5xx as html", exoteltest.Options{ServerErrorRate: 0.4, HTMLErrors: true, Seed: 4}, false},
 		{"every create's answer lost", exoteltest.Options{DropAfterRate: 1, FaultMethods: []string{"POST"}}, true},
 		{"lost answers and drops", exoteltest.Options{DropAfterRate: 0.3, DropBeforeRate: 0.2, Seed: 5}, false},
+		// The limiter runs at 1000/s; the app answers 429 past 100/s.
+		{"429s", exoteltest.Options{Limit: exoteltest.Limit{Rate: 100, Window: time.Second, Body: exoteltest.ThrottleEnvelope}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,8 +142,11 @@ func TestImportThroughTheTargetSurvivesFaults(t *testing.T) {
 			// One worker: the fake's faults are drawn in the order its
 			// seed replays.
 			sum, lines := e.importFile(e.file("app.csv", appRoster(n)), importer.Config{Workers: 1, MaxAttempts: 12})
-			if met := faultsMet(e.srv, http.MethodPost); met == 0 {
-				t.Fatalf("no create met a fault")
+			if faultsMet(e.srv, http.MethodPost) == 0 && e.srv.Throttled() == 0 {
+				t.Fatalf("no create met a fault or a 429")
+			}
+			if got, want := e.lim.Stats().Throttled, e.srv.Throttled(); got != want {
+				t.Errorf("the limiter saw %d 429s, the app sent %d", got, want)
 			}
 			if sum.Counts[results.Created] != n || !sum.OK() {
 				t.Errorf("counts = %v, want %d created", sum.Counts, n)
