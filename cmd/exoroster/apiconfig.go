@@ -34,9 +34,6 @@ type apiFlags struct {
 const defaultRate = "50/min"
 
 func (f *apiFlags) register(fs *pflag.FlagSet) {
-	registerTarget(fs, &f.target)
-	fs.StringVar(&f.customerID, "customer-id", "", "webrtc target: the customer id (env "+webrtc.EnvCustomerID+")")
-	fs.StringVar(&f.appID, "app-id", "", "webrtc target: the app id (env "+webrtc.EnvAppID+")")
 	fs.StringVar(&f.region, "region", "sg", "Exotel cluster: sg (ccm-api.exotel.com) or mumbai (ccm-api.in.exotel.com)")
 	fs.StringVar(&f.baseURL, "base-url", "", "API scheme and host, overriding --region (env EXOTEL_BASE_URL); http:// only for loopback")
 	fs.StringVar(&f.rate, "rate", defaultRate, "requests across all workers: 50/min, 2/s or a plain number per second")
@@ -63,8 +60,8 @@ func (f *apiFlags) check() error {
 	return nil
 }
 
-// apiSetup is a run's connection to Exotel: one client of its target, one
-// limiter.
+// apiSetup is a run's connection to Exotel: one client of its target (see
+// connectTo), one limiter.
 type apiSetup struct {
 	client  *exotel.Client // the ccm target's
 	app     *webrtc.Client // the webrtc target's
@@ -73,19 +70,12 @@ type apiSetup struct {
 	rate    float64
 }
 
-// connect reads credentials from the environment and builds the client of
-// the run's target and its shared limiter. Its errors are one sentence
-// naming what is wrong.
+// connect reads the CCM credentials from the environment and builds the
+// client and its shared limiter. Its errors are one sentence naming what is
+// wrong.
 func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 	if err := f.check(); err != nil {
 		return nil, err
-	}
-	target, err := a.targetOf(f)
-	if err != nil {
-		return nil, err
-	}
-	if target == targetWebRTC {
-		return a.connectApp(f)
 	}
 	getenv := a.env.Getenv
 	creds := exotel.Credentials{

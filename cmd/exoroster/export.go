@@ -127,6 +127,7 @@ apply.`,
 	}
 	fs := cmd.Flags()
 	f.api.register(fs)
+	f.api.registerTarget(fs)
 	fs.StringVar(&f.out, "out", "", "report file to write (required); - for stdout")
 	fs.StringVar(&f.format, "format", string(exporter.FormatCSV), "csv, or json (JSON Lines, one user per line)")
 	fs.StringSliceVar(&f.emails, "email", nil, "export only these users, by email (comma-separated, repeatable)")
@@ -294,7 +295,7 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 	if err != nil {
 		return err
 	}
-	setup, err := a.connect(&f.api)
+	setup, err := a.connectTo(o.target, &f.api)
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,7 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	}
 	var setup *apiSetup
 	if !f.dryRun {
-		if setup, err = a.connect(&f.api); err != nil {
+		if setup, err = a.connectTo(target, &f.api); err != nil {
 			return err
 		}
 	}

@@ -104,7 +104,7 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		return usageErr("--backup %s is the results file", backupPath)
 	}
 
-	setup, err := a.connect(&f.api)
+	setup, err := a.connectTo(target, &f.api)
 	if err != nil {
 		return err
 	}

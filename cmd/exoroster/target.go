@@ -30,6 +30,14 @@ func registerTarget(fs *pflag.FlagSet, target *string) {
 	fs.StringVar(target, "target", "", "API to work on: ccm (Exotel's CCM users, the default) or webrtc (a WebRTC app's users) (env "+envTarget+")")
 }
 
+// registerTarget adds --target and the webrtc target's ids to a command
+// that connects with f.
+func (f *apiFlags) registerTarget(fs *pflag.FlagSet) {
+	registerTarget(fs, &f.target)
+	fs.StringVar(&f.customerID, "customer-id", "", "webrtc target: the customer id (env "+webrtc.EnvCustomerID+")")
+	fs.StringVar(&f.appID, "app-id", "", "webrtc target: the app id (env "+webrtc.EnvAppID+")")
+}
+
 // targetOf is --target, else EXOTEL_TARGET, else ccm.
 func (a *app) targetOf(f *apiFlags) (string, error) { return a.pickTarget(f.target) }
 
@@ -47,10 +55,21 @@ func (a *app) pickTarget(flag string) (string, error) {
 	return "", usageErr("%s %q: use ccm or webrtc", from, name)
 }
 
+// connectTo connects to target: see connect and connectApp.
+func (a *app) connectTo(target string, f *apiFlags) (*apiSetup, error) {
+	if target == targetWebRTC {
+		return a.connectApp(f)
+	}
+	return a.connect(f)
+}
+
 // connectApp connects to the webrtc target with its own credentials
 // (EXOTEL_WEBRTC_TOKEN, and the ids from --customer-id and --app-id or
 // their variables): no CCM variable is read.
 func (a *app) connectApp(f *apiFlags) (*apiSetup, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	getenv := a.env.Getenv
 	creds := webrtc.CredentialsFromEnv(getenv)
 	if id := strings.TrimSpace(f.customerID); id != "" {
