@@ -16,15 +16,27 @@ import (
 	"github.com/exoroster/exoroster/roster"
 )
 
-// ReadList reads a list of app users to find, for offboard: by user_id, or
-// by phone when a row has no user_id. A row that gives both must name one
-// user by them. Its errors are run-level: an unreadable file, or one with
-// neither column.
+// ReadList reads a CSV list of app users to find, for offboard: see
+// ReadRows.
 func ReadList(name string, r io.Reader, opts roster.Options) (*resolve.List, error) {
 	rd, err := roster.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", name, err)
 	}
+	return ReadRows(name, rd, opts)
+}
+
+// RowReader is an opened roster (*roster.Reader).
+type RowReader interface {
+	Header() *roster.Header
+	Next() (roster.Record, error)
+}
+
+// ReadRows reads a list of app users to find, for offboard: by user_id, or
+// by phone when a row has no user_id. A row that gives both must name one
+// user by them. Its errors are run-level: an unreadable file, or one with
+// neither column.
+func ReadRows(name string, rd RowReader, opts roster.Options) (*resolve.List, error) {
 	h := rd.Header()
 	if !h.Has(roster.FieldUserID) && !h.Has(roster.FieldPhone) {
 		return nil, fmt.Errorf("%s: no user_id or phone column: the webrtc target finds users by user_id, or by phone", name)
