@@ -168,6 +168,29 @@ func TestResolveWebRTCProfile(t *testing.T) {
 	}
 }
 
+func TestResolveTargetFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Resolve(Input{Flags: Flags{AppID: "app-flag"}, Defaults: StandardDefaults(),
+		Getenv: envOf(map[string]string{"HOME": dir, EnvTarget: "WebRTC", EnvCustomerID: "cust", EnvAppID: "app-env"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Target.V != TargetWebRTC || s.Target.From.Kind != FromEnv || s.AppID.V != "app-flag" || s.CustomerID.V != "cust" {
+		t.Errorf("target %+v, app %+v, customer %+v", s.Target, s.AppID, s.CustomerID)
+	}
+	s, err = Resolve(Input{Flags: Flags{Target: "ccm"}, Defaults: StandardDefaults(),
+		Getenv: envOf(map[string]string{"HOME": dir, EnvTarget: "webrtc"})})
+	if err != nil || s.Target.V != TargetCCM {
+		t.Errorf("--target ccm under EXOTEL_TARGET=webrtc: %v %+v", err, s)
+	}
+	cfg := writeConfig(t, dir, sampleConfig)
+	if _, err := Resolve(Input{Flags: Flags{Config: cfg, Profile: "acme"}, Defaults: StandardDefaults(),
+		Getenv: envOf(map[string]string{EnvTarget: "webrtc"})}); err == nil ||
+		!strings.Contains(err.Error(), "EXOTEL_TARGET webrtc contradicts profile acme") {
+		t.Errorf("EXOTEL_TARGET against a ccm profile: %v", err)
+	}
+}
+
 func TestResolveErrors(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, sampleConfig)
@@ -186,6 +209,7 @@ func TestResolveErrors(t *testing.T) {
 		{name: "index not a number", env: map[string]string{EnvConfig: cfg, EnvProfileIndex: "x"}, want: `env EXOTEL_PROFILE_INDEX "x"`},
 		{name: "token twice", flags: Flags{Config: cfg}, env: map[string]string{EnvAPIToken: "a", EnvAPITokenFile: "/b"}, want: "EXOTEL_API_TOKEN and EXOTEL_API_TOKEN_FILE are both set"},
 		{name: "bad target", flags: Flags{Target: "sip"}, env: map[string]string{"HOME": dir}, want: `--target "sip"`},
+		{name: "bad target from env", env: map[string]string{"HOME": dir, EnvTarget: "sip"}, want: `EXOTEL_TARGET "sip"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ const (
 	EnvConfig          = "EXOROSTER_CONFIG"
 	EnvProfile         = "EXOTEL_PROFILE"
 	EnvProfileIndex    = "EXOTEL_PROFILE_INDEX"
+	EnvTarget          = "EXOTEL_TARGET"
 	EnvBaseURL         = "EXOTEL_BASE_URL"
 	EnvAccountSID      = "EXOTEL_ACCOUNT_SID"
 	EnvAPIKey          = "EXOTEL_API_KEY"
@@ -35,6 +36,8 @@ type Flags struct {
 	Profile       string // --profile
 	ProfileIndex  string // --profile-index (a Kubernetes Job's completion index)
 	Target        string // --target
+	CustomerID    string // --customer-id (webrtc)
+	AppID         string // --app-id (webrtc)
 	Region        string // --region
 	BaseURL       string // --base-url
 	Rate          string // --rate
@@ -213,14 +216,20 @@ func Resolve(in Input) (*Settings, error) {
 		return candidate[string]{v: v, from: profSource}
 	}
 
-	s.Target = first(flag("target", strings.ToLower(in.Flags.Target)), prof(p.target()), def(in.Defaults.Target))
-	if s.Profile.Set() && s.Target.From.Kind == FromFlag && s.Target.V != p.target() {
-		return nil, fmt.Errorf("--target %s contradicts profile %s, which is a %s account", s.Target.V, s.Profile.V, p.target())
+	envTarget := env(EnvTarget)
+	envTarget.v = strings.ToLower(envTarget.v)
+	s.Target = first(flag("target", strings.ToLower(in.Flags.Target)), envTarget, prof(p.target()), def(in.Defaults.Target))
+	targetFrom := "--target"
+	if s.Target.From.Kind == FromEnv {
+		targetFrom = EnvTarget
+	}
+	if s.Profile.Set() && (s.Target.From.Kind == FromFlag || s.Target.From.Kind == FromEnv) && s.Target.V != p.target() {
+		return nil, fmt.Errorf("%s %s contradicts profile %s, which is a %s account", targetFrom, s.Target.V, s.Profile.V, p.target())
 	}
 	switch s.Target.V {
 	case TargetCCM, TargetWebRTC:
 	default:
-		return nil, fmt.Errorf("--target %q: use ccm or webrtc", s.Target.V)
+		return nil, fmt.Errorf("%s %q: use ccm or webrtc", targetFrom, s.Target.V)
 	}
 
 	// A region flag outranks a base_url in the profile (it is the more
@@ -237,8 +246,8 @@ func Resolve(in Input) (*Settings, error) {
 		s.APIKey = first(env(EnvAPIKey), prof(p.APIKey))
 		s.Token, err = pickToken(getenv, EnvAPIToken, EnvAPITokenFile, s.Profile, p, file)
 	} else {
-		s.CustomerID = first(env(EnvCustomerID), prof(p.CustomerID))
-		s.AppID = first(env(EnvAppID), prof(p.AppID))
+		s.CustomerID = first(flag("customer-id", in.Flags.CustomerID), env(EnvCustomerID), prof(p.CustomerID))
+		s.AppID = first(flag("app-id", in.Flags.AppID), env(EnvAppID), prof(p.AppID))
 		s.Token, err = pickToken(getenv, EnvWebRTCToken, EnvWebRTCTokenFile, s.Profile, p, file)
 	}
 	if err != nil {

@@ -87,8 +87,13 @@ type Exporter struct {
 	log   *slog.Logger
 }
 
-// New returns an Exporter.
+// New returns an Exporter of Exotel's CCM Users API.
 func New(api API, pacer Pacer, cfg Config) *Exporter {
+	cfg = cfg.withDefaults()
+	return &Exporter{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
+}
+
+func (cfg Config) withDefaults() Config {
 	cfg.Workers = engine.Workers(cfg.Workers)
 	cfg.MaxAttempts = engine.MaxAttempts(cfg.MaxAttempts)
 	if cfg.AuditDays < 1 {
@@ -106,26 +111,49 @@ func New(api API, pacer Pacer, cfg Config) *Exporter {
 	if cfg.Progress == nil {
 		cfg.Progress = engine.NoProgress{}
 	}
-	return &Exporter{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
+	return cfg
 }
 
-// run holds one Run's state. Pages are fetched by several goroutines; the
-// atomics are theirs to share, and everything from roles on is touched by
-// the one goroutine that takes the pages, in order.
-type run struct {
-	ex  *Exporter
-	out Sink
-	now time.Time
+// run holds one export's state, over users of type U. Pages are fetched by
+// several goroutines; the atomics are theirs to share, and everything from
+// seen on is touched by the one goroutine that takes the pages, in order.
+type run[U any] struct {
+	cfg   Config
+	pacer Pacer
+	log   *slog.Logger
+	src   source[U]
+	now   time.Time
 
 	// halt stops the run; every request and wait uses its context: pages
 	// are GETs, so abandoning one in flight changes nothing.
 	halt     *halt.Switch
 	requests atomic.Int64
 
-	roles   map[string]bool
 	seen    map[string]int // user id → index of the query that first returned it
 	sum     *Summary
 	started bool // Progress.Start called
+}
+
+// source is what a run pages through: a target's list, and what becomes of
+// each user it lists.
+type source[U any] struct {
+	// list fetches the page of q at offset.
+	list func(ctx context.Context, q *query, offset int) (*Page[U], error)
+	// classify returns, for each page, what says whether a failed
+	// request for it is sent again.
+	classify func() func(error) ratelimit.Verdict
+	// explainAuth is the sentence a refused credential stops the run with.
+	explainAuth func(error) error
+	// id tells users apart; "" for a user without one.
+	id func(*U) string
+	// user takes in one distinct user, in list order.
+	user func(*U) error
+}
+
+func newRun[U any](cfg Config, pacer Pacer, sw *halt.Switch, src source[U]) *run[U] {
+	now := cfg.Now()
+	return &run[U]{cfg: cfg, pacer: pacer, log: cfg.Logger, src: src, now: now, halt: sw,
+		seen: map[string]int{}, sum: newSummary(now, cfg)}
 }
 
 // Run fetches the users, writes those the filters keep to out in account
@@ -142,18 +170,57 @@ type run struct {
 // so its pool (fetchInOrder) fetches ahead and hands pages over in order,
 // and it writes a report, not one line per input row.
 func (ex *Exporter) Run(sw *halt.Switch, out Sink) (*Summary, error) {
-	start := time.Now()
-	r := &run{ex: ex, out: out, now: ex.cfg.Now(),
-		seen: map[string]int{}, roles: map[string]bool{}}
+	roles := map[string]bool{}
 	for _, role := range ex.cfg.Roles {
-		r.roles[strings.ToLower(role)] = true
+		roles[strings.ToLower(role)] = true
 	}
-	r.sum = newSummary(r.now, ex.cfg)
-	r.halt = sw
+	classify := func() func(error) ratelimit.Verdict { return exotel.RetryVerdict }
+	if c, ok := ex.api.(retryReporter); ok {
+		classify = func() func(error) ratelimit.Verdict { return c.Retrying(ex.cfg.MaxAttempts) }
+	}
+	var r *run[exotel.User]
+	r = newRun(ex.cfg, ex.pacer, sw, source[exotel.User]{
+		list: func(ctx context.Context, q *query, offset int) (*Page[exotel.User], error) {
+			p, err := ex.api.ListUsers(ctx, q.opts(offset))
+			if err != nil {
+				return nil, err
+			}
+			page := &Page[exotel.User]{Users: p.Users, Total: p.Total, Limit: p.Limit}
+			for _, e := range p.Errors {
+				page.Errors = append(page.Errors, e)
+			}
+			return page, nil
+		},
+		classify:    classify,
+		explainAuth: exotel.ExplainAuth,
+		id:          func(u *exotel.User) string { return u.ID },
+		// A user counts towards the summary, and is written when the
+		// filters keep it.
+		user: func(u *exotel.User) error {
+			days := ex.cfg.AuditDays
+			r.sum.odd(u.OddFields())
+			r.sum.Fetched.add(u, r.now, days)
+			if !keep(u, roles, ex.cfg.InactiveDays, r.now) {
+				ex.cfg.Progress.Row(FilteredOut)
+				return nil
+			}
+			if err := out.Write(NewRecord(*u)); err != nil {
+				return fmt.Errorf("writing the report: %w", err)
+			}
+			r.sum.Report.add(u, r.now, days)
+			ex.cfg.Progress.Row(Exported)
+			return nil
+		},
+	})
+	return r.exec()
+}
 
+// exec runs the export and settles its summary.
+func (r *run[U]) exec() (*Summary, error) {
+	start := time.Now()
 	err := r.export()
 	if r.started {
-		ex.cfg.Progress.Finish()
+		r.cfg.Progress.Finish()
 	}
 	r.sum.finish()
 	r.sum.Requests = int(r.requests.Load())
@@ -169,43 +236,26 @@ func (ex *Exporter) Run(sw *halt.Switch, out Sink) (*Summary, error) {
 // causedByStop reports whether err is what the switch flipping does to a
 // request: refused by the stopped limiter, or cut short by the ended
 // context.
-func (r *run) causedByStop(err error) bool {
+func (r *run[U]) causedByStop(err error) bool {
 	return r.halt.Context().Err() != nil &&
 		(ratelimit.WasNotSent(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
-func (r *run) startProgress(total int) {
+func (r *run[U]) startProgress(total int) {
 	if !r.started {
 		r.started = true
-		r.ex.cfg.Progress.Start(total)
+		r.cfg.Progress.Start(total)
 	}
 }
 
-// user takes in one distinct user: it counts towards the summary and is
-// written when the filters keep it.
-func (r *run) user(u *exotel.User) error {
-	days := r.ex.cfg.AuditDays
-	r.sum.odd(u.OddFields())
-	r.sum.Fetched.add(u, r.now, days)
-	if !r.keep(u) {
-		r.ex.cfg.Progress.Row(FilteredOut)
-		return nil
-	}
-	if err := r.out.Write(NewRecord(*u)); err != nil {
-		return fmt.Errorf("writing the report: %w", err)
-	}
-	r.sum.Report.add(u, r.now, days)
-	r.ex.cfg.Progress.Row(Exported)
-	return nil
-}
-
-// keep applies the client-side filters.
-func (r *run) keep(u *exotel.User) bool {
-	if len(r.roles) > 0 && !r.roles[strings.ToLower(u.Role)] {
+// keep applies the client-side filters: roles (lower case; empty keeps
+// every role) and inactiveDays (0 keeps everyone).
+func keep(u *exotel.User, roles map[string]bool, inactiveDays int, now time.Time) bool {
+	if len(roles) > 0 && !roles[strings.ToLower(u.Role)] {
 		return false
 	}
-	if d := r.ex.cfg.InactiveDays; d > 0 {
-		never, inactive := loginState(u.LastLogin, r.now, d)
+	if d := inactiveDays; d > 0 {
+		never, inactive := loginState(u.LastLogin, now, d)
 		return never || inactive
 	}
 	return true

@@ -43,28 +43,47 @@ type Writer struct {
 	json *bufio.Writer // JSON Lines: Record.MarshalJSON writes compact JSON
 }
 
-// NewWriter returns a Writer to w. A CSV report gets its header even when
-// no user follows, so an empty export still re-imports.
-func NewWriter(w io.Writer, f Format) *Writer {
+// NewWriter returns a Writer of the CCM report to w. A CSV report gets its
+// header even when no user follows, so an empty export still re-imports.
+func NewWriter(w io.Writer, f Format) *Writer { return NewWriterFor(w, f, Columns()) }
+
+// NewWriterFor returns a Writer of a report whose CSV header is columns:
+// another target's.
+func NewWriterFor(w io.Writer, f Format, columns []string) *Writer {
 	if f == FormatJSON {
 		return &Writer{json: bufio.NewWriter(w)}
 	}
 	cw := csv.NewWriter(w)
-	_ = cw.Write(Columns()) // buffered; a failure shows at the next Write or Flush
+	_ = cw.Write(columns) // buffered; a failure shows at the next Write or Flush
 	return &Writer{csv: cw}
 }
 
 // Write writes one record.
 func (w *Writer) Write(r Record) error {
 	if w.json != nil {
-		line, err := r.MarshalJSON()
-		if err != nil {
-			return err
-		}
-		_, err = w.json.Write(append(line, '\n'))
+		return w.writeJSON(r.MarshalJSON())
+	}
+	return w.writeCSV(r.Cells())
+}
+
+// WriteLine writes one line of any target.
+func (w *Writer) WriteLine(l Line) error {
+	if w.json != nil {
+		return w.writeJSON(l.MarshalJSON())
+	}
+	return w.writeCSV(l.Cells())
+}
+
+func (w *Writer) writeJSON(line []byte, err error) error {
+	if err != nil {
 		return err
 	}
-	if err := w.csv.Write(r.Cells()); err != nil {
+	_, err = w.json.Write(append(line, '\n'))
+	return err
+}
+
+func (w *Writer) writeCSV(cells []string) error {
+	if err := w.csv.Write(cells); err != nil {
 		return err
 	}
 	return w.csv.Error()

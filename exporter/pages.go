@@ -77,8 +77,8 @@ type pageJob struct {
 
 // queries splits the filters into batches short enough for a URL; without
 // filters there is one query, the whole account.
-func (r *run) queries() []*query {
-	cfg := r.ex.cfg
+func (r *run[U]) queries() []*query {
+	cfg := r.cfg
 	if !cfg.filtered() {
 		return []*query{{}}
 	}
@@ -98,10 +98,10 @@ func (r *run) queries() []*query {
 // full and the latest total says there is more (a user created meanwhile
 // may have pushed one more page). It never asks for the empty page past
 // the end, and stops a query whose server repeats itself.
-func (r *run) export() error {
+func (r *run[U]) export() error {
 	qs := r.queries()
-	if r.ex.cfg.filtered() {
-		r.startProgress(len(r.ex.cfg.Emails) + len(r.ex.cfg.Phones))
+	if r.cfg.filtered() {
+		r.startProgress(len(r.cfg.Emails) + len(r.cfg.Phones))
 	}
 	firsts := func(yield func(pageJob) bool) {
 		for _, q := range qs {
@@ -123,7 +123,7 @@ func (r *run) export() error {
 }
 
 // takeFirst learns a query's total and page size from its first page.
-func (r *run) takeFirst(j pageJob, p *exotel.Page) error {
+func (r *run[U]) takeFirst(j pageJob, p *Page[U]) error {
 	q := j.q
 	q.total, q.limit = p.Total, exotel.MaxPageSize
 	if p.Limit > 0 && p.Limit < q.limit {
@@ -136,15 +136,15 @@ func (r *run) takeFirst(j pageJob, p *exotel.Page) error {
 		q.limit = n
 	}
 	r.sum.APITotal += p.Total
-	if !r.ex.cfg.filtered() {
+	if !r.cfg.filtered() {
 		r.startProgress(p.Total)
-		r.ex.log.Info("exporting", "users", p.Total, "pages", (p.Total+q.limit-1)/q.limit, "page_size", q.limit)
+		r.log.Info("exporting", "users", p.Total, "pages", (p.Total+q.limit-1)/q.limit, "page_size", q.limit)
 	}
 	return r.take(j, p)
 }
 
 // pageRest fetches the pages after a query's first.
-func (r *run) pageRest(q *query) error {
+func (r *run[U]) pageRest(q *query) error {
 	planned := func(yield func(pageJob) bool) {
 		for off := q.limit; off < q.total && !q.ended.Load(); off += q.limit {
 			if !yield(pageJob{q: q, offset: off}) {
@@ -170,7 +170,7 @@ func (r *run) pageRest(q *query) error {
 
 // take writes a page's new users, in order, and notes where the query
 // stands.
-func (r *run) take(j pageJob, p *exotel.Page) error {
+func (r *run[U]) take(j pageJob, p *Page[U]) error {
 	q := j.q
 	records := len(p.Users) + len(p.Errors)
 	q.lastTotal, q.lastOffset, q.lastRecords, q.lastFull, q.lastNew = p.Total, j.offset, records, records >= q.limit, 0
@@ -179,12 +179,12 @@ func (r *run) take(j pageJob, p *exotel.Page) error {
 	}
 	for _, e := range p.Errors {
 		r.sum.RecordErrors++
-		r.ex.log.Warn("the API returned a user record it could not read", "offset", j.offset, "err", e)
+		r.log.Warn("the API returned a user record it could not read", "offset", j.offset, "err", e)
 	}
 	for i := range p.Users {
 		u := &p.Users[i]
-		if u.ID != "" {
-			if first, dup := r.seen[u.ID]; dup {
+		if id := r.src.id(u); id != "" {
+			if first, dup := r.seen[id]; dup {
 				if first == q.index {
 					r.sum.DuplicatesDropped++ // paging shifted under us
 				} else {
@@ -192,12 +192,12 @@ func (r *run) take(j pageJob, p *exotel.Page) error {
 				}
 				continue
 			}
-			r.seen[u.ID] = q.index
+			r.seen[id] = q.index
 		}
 		q.distinct++
 		q.lastNew++
 		r.sum.Seen++
-		if err := r.user(u); err != nil {
+		if err := r.src.user(u); err != nil {
 			return err
 		}
 	}
@@ -206,14 +206,14 @@ func (r *run) take(j pageJob, p *exotel.Page) error {
 		// offset (or the account changed past all recognition). Asking
 		// further would loop; the summary's count tells what is missing.
 		r.sum.RepeatedPages++
-		r.ex.log.Warn("a page brought no user not already seen; no further pages are asked for", "offset", j.offset)
+		r.log.Warn("a page brought no user not already seen; no further pages are asked for", "offset", j.offset)
 	}
 	return nil
 }
 
 // fetched is a page or the reason there is none.
-type fetched struct {
-	page *exotel.Page
+type fetched[U any] struct {
+	page *Page[U]
 	err  error
 }
 
@@ -221,21 +221,21 @@ type fetched struct {
 // flight and hands them to take in job order. A page that arrives early
 // waits in a buffer of Workers slots until the pages before it are taken, so
 // memory holds about Workers pages however large the account.
-func (r *run) fetchInOrder(jobs iter.Seq[pageJob], take func(pageJob, *exotel.Page) error) error {
+func (r *run[U]) fetchInOrder(jobs iter.Seq[pageJob], take func(pageJob, *Page[U]) error) error {
 	ctx, cancel := context.WithCancel(r.halt.Context())
 	defer cancel()
 	type slot struct {
 		job  pageJob
-		done chan fetched
+		done chan fetched[U]
 	}
 	// Workers-1 slots wait here; the consumer waits on one more.
-	queue := make(chan slot, r.ex.cfg.Workers-1)
+	queue := make(chan slot, r.cfg.Workers-1)
 	quit := make(chan struct{})
 	var inFlight sync.WaitGroup
 	go func() {
 		defer close(queue)
 		for j := range jobs {
-			s := slot{job: j, done: make(chan fetched, 1)}
+			s := slot{job: j, done: make(chan fetched[U], 1)}
 			select {
 			case queue <- s:
 			case <-quit:
@@ -243,7 +243,7 @@ func (r *run) fetchInOrder(jobs iter.Seq[pageJob], take func(pageJob, *exotel.Pa
 			}
 			inFlight.Go(func() {
 				p, err := r.fetch(ctx, j)
-				s.done <- fetched{p, err}
+				s.done <- fetched[U]{p, err}
 			})
 		}
 	}()
@@ -277,15 +277,10 @@ type retryReporter interface {
 
 // fetch gets one page through the shared limiter, retrying what is safe to
 // retry.
-func (r *run) fetch(ctx context.Context, j pageJob) (*exotel.Page, error) {
-	opts := j.q.opts(j.offset)
-	classify := exotel.RetryVerdict
-	if c, ok := r.ex.api.(retryReporter); ok {
-		classify = c.Retrying(r.ex.cfg.MaxAttempts)
-	}
-	var page *exotel.Page
-	n, err := r.ex.pacer.Retry(ctx, r.ex.cfg.MaxAttempts, classify, func() error {
-		p, err := r.ex.api.ListUsers(ctx, opts)
+func (r *run[U]) fetch(ctx context.Context, j pageJob) (*Page[U], error) {
+	var page *Page[U]
+	n, err := r.pacer.Retry(ctx, r.cfg.MaxAttempts, r.src.classify(), func() error {
+		p, err := r.src.list(ctx, j.q, j.offset)
 		page = p
 		return err
 	})
@@ -294,7 +289,7 @@ func (r *run) fetch(ctx context.Context, j pageJob) (*exotel.Page, error) {
 	case err == nil:
 		return page, nil
 	case exotel.KindOf(err) == exotel.KindAuth:
-		return nil, exotel.ExplainAuth(err)
+		return nil, r.src.explainAuth(err)
 	case exotel.IsMisconfiguration(err):
 		return nil, exotel.ExplainMisconfiguration(err)
 	}

@@ -4,52 +4,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/results"
-	"github.com/exoroster/exoroster/roster"
 )
 
 // attempt tracks one row through its requests.
 type attempt struct {
 	j        job
-	req      exotel.CreateUserRequest
-	attempts int   // POSTs sent
-	lastErr  error // the last POST's error
-	// uncertain: a POST of ours got no answer after it was sent, so the
-	// user may exist; it must be looked up before another POST.
+	attempts int   // creates sent
+	lastErr  error // the last create's error
+	// uncertain: a create of ours got no answer after it was sent, so the
+	// user may exist; it must be looked up before another create.
 	uncertain bool
-	// ours: some earlier POST of this row may have created the user (a
+	// ours: some earlier create of this row may have made the user (a
 	// lost answer or a 5xx), so a matching user found later is counted
 	// as created by this run rather than pre-existing.
 	ours  bool
-	plusN int // +N suffix in use; 0 for the address as written
 	notes []string
-	// classify reports retries of POSTs that got no answer, once per
+	// classify reports retries of creates that got no answer, once per
 	// attempt number and outage (exotel.Client.Retrying).
 	classify func(error) ratelimit.Verdict
 }
 
 // process creates one row's user and returns its results line.
 func (r *run) process(ctx context.Context, j job) results.Line {
-	a := &attempt{j: j, req: createRequest(j.person)}
+	a := &attempt{j: j}
 	if j.mayExist {
 		a.uncertain, a.ours = true, true
 		a.notes = append(a.notes, "an earlier run may have created this user")
 	}
-	if j.person.SIPContact != "" && !j.restore {
-		a.notes = append(a.notes, "SIP address "+j.person.SIPContact+" not sent: Exotel creates SIP devices itself")
-	}
+	a.notes = append(a.notes, j.person.Notes()...)
 	if j.checked {
 		if j.found != nil {
 			return r.settleFound(a, j.found)
 		}
 		a.uncertain = false // looked up already: nobody has it
 	}
-	if a.uncertain && !canLookUp(a) && !r.im.cfg.RetryUnverifiable {
+	if a.uncertain && !j.person.CanLookUp() && !r.im.cfg.RetryUnverifiable {
 		return r.failed(a, "an earlier run may have created this user (its answer was lost, or the run stopped "+
 			"with the row in flight) and the row has neither email nor phone to check, so it was not sent "+
 			"(check the dashboard, or rerun with --retry-unverifiable)")
@@ -63,7 +57,7 @@ func (r *run) process(ctx context.Context, j job) results.Line {
 		if a.attempts >= r.im.cfg.MaxAttempts {
 			return r.failed(a, "gave up after %d attempts", a.attempts)
 		}
-		phoneless := a.req.DeviceContactURI == ""
+		phoneless := j.person.PhoneGated()
 		if phoneless {
 			switch by, err := r.phones.enter(r.halt.Context()); {
 			case err != nil:
@@ -72,7 +66,7 @@ func (r *run) process(ctx context.Context, j job) results.Line {
 				return r.phoneRequired(a, by)
 			}
 		}
-		u, err := r.im.api.CreateUser(ctx, a.req)
+		u, err := j.person.Create(ctx)
 		if phoneless && r.phones.leave(a.j.rec.Row, err) && r.im.cfg.PhoneRequired != nil {
 			r.im.cfg.PhoneRequired(a.j.rec.Row)
 		}
@@ -90,7 +84,7 @@ func (r *run) process(ctx context.Context, j job) results.Line {
 	}
 }
 
-// handleCreateError decides what follows a failed POST: a final line, or
+// handleCreateError decides what follows a failed create: a final line, or
 // (done false) another attempt.
 func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (results.Line, bool) {
 	if exotel.IsMisconfiguration(err) {
@@ -99,7 +93,7 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 		return r.interrupted(a), true
 	}
 	if a.classify == nil {
-		a.classify = exotel.Classifier(r.im.api, r.im.cfg.MaxAttempts)
+		a.classify = exotel.Classifier(r.im.target, r.im.cfg.MaxAttempts)
 	}
 	a.classify(err) // reports a retried request that got no answer
 	if exotel.MayHaveApplied(err) {
@@ -109,20 +103,21 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 	case exotel.KindThrottled:
 		return results.Line{}, false // the shared limiter holds everyone
 	case exotel.KindAuth:
-		r.halt.Abort(exotel.ExplainAuth(err))
+		r.halt.Abort(r.im.target.ExplainAuth(err))
 		return r.failed(a, "credentials refused; run stopped"), true
 	case exotel.KindConflict:
 		return r.resolveConflict(ctx, a, err)
 	case exotel.KindServer:
 	case exotel.KindTransport:
 		if exotel.IsAmbiguous(err) {
-			if !canLookUp(a) && !r.im.cfg.RetryUnverifiable {
+			canLookUp := a.j.person.CanLookUp()
+			if !canLookUp && !r.im.cfg.RetryUnverifiable {
 				a.uncertain = true
 				return r.failed(a, "no answer after the request was sent, so the user may have been created; "+
 					"the row has neither email nor phone to check, so it was not sent again "+
 					"(check the dashboard, or rerun with --retry-unverifiable)"), true
 			}
-			a.uncertain = canLookUp(a)
+			a.uncertain = canLookUp
 		}
 		if ctx.Err() != nil {
 			return r.interrupted(a), true
@@ -130,7 +125,7 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 	default:
 		// 400 and other refusals: sending the same row again will not
 		// help.
-		if isPhoneRequired(err) && a.req.DeviceContactURI == "" {
+		if isPhoneRequired(err) && a.j.person.PhoneGated() {
 			a.notes = append(a.notes, "this account needs a phone number for every user: "+
 				"the other rows without one are skipped, not sent (find them offline with validate --require-phone)")
 		}
@@ -151,39 +146,39 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 func (r *run) phoneRequired(a *attempt, by int) results.Line {
 	msg := fmt.Sprintf("not sent: the row has no phone number, and this account needs one for every user "+
 		"(Exotel refused row %d without one: 400 %s); add a phone and import again", by, exotel.CodeContactURIRequired)
-	if a.j.person.SIPContact != "" {
+	if c, ok := a.j.person.(*ccmPerson); ok && c.p.SIPContact != "" {
 		msg = fmt.Sprintf("not sent: the row has a SIP address but no phone number, and this account needs one for every user "+
 			"(Exotel refused row %d without one: 400 %s); add a phone and import again", by, exotel.CodeContactURIRequired)
 	}
 	return results.Line{Row: a.j.rec.Row, Status: results.Skipped, Attempts: a.attempts, Message: msg, Input: a.j.rec.Raw}
 }
 
-// checkBeforeRetry looks the row's user up after a POST whose answer was
-// lost. settled is true when the lookup decided the row.
+// checkBeforeRetry looks the row's user up after a create whose answer was
+// lost. settled is true when the lookup decided the row. Lookups are GETs,
+// so they run under the run's stop context.
 func (r *run) checkBeforeRetry(ctx context.Context, a *attempt) (results.Line, bool) {
-	u, err := r.findOne(a.req.Email, a.j.person.Phone)
+	u, err := a.j.person.Find(r.halt.Context())
 	if err != nil {
 		if r.stoppedBy(ctx, err) {
 			return r.interrupted(a), true
 		}
 		if exotel.KindOf(err) == exotel.KindAuth {
-			r.halt.Abort(exotel.ExplainAuth(err))
+			r.halt.Abort(r.im.target.ExplainAuth(err))
 			return r.failed(a, "credentials refused; run stopped"), true
 		}
 		return r.failed(a, "could not check whether the user exists after a lost answer (%v); not sent again", err), true
 	}
 	a.uncertain = false
 	if u == nil {
-		return results.Line{}, false // nobody has it: safe to POST
+		return results.Line{}, false // nobody has it: safe to create
 	}
 	return r.settleFound(a, u), true
 }
 
 // settleFound decides a row whose user a lookup found.
-func (r *run) settleFound(a *attempt, u *exotel.User) results.Line {
-	if why := mismatch(u, a.j.person, a.req.Email); why != "" {
-		return r.failed(a, "%s already belongs to another user (%s %s, id %s): %s",
-			identity(a), u.FirstName, u.LastName, u.ID, why)
+func (r *run) settleFound(a *attempt, u User) results.Line {
+	if why := a.j.person.Mismatch(u); why != "" {
+		return r.failed(a, "%s", why)
 	}
 	status := results.Exists
 	if a.ours {
@@ -193,55 +188,22 @@ func (r *run) settleFound(a *attempt, u *exotel.User) results.Line {
 	return r.createdLine(a, u, status)
 }
 
-// resolveConflict handles 409: the email (1022) or device (1021) exists.
+// resolveConflict handles a create refused as a duplicate: the Person finds
+// who holds what the row asked for, or changes its request for another try.
 func (r *run) resolveConflict(ctx context.Context, a *attempt, conflict error) (results.Line, bool) {
-	ae := &exotel.APIError{}
-	errors.As(conflict, &ae)
-	email, phone := a.req.Email, a.j.person.Phone
-	switch ae.Code {
-	case exotel.CodeEmailExists:
-		phone = ""
-	case exotel.CodeDeviceExists:
-		email = ""
-	}
-	u, err := r.findOne(email, phone)
-	if err != nil {
+	u, retry, why, err := a.j.person.Conflict(r.halt.Context(), conflict)
+	switch {
+	case err != nil:
 		if r.stoppedBy(ctx, err) {
 			return r.interrupted(a), true
 		}
 		return r.failed(a, "conflict, and the lookup of the existing user failed: %v", err), true
-	}
-	if u != nil {
+	case u != nil:
 		return r.settleFound(a, u), true
+	case retry:
+		return results.Line{}, false
 	}
-	if ae.Code == exotel.CodeEmailExists && email != "" {
-		return r.emailOfDeletedUser(a)
-	}
-	return r.failed(a, "conflict, but no current user has this row's %s", identity(a)), true
-}
-
-// emailOfDeletedUser handles 409 1022 for an address no current user holds:
-// a deleted user's, which Exotel never frees.
-func (r *run) emailOfDeletedUser(a *attempt) (results.Line, bool) {
-	if r.im.cfg.OnEmailTaken != EmailTakenPlus {
-		return r.failed(a, "%s belonged to a deleted user and Exotel never frees it; "+
-			"rerun with --on-email-taken=plus to use %s", a.req.Email, plusAddress(a.j.person.Email, 1)), true
-	}
-	if a.plusN >= r.im.cfg.PlusLimit {
-		return r.failed(a, "%s through +%d are all taken by deleted users", a.j.person.Email, a.plusN), true
-	}
-	a.plusN++
-	a.req.Email = plusAddress(a.j.person.Email, a.plusN)
-	return results.Line{}, false
-}
-
-// plusAddress returns local+n@domain.
-func plusAddress(email string, n int) string {
-	at := strings.LastIndexByte(email, '@')
-	if at < 0 {
-		return email
-	}
-	return email[:at] + "+" + strconv.Itoa(n) + email[at:]
+	return r.failed(a, "%s", why), true
 }
 
 // stoppedBy reports whether err came from the run stopping (Ctrl-C, an
@@ -250,111 +212,16 @@ func (r *run) stoppedBy(ctx context.Context, err error) bool {
 	return ratelimit.WasNotSent(err) || r.halt.Stopping() || ctx.Err() != nil
 }
 
-func canLookUp(a *attempt) bool { return a.req.Email != "" || a.j.person.Phone != "" }
-
-func identity(a *attempt) string {
-	switch {
-	case a.req.Email != "" && a.j.person.Phone != "":
-		return "email " + a.req.Email + " or phone " + a.j.person.Phone
-	case a.req.Email != "":
-		return "email " + a.req.Email
-	case a.j.person.Phone != "":
-		return "phone " + a.j.person.Phone
-	}
-	return "identity"
-}
-
-// mismatch explains why u is not the person the row describes, or returns
-// "" when it is: same names (ignoring case and spacing), same email, and the
-// row's phone among u's devices.
-func mismatch(u *exotel.User, p roster.Person, email string) string {
-	var diffs []string
-	if !sameName(u.FirstName, p.FirstName) || !sameName(u.LastName, p.LastName) {
-		diffs = append(diffs, fmt.Sprintf("names differ (roster: %s %s)", p.FirstName, p.LastName))
-	}
-	if email != "" && roster.EmailKey(u.Email) != roster.EmailKey(email) {
-		diffs = append(diffs, "email differs ("+orNone(u.Email)+" on Exotel)")
-	}
-	if p.Phone != "" && !u.HasContact(p.Phone) {
-		diffs = append(diffs, "phone "+p.Phone+" is not among its devices")
-	}
-	return strings.Join(diffs, "; ")
-}
-
-func sameName(a, b string) bool {
-	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
-// notRestored says, for a user re-created from exoroster's own export or
-// backup, which of its devices did not come back: a first device that is
-// SIP (Exotel creates SIP devices itself, not through the API) and the
-// devices after the first (the API creates a user with one device). So a
-// restored user is never reported as a plain created.
-func notRestored(j job) string {
-	var lost []string
-	if j.person.SIPContact != "" {
-		lost = append(lost, j.person.SIPContact)
-	}
-	if j.extra != "" {
-		lost = append(lost, strings.Split(j.extra, ";")...)
-	}
-	if !j.restore || len(lost) == 0 {
-		return ""
-	}
-	why := "the API creates a user with one phone device; add the others on the dashboard"
-	if j.person.SIPContact != "" {
-		why = "the first was a SIP device, which Exotel creates itself, and the API creates a user with at most one phone device"
-	}
-	return fmt.Sprintf("not restored: %d of the user's devices (%s): %s", len(lost), why, strings.Join(lost, ", "))
-}
-
-func createRequest(p roster.Person) exotel.CreateUserRequest {
-	return exotel.CreateUserRequest{
-		FirstName:        p.FirstName,
-		LastName:         p.LastName,
-		Email:            p.Email,
-		DeviceContactURI: p.Phone,
-		Role:             p.Role,
-		DeviceName:       p.DeviceName,
-	}
-}
-
 // createdLine records a created or existing user.
-func (r *run) createdLine(a *attempt, u *exotel.User, status results.Status) results.Line {
-	if a.plusN > 0 {
-		a.notes = append(a.notes, fmt.Sprintf("email used: %s (%s belonged to a deleted user)", a.req.Email, a.j.person.Email))
-	}
-	if status == results.Exists && u.Role != "" && u.Role != a.req.Role {
-		a.notes = append(a.notes, "role on Exotel is "+u.Role+", roster says "+a.req.Role)
-	}
-	if n := notRestored(a.j); n != "" && status == results.Created {
-		a.notes = append(a.notes, n)
-	}
-	line := results.Line{Row: a.j.rec.Row, Status: status, UserID: u.ID, Attempts: a.attempts,
-		Message: strings.Join(a.notes, "; "), Input: a.j.rec.Raw}
-	if d := deviceFor(u, a.j.person.Phone); d != nil {
-		line.DeviceID = strconv.FormatInt(d.ID, 10)
-	}
+func (r *run) createdLine(a *attempt, u User, status results.Status) results.Line {
+	userID, deviceID, notes := a.j.person.Settled(u, status)
+	a.notes = append(a.notes, notes...)
+	line := results.Line{Row: a.j.rec.Row, Status: status, UserID: userID, DeviceID: deviceID,
+		Attempts: a.attempts, Message: strings.Join(a.notes, "; "), Input: a.j.rec.Raw}
 	if status == results.Created || status == results.Exists {
 		line.HTTPStatus = 200
 	}
 	return line
-}
-
-func deviceFor(u *exotel.User, phone string) *exotel.Device {
-	for i := range u.Devices {
-		if phone != "" && u.Devices[i].ContactURI == phone {
-			return &u.Devices[i]
-		}
-	}
-	return u.PrimaryDevice()
 }
 
 // failed records a row that could not be created, with the last error's

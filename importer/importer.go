@@ -1,4 +1,5 @@
-// Package importer creates Exotel users from a roster CSV.
+// Package importer creates Exotel users from a roster CSV, in the CCM
+// Users API (New) or another target (NewFor, with a Target).
 //
 // Rows stream from the file through offline validation; invalid rows are
 // recorded and never reach the API. Valid rows go to a pool of workers that
@@ -78,17 +79,29 @@ type Config struct {
 	PhoneRequired func(row int)
 }
 
-// Importer runs imports. Create one with New.
+// Importer runs imports. Create one with New or NewFor.
 type Importer struct {
-	api   API
-	pacer Pacer
-	res   *resolve.Resolver
-	cfg   Config
-	log   *slog.Logger
+	target Target
+	pacer  Pacer
+	cfg    Config
+	log    *slog.Logger
 }
 
-// New returns an Importer. api and pacer may be nil for a dry run.
+// New returns an Importer into Exotel's CCM Users API. api and pacer may
+// be nil for a dry run.
 func New(api API, pacer Pacer, cfg Config) *Importer {
+	cfg = cfg.withDefaults()
+	return &Importer{target: newCCM(api, pacer, cfg), pacer: pacer, cfg: cfg, log: cfg.Logger}
+}
+
+// NewFor returns an Importer into target, another API than CCM's.
+// OnEmailTaken and PlusLimit are CCM's; pacer may be nil for a dry run.
+func NewFor(target Target, pacer Pacer, cfg Config) *Importer {
+	cfg = cfg.withDefaults()
+	return &Importer{target: target, pacer: pacer, cfg: cfg, log: cfg.Logger}
+}
+
+func (cfg Config) withDefaults() Config {
 	cfg.Workers = engine.Workers(cfg.Workers)
 	cfg.MaxAttempts = engine.MaxAttempts(cfg.MaxAttempts)
 	if cfg.OnEmailTaken == "" {
@@ -100,11 +113,7 @@ func New(api API, pacer Pacer, cfg Config) *Importer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	im := &Importer{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger}
-	if api != nil && pacer != nil {
-		im.res = resolve.New(api, pacer, resolve.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})
-	}
-	return im
+	return cfg
 }
 
 // Input is a roster file, CSV or .xlsx. Open is called more than once: to
@@ -131,13 +140,19 @@ type Plan struct {
 	SHA256  string // of the input bytes, to match a results file on resume
 }
 
-// Prepare reads the whole input once: checks the header and columns, counts
-// rows and fingerprints the file. It does not validate the rows: the run
-// does, once, as it streams them. Its errors are run-level: an unreadable
-// file, one without name columns, or what roster.NewReaderWith refuses
-// (a *roster.UsageError for a bad --map, a *roster.ColumnError for columns
-// that need --map or --ignore-column).
+// Prepare reads a roster for the CCM target; see PrepareFor.
 func Prepare(in Input, opts roster.Options) (*Plan, error) {
+	return PrepareFor(CCMRows(), in, opts)
+}
+
+// PrepareFor reads the whole input once: checks the header and columns as
+// rows needs them, counts rows and fingerprints the file. It does not
+// validate the rows: the run does, once, as it streams them. Its errors are
+// run-level: an unreadable file, one without the columns the target needs,
+// or what roster.NewReaderWith refuses (a *roster.UsageError for a bad
+// --map, a *roster.ColumnError for columns that need --map or
+// --ignore-column).
+func PrepareFor(rows Rows, in Input, _ roster.Options) (*Plan, error) {
 	rc, err := in.Open()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
@@ -150,7 +165,7 @@ func Prepare(in Input, opts roster.Options) (*Plan, error) {
 	}
 	defer r.Close()
 	h := r.Header()
-	if err := h.CheckForImport(); err != nil {
+	if err := rows.CheckHeader(h); err != nil {
 		return nil, fmt.Errorf("%s: %w", in.Name, err)
 	}
 	plan := &Plan{Input: in, Header: h, Describe: r.Describe()}
@@ -209,20 +224,15 @@ func KeepOnResume(_ int, p results.PriorRow) bool { return doneStatus(p.Status) 
 // job is one valid row on its way to a worker.
 type job struct {
 	rec    roster.Record
-	person roster.Person
+	person Person
 	// checked: a lookup before the create already ran; found is its
 	// answer (nil: nobody matched, safe to create).
 	checked bool
-	found   *exotel.User
+	found   User
 	// mayExist: an earlier run may have created this row's user (its
 	// answer was lost, or the run died with the row in flight), so the
 	// create must not be sent blind.
 	mayExist bool
-	// restore: the row is a user's record from exoroster's own export or
-	// backup; extra lists the devices after its first (extra_devices),
-	// which the API cannot create.
-	restore bool
-	extra   string
 }
 
 // run holds one Run's shared state.
@@ -281,8 +291,7 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 		return openError(r.plan.Input.Name, err)
 	}
 	defer rd.Close()
-	v := roster.NewValidator(rd.Header(), r.im.cfg.Roster)
-	restore, extraCol := rd.Header().IsExport(), extraDevicesColumn(rd.Header())
+	v := r.im.target.NewChecker(rd.Header(), r.im.cfg.Roster)
 	lookupFirst := r.resume != nil || r.im.cfg.CheckExisting
 	batch := make([]job, 0, exotel.MaxPageSize)
 	flush := func() {
@@ -328,10 +337,7 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 			feed.Line(invalidLine(rec, problems))
 			continue
 		}
-		j := job{rec: rec, person: person, restore: restore}
-		if restore && extraCol >= 0 && extraCol < len(rec.Raw) {
-			j.extra = strings.TrimSpace(results.Restore(rec.Raw[extraCol]))
-		}
+		j := job{rec: rec, person: person}
 		if r.resume != nil {
 			// A row the results do not mention may have been in flight
 			// when the earlier run died; one whose last answer was lost
@@ -340,10 +346,10 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 		}
 		if r.im.cfg.DryRun {
 			feed.Line(results.Line{Row: rec.Row, Status: results.WouldCreate, Input: rec.Raw,
-				Message: describePerson(person)})
+				Message: person.Describe()})
 			continue
 		}
-		if !lookupFirst || (person.Email == "" && person.Phone == "") {
+		if !lookupFirst || !person.CanLookUp() {
 			feed.Send(j)
 			continue
 		}
@@ -352,17 +358,6 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 			flush()
 		}
 	}
-}
-
-// extraDevicesColumn is the index of an export's extra_devices column, or
-// -1.
-func extraDevicesColumn(h *roster.Header) int {
-	for i, n := range h.Names {
-		if strings.EqualFold(strings.TrimSpace(n), "extra_devices") {
-			return i
-		}
-	}
-	return -1
 }
 
 func (r *run) priorRow(row int) (results.PriorRow, bool) {
@@ -392,16 +387,28 @@ func skippedLine(j job, attempts int, why string) results.Line {
 	return results.Line{Row: j.rec.Row, Status: results.Skipped, Attempts: attempts, Message: msg, Input: j.rec.Raw}
 }
 
-// describePerson says what a dry run would send.
-func describePerson(p roster.Person) string {
-	parts := []string{p.FirstName + " " + p.LastName, "role " + p.Role}
-	if p.Email != "" {
-		parts = append(parts, p.Email)
+// lookupBatch looks up the users of up to 50 rows at once and marks each
+// job checked when the lookup could tell. Lookups are GETs, so they run
+// under the run's stop context and a Ctrl-C abandons them. A lookup that
+// failed leaves the rows to their workers, which look them up alone when
+// they must; one that met what waiting cannot fix stops the run.
+func (r *run) lookupBatch(batch []job) {
+	persons := make([]Person, len(batch))
+	for i, j := range batch {
+		persons[i] = j.person
 	}
-	if p.Phone != "" {
-		parts = append(parts, p.Phone)
+	users, checked, err := r.im.target.FindAll(r.halt.Context(), persons)
+	switch {
+	case exotel.IsMisconfiguration(err):
+		r.halt.Abort(exotel.ExplainMisconfiguration(err))
+		return
+	case err != nil:
+		r.im.log.Warn("batched lookup failed; rows will be checked one by one", "err", err)
+		return
 	}
-	return "would create " + strings.Join(parts, ", ")
+	for i := range batch {
+		batch[i].found, batch[i].checked = users[i], checked[i]
+	}
 }
 
 // CheckResume makes sure an earlier run's results belong to this input: each

@@ -15,6 +15,7 @@ import (
 // user, so it is looked up before any POST. The importer must have been
 // made with an API and a pacer. The line's Row and Input are rec's.
 func (im *Importer) CreateOne(ctx context.Context, sw *halt.Switch, rec roster.Record, p roster.Person, mayExist bool) results.Line {
-	r := &run{im: im, halt: sw}
-	return r.process(ctx, job{rec: rec, person: p, mayExist: mayExist})
+	person := &ccmPerson{t: im.target.(*ccm), p: p, req: createRequest(p)}
+	r := &run{im: im, halt: sw, phones: newPhoneGate()}
+	return r.process(ctx, job{rec: rec, person: person, mayExist: mayExist})
 }

@@ -71,7 +71,7 @@ func (r *run) feedChecked(ctx context.Context, feed *engine.Feed[*Row], todo []*
 			continue
 		}
 		if len(keep) > 0 && c.g.Backup != "" {
-			if err := WriteBackup(c.g.Backup, keep); err != nil {
+			if err := writeBackup(c.g.Backup, r.o.columns, keep); err != nil {
 				r.halt.Abort(err)
 				for _, row := range keep {
 					feed.Line(skippedWhy(row, "not deleted: the backup could not be written"))
@@ -91,7 +91,7 @@ func (r *run) feedChecked(ctx context.Context, feed *engine.Feed[*Row], todo []*
 func (r *run) stopOn(err error) {
 	switch {
 	case resolve.IsAuth(err):
-		r.halt.Abort(exotel.ExplainAuth(err))
+		r.halt.Abort(r.o.target.ExplainAuth(err))
 	case exotel.IsMisconfiguration(err):
 		r.halt.Abort(exotel.ExplainMisconfiguration(err))
 	case r.halt.Stopping():
@@ -104,17 +104,18 @@ func (r *run) stopOn(err error) {
 // whose user is gone, changed, or now on a call; it returns the others,
 // holding their fresh records. The error is run-level only.
 func (r *run) recheck(ctx context.Context, feed *engine.Feed[*Row], batch []*Row) ([]*Row, error) {
-	users := make([]*exotel.User, len(batch))
+	members := make([]Member, len(batch))
 	for i, row := range batch {
-		users[i] = row.User
+		members[i] = row.member()
 	}
-	fresh, failed, err := r.reread(ctx, users)
+	fresh, failed, n, err := r.o.target.Reread(ctx, members)
+	r.checks.requests.Add(int64(n))
 	if err != nil {
 		return nil, err
 	}
 	var keep []*Row
 	for _, row := range batch {
-		id := row.User.ID
+		id := row.member().ID()
 		if l, settled := r.settle(row, fresh[id], failed[id]); settled {
 			feed.Line(l)
 			continue
@@ -124,76 +125,11 @@ func (r *run) recheck(ctx context.Context, feed *engine.Feed[*Row], batch []*Row
 	return keep, nil
 }
 
-// reread looks users up again, each by the cheapest identifier it had: its
-// email, else its first device's contact, batched 50 to a GET; then by id
-// those that were not found so (gone, or their email or number changed) or
-// had neither. fresh holds the users found, by id; failed the lookup
-// errors of users that could not be read. The error is run-level only.
-func (r *run) reread(ctx context.Context, users []*exotel.User) (fresh map[string]*exotel.User, failed map[string]error, err error) {
-	fresh, failed = map[string]*exotel.User{}, map[string]error{}
-	key := func(u *exotel.User) (resolve.Key, string) {
-		if u.Email != "" {
-			return resolve.KeyEmail, u.Email
-		}
-		if d := u.PrimaryDevice(); d != nil && d.ContactURI != "" && !strings.ContainsRune(d.ContactURI, ',') {
-			return resolve.KeyPhone, d.ContactURI
-		}
-		return resolve.KeyUserID, u.ID
-	}
-	var first []resolve.Ident
-	for _, u := range users {
-		switch k, v := key(u); k {
-		case resolve.KeyEmail:
-			first = append(first, resolve.Ident{Email: v})
-		case resolve.KeyPhone:
-			first = append(first, resolve.Ident{Phone: v})
-		}
-	}
-	ix, err := r.o.res.Lookup(ctx, first)
-	r.checks.requests.Add(int64(ix.Requests))
-	if err != nil {
-		return nil, nil, err
-	}
-	var byID []resolve.Ident
-	for _, u := range users {
-		k, v := key(u)
-		if k != resolve.KeyUserID {
-			if _, err := ix.Users(k, v); err != nil {
-				failed[u.ID] = err
-				continue
-			}
-			if f := ix.User(u.ID); f != nil {
-				fresh[u.ID] = f
-				continue
-			}
-		}
-		byID = append(byID, resolve.Ident{UserID: u.ID})
-	}
-	if len(byID) == 0 {
-		return fresh, failed, nil
-	}
-	ix, err = r.o.res.Lookup(ctx, byID)
-	r.checks.requests.Add(int64(ix.Requests))
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, id := range byID {
-		if _, err := ix.Users(resolve.KeyUserID, id.UserID); err != nil {
-			failed[id.UserID] = err
-			continue
-		}
-		if f := ix.User(id.UserID); f != nil {
-			fresh[id.UserID] = f
-		}
-	}
-	return fresh, failed, nil
-}
-
 // settle decides a row on its user's fresh record f (nil: gone; lookupErr:
 // it could not be read). It returns the row's final line, or settled false
 // when the row may go ahead; then the row holds f.
-func (r *run) settle(row *Row, f *exotel.User, lookupErr error) (l results.Line, settled bool) {
-	was := row.User
+func (r *run) settle(row *Row, f Member, lookupErr error) (l results.Line, settled bool) {
+	was := row.member()
 	final := func(st results.Status, msg string) (results.Line, bool) {
 		l := row.line()
 		l.Status, l.Message = st, msg
@@ -204,19 +140,19 @@ func (r *run) settle(row *Row, f *exotel.User, lookupErr error) (l results.Line,
 		row.Err = lookupErr
 		return final(results.Failed, "not deleted: could not read the user again right before deleting: "+lookupErr.Error())
 	case f == nil:
-		return final(results.NotFound, "already gone: "+resolve.Who(was)+" was no longer in the account when read again before deleting")
+		return final(results.NotFound, "already gone: "+was.Who()+" was no longer in the account when read again before deleting")
 	}
-	row.User = f
-	changes := Changes(was, f)
+	row.setMember(f)
+	changes := was.Changes(f)
 	switch {
-	case f.Role == exotel.RoleAdmin && was.Role != exotel.RoleAdmin && !r.o.cfg.AllowAdmins:
+	case f.Admin() && !was.Admin() && !r.o.cfg.AllowAdmins:
 		return final(results.Protected, "became an admin since it was looked up: not deleted without --allow-admins")
 	case len(changes) > 0:
 		return final(results.Stale, "not deleted: the user changed since it was looked up ("+strings.Join(changes, "; ")+
 			"); rerun to decide on the current record")
-	case f.ActiveCall != "" && !r.o.cfg.IncludeOnCall:
+	case f.OnCall() != "" && !r.o.cfg.IncludeOnCall:
 		row.why = noteOnCall
-		return final(results.Protected, onCallMessage(f))
+		return final(results.Protected, onCallMessage(f.OnCall()))
 	}
 	return results.Line{}, false
 }
@@ -269,8 +205,8 @@ func (r *run) deleteAdmin(ctx context.Context, row *Row) results.Line {
 		l.Status, l.Message = results.Protected, "admin not deleted: "+why
 		return l
 	}
-	ix, err := r.o.res.Account(r.halt.Context())
-	c.requests.Add(int64(ix.Requests))
+	all, complete, n, err := r.o.target.Account(r.halt.Context())
+	c.requests.Add(int64(n))
 	protect := func(msg string) results.Line {
 		l := row.line()
 		l.Status, l.Message = results.Protected, msg
@@ -285,22 +221,27 @@ func (r *run) deleteAdmin(ctx context.Context, row *Row) results.Line {
 			return l
 		}
 		return skippedWhy(row, "not deleted: the run stopped while the account's admins were being counted")
-	case err != nil || !ix.Complete():
+	case err != nil || !complete:
 		why := "could not list the whole account to count its admins right before deleting"
 		if err != nil {
 			why += " (" + err.Error() + ")"
 		}
 		return protect("admin not deleted: " + why)
 	}
-	l, settled := r.settle(row, ix.User(row.User.ID), nil)
-	if settled {
-		return l
-	}
+	id := row.member().ID()
+	var fresh Member
 	admins := 0
-	for _, u := range ix.All() {
-		if u.Role == exotel.RoleAdmin {
+	for _, m := range all {
+		if m.ID() == id {
+			fresh = m
+		}
+		if m.Admin() {
 			admins++
 		}
+	}
+	l, settled := r.settle(row, fresh, nil)
+	if settled {
+		return l
 	}
 	if admins <= 1 {
 		return protect(fmt.Sprintf("would remove the last remaining admin of the account (counted again right before deleting: it has %d); "+
@@ -335,6 +276,6 @@ func (r *run) lockAdmins() string {
 // skippedWhy is the skipped line of a row to delete, with why.
 func skippedWhy(row *Row, why string) results.Line {
 	l := row.line()
-	l.Status, l.Message = results.Skipped, why+": "+resolve.Who(row.User)
+	l.Status, l.Message = results.Skipped, why+": "+row.member().Who()
 	return l
 }

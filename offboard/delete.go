@@ -16,7 +16,6 @@ import (
 	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/ratelimit"
-	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
 )
 
@@ -89,7 +88,7 @@ func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 				case results.WouldDelete:
 					l.Status = status
 					if why != "" {
-						l.Message = why + ": " + resolve.Who(row.User)
+						l.Message = why + ": " + row.member().Who()
 					}
 				}
 				feed.Line(l)
@@ -104,7 +103,7 @@ func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 			return nil
 		},
 		Work: func(ctx context.Context, row *Row) results.Line {
-			if r.checks != nil && row.User.Role == exotel.RoleAdmin {
+			if r.checks != nil && row.member().Admin() {
 				return r.deleteAdmin(ctx, row)
 			}
 			return r.deleteOne(ctx, row)
@@ -121,7 +120,8 @@ func (o *Offboarder) finish(ctx context.Context, sw *halt.Switch, plan *Plan, ou
 // request was sent).
 func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	var mayHave bool
-	verdict := exotel.Classifier(r.o.api, r.o.cfg.MaxAttempts)
+	verdict := exotel.Classifier(r.o.target, r.o.cfg.MaxAttempts)
+	m := row.member()
 	classify := func(err error) ratelimit.Verdict {
 		if exotel.KindOf(err) == exotel.KindNotFound {
 			return ratelimit.Stop
@@ -129,7 +129,7 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 		return verdict(err)
 	}
 	attempts, err := r.o.pacer.Retry(r.halt.Context(), r.o.cfg.MaxAttempts, classify, func() error {
-		err := r.o.api.DeleteUser(ctx, row.User.ID)
+		err := r.o.target.Delete(ctx, m.ID())
 		mayHave = mayHave || exotel.MayHaveApplied(err)
 		return err
 	})
@@ -139,12 +139,12 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	if ae != nil {
 		l.HTTPStatus, l.ErrorCode = ae.HTTPStatus, ae.Code
 	}
-	who := resolve.Who(row.User)
+	who := m.Who()
 	switch {
 	case err == nil:
 		l.Status, l.HTTPStatus, l.Message = results.Deleted, 200, "deleted "+who
-		if row.User.ActiveCall != "" {
-			l.Message += "; was on a call (" + row.User.ActiveCall + ") when looked up"
+		if call := m.OnCall(); call != "" {
+			l.Message += "; was on a call (" + call + ") when looked up"
 		}
 	case exotel.KindOf(err) == exotel.KindNotFound && mayHave:
 		l.Status = results.Deleted
@@ -153,7 +153,7 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 		l.Status = results.NotFound
 		l.Message = "already gone: DELETE answered 404 (deleted since it was looked up)"
 	case exotel.KindOf(err) == exotel.KindAuth:
-		r.halt.Abort(exotel.ExplainAuth(err))
+		r.halt.Abort(r.o.target.ExplainAuth(err))
 		l.Status, l.Message = results.Failed, "credentials refused; run stopped: "+err.Error()
 	case exotel.IsMisconfiguration(err):
 		r.halt.Abort(exotel.ExplainMisconfiguration(err))
@@ -183,9 +183,10 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 func skipped(row *Row, attempts int, mayHave bool) results.Line {
 	l := row.line()
 	l.Status, l.Attempts = results.Skipped, attempts
-	l.Message = "not deleted: the run stopped first: " + resolve.Who(row.User)
+	who := row.member().Who()
+	l.Message = "not deleted: the run stopped first: " + who
 	if attempts > 0 {
-		l.Message = "stopped while retrying the DELETE of " + resolve.Who(row.User)
+		l.Message = "stopped while retrying the DELETE of " + who
 	}
 	if mayHave {
 		l.Message += "; the user may have been deleted: a rerun reports not_found if so"
@@ -201,6 +202,11 @@ func skipped(row *Row, attempts int, mayHave bool) results.Line {
 // same user, unchanged but for logins, calls and availability) is not
 // written again, so a rerun of an offboard adds no duplicates.
 func WriteBackup(path string, rows []*Row) error {
+	return writeBackup(path, exporter.Columns(), rows)
+}
+
+// writeBackup is WriteBackup for a target whose export has these columns.
+func writeBackup(path string, columns []string, rows []*Row) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("cannot write the backup: %w", err)
@@ -214,13 +220,13 @@ func WriteBackup(path string, rows []*Row) error {
 	w := csv.NewWriter(&buf)
 	held := map[string]bool{}
 	if info.Size() == 0 {
-		w.Write(exporter.Columns())
-	} else if held, err = backupRecords(f); err != nil {
+		w.Write(columns)
+	} else if held, err = backupRecords(f, columns); err != nil {
 		return fmt.Errorf("%s exists and is not an offboard backup (%v): choose another --backup", path, err)
 	}
 	for _, row := range rows {
-		cells := exporter.NewRecord(*row.User).Cells()
-		if k := backupKey(cells); !held[k] {
+		cells := row.member().Record()
+		if k := backupKey(columns, cells); !held[k] {
 			held[k] = true
 			w.Write(cells)
 		}
@@ -240,14 +246,14 @@ func WriteBackup(path string, rows []*Row) error {
 
 // backupRecords checks that f is an offboard backup and returns the keys of
 // the records it holds.
-func backupRecords(f *os.File) (map[string]bool, error) {
+func backupRecords(f *os.File, columns []string) (map[string]bool, error) {
 	cr := csv.NewReader(bufio.NewReader(io.NewSectionReader(f, 0, 1<<62)))
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Equal(header, exporter.Columns()) {
+	if !slices.Equal(header, columns) {
 		return nil, errors.New("its header is not export's")
 	}
 	held := map[string]bool{}
@@ -265,19 +271,23 @@ func backupRecords(f *os.File) (map[string]bool, error) {
 			return nil, err
 		}
 		if len(rec) == len(header) {
-			held[backupKey(rec)] = true
+			held[backupKey(columns, rec)] = true
 		}
 	}
 }
 
 // backupKey is a backup record without the cells that change all day
-// (last_login, active_call, device_available, device_status).
-func backupKey(cells []string) string {
+// (last_login, active_call, device_available, device_status; a WebRTC
+// app's phone_device and sip_device).
+func backupKey(columns, cells []string) string {
 	var b strings.Builder
-	for i, c := range exporter.Columns() {
+	for i, c := range columns {
 		switch c {
-		case "last_login", "active_call", "device_available", "device_status":
+		case "last_login", "active_call", "device_available", "device_status", "phone_device", "sip_device":
 			continue
+		}
+		if i >= len(cells) {
+			break
 		}
 		b.WriteString(cells[i])
 		b.WriteByte(0)

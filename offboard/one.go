@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/results"
 )
@@ -19,4 +20,4 @@ func (o *Offboarder) DeleteOne(ctx context.Context, sw *halt.Switch, row *Row) r
 
 // Snapshot is u's cells for SnapshotColumns, as a results line carries
 // them.
-func Snapshot(u *exotel.User) []string { return snapshot(u) }
+func Snapshot(u *exotel.User) []string { return snapshot(exporter.Columns(), ccmUser{u}) }

@@ -53,24 +53,36 @@ type Config struct {
 	Progress      engine.Progress
 }
 
-// Offboarder runs offboards. Create one with New.
+// Offboarder runs offboards. Create one with New or NewFor.
 type Offboarder struct {
-	api   API
-	pacer Pacer
-	cfg   Config
-	log   *slog.Logger
-	res   *resolve.Resolver
+	target Target
+	pacer  Pacer
+	cfg    Config
+	log    *slog.Logger
+	// columns are the target's export columns.
+	columns []string
 }
 
-// New returns an Offboarder.
+// New returns an Offboarder of Exotel's CCM Users API.
 func New(api API, pacer Pacer, cfg Config) *Offboarder {
+	cfg = cfg.withDefaults()
+	res := resolve.New(api, pacer, resolve.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})
+	return NewFor(&ccm{api: api, res: res}, pacer, cfg)
+}
+
+// NewFor returns an Offboarder of target, another API than CCM's.
+func NewFor(target Target, pacer Pacer, cfg Config) *Offboarder {
+	cfg = cfg.withDefaults()
+	return &Offboarder{target: target, pacer: pacer, cfg: cfg, log: cfg.Logger, columns: target.Columns()}
+}
+
+func (cfg Config) withDefaults() Config {
 	cfg.Workers = engine.Workers(cfg.Workers)
 	cfg.MaxAttempts = engine.MaxAttempts(cfg.MaxAttempts)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Offboarder{api: api, pacer: pacer, cfg: cfg, log: cfg.Logger,
-		res: resolve.New(api, pacer, resolve.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})}
+	return cfg
 }
 
 // Row is one input row and what was decided for it.
@@ -79,13 +91,35 @@ type Row struct {
 	// Status is final for every row except those to delete, which are
 	// WouldDelete until Delete or Record settles them. It is empty for a
 	// row the run stopped before deciding.
-	Status  results.Status
-	User    *exotel.User // the user the row names, when there is one
+	Status results.Status
+	// Member is the user the row names, when there is one, as its
+	// target describes it; User is its CCM record in a CCM run.
+	Member  Member
+	User    *exotel.User
 	Message string
 	Err     error // a failed lookup's error, for http_status and error_code
 	// why marks the rows a person should see by name before anything is
 	// deleted (Plan.WriteNotes).
 	why rowNote
+	// columns are the target's export columns, for the line's copy of
+	// the user; nil for a CCM row made outside Decide.
+	columns []string
+}
+
+// member is the user the row names: Member, or a CCM User given alone.
+func (r *Row) member() Member {
+	if r.Member == nil && r.User != nil {
+		return ccmUser{r.User}
+	}
+	return r.Member
+}
+
+// setMember makes m the row's user.
+func (r *Row) setMember(m Member) {
+	r.Member, r.User = m, nil
+	if c, ok := m.(ccmUser); ok {
+		r.User = c.u
+	}
 }
 
 // rowNote says why a row is listed before anything is deleted.
@@ -101,7 +135,9 @@ const (
 // Plan is every row's fate, decided before anything is deleted.
 type Plan struct {
 	List *resolve.List
-	Rows []*Row // in input order
+	// columns are the target's export columns.
+	columns []string
+	Rows    []*Row // in input order
 	// Admins is how many admins the account has, counted only when an
 	// admin's deletion was planned; -1 when not counted.
 	Admins int
@@ -133,7 +169,7 @@ func (p *Plan) ToDelete() []*Row {
 // abandoned and the plan comes back with Interrupted set. Refused
 // credentials abort sw and come back in Aborted.
 func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
-	plan := &Plan{List: list, Admins: -1}
+	plan := &Plan{List: list, Admins: -1, columns: o.columns}
 	ctx := sw.Context() // lookups are safe to abandon mid-flight
 	// stop records why the lookups ended early.
 	stop := func(err error) *Plan {
@@ -141,7 +177,7 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 		case sw.Cause() == nil && ctx.Err() != nil: // flipped, or flipping: ctx ends first
 			plan.Interrupted = true
 		case resolve.IsAuth(err):
-			sw.Abort(exotel.ExplainAuth(err))
+			sw.Abort(o.target.ExplainAuth(err))
 			plan.Aborted = sw.Cause()
 		case exotel.IsMisconfiguration(err):
 			sw.Abort(exotel.ExplainMisconfiguration(err))
@@ -155,7 +191,7 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 
 	var idents []resolve.Ident
 	for _, lr := range list.Rows {
-		r := &Row{Rec: lr.Rec}
+		r := &Row{Rec: lr.Rec, columns: o.columns}
 		if len(lr.Problems) > 0 {
 			r.Status, r.Message = results.Invalid, lr.Message()
 		} else {
@@ -163,8 +199,8 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 		}
 		plan.Rows = append(plan.Rows, r)
 	}
-	ix, err := o.res.Lookup(ctx, idents)
-	plan.Requests, plan.Strategy = ix.Requests, ix.Strategy
+	found, err := o.target.Find(ctx, idents)
+	plan.Requests, plan.Strategy = found.Requests(), found.Strategy()
 	if err != nil {
 		return stop(err)
 	}
@@ -176,46 +212,46 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 		if r.Status != "" {
 			continue
 		}
-		m := ix.Match(lr.Ident)
+		m := found.Match(lr.Ident)
 		if m.User == nil {
 			r.Status, r.Message, r.Err = m.Status, m.Message, m.Err
 			continue
 		}
 		u := m.User
-		r.User = u
-		if why, partial := namesDisagree(list.Header, lr.Rec, u); why != "" {
+		r.setMember(u)
+		if why, partial := namesDisagree(list.Header, lr.Rec, u, o.target.Identifiers()); why != "" {
 			r.Status, r.Message = results.Ambiguous, why
 			if partial {
 				r.why = notePartialName
 			}
 			continue
 		}
-		if first, dup := claims.Claim(u.ID, lr.Rec.Row); dup {
+		if first, dup := claims.Claim(u.ID(), lr.Rec.Row); dup {
 			r.Status, r.Message = results.Invalid, resolve.SameUserMessage(first)
 			continue
 		}
-		if u.Role == exotel.RoleAdmin && !o.cfg.AllowAdmins {
+		if u.Admin() && !o.cfg.AllowAdmins {
 			r.Status, r.Message, r.why = results.Protected, "admin: not deleted without --allow-admins", noteAdminKept
 			continue
 		}
-		if u.ActiveCall != "" && !o.cfg.IncludeOnCall {
-			r.Status, r.Message, r.why = results.Protected, onCallMessage(u), noteOnCall
+		if u.OnCall() != "" && !o.cfg.IncludeOnCall {
+			r.Status, r.Message, r.why = results.Protected, onCallMessage(u.OnCall()), noteOnCall
 			continue
 		}
 		r.Status = results.WouldDelete
-		if u.Role == exotel.RoleAdmin {
+		if u.Admin() {
 			admins = append(admins, r)
 		}
 	}
 	if len(admins) > 0 {
-		if err := o.keepLastAdmin(ctx, plan, ix, admins); err != nil {
+		if err := o.keepLastAdmin(ctx, plan, found, admins); err != nil {
 			return stop(err)
 		}
-		plan.Requests = ix.Requests
+		plan.Requests = found.Requests()
 	}
 	for _, r := range plan.Rows {
 		if r.Status == results.WouldDelete {
-			r.Message = "would delete " + resolve.Who(r.User)
+			r.Message = "would delete " + r.Member.Who()
 		}
 	}
 	plan.Interrupted = sw.Interrupted()
@@ -227,12 +263,12 @@ func (o *Offboarder) Decide(sw *halt.Switch, list *resolve.List) *Plan {
 // its admins and protects the rows that would remove the last one. If the
 // count cannot be made, every admin row is protected. The error is
 // run-level only.
-func (o *Offboarder) keepLastAdmin(ctx context.Context, plan *Plan, ix *resolve.Index, rows []*Row) error {
-	err := o.res.Complete(ctx, ix)
+func (o *Offboarder) keepLastAdmin(ctx context.Context, plan *Plan, found Found, rows []*Row) error {
+	current, listed, err := found.Admins(ctx)
 	if resolve.IsRunLevel(err) {
 		return err
 	}
-	if err != nil || !ix.Complete() {
+	if err != nil || !listed {
 		why := "could not list the whole account to count its admins"
 		if err != nil {
 			why += " (" + err.Error() + ")"
@@ -242,16 +278,10 @@ func (o *Offboarder) keepLastAdmin(ctx context.Context, plan *Plan, ix *resolve.
 		}
 		return nil
 	}
-	current := map[string]bool{}
-	for _, u := range ix.All() {
-		if u.Role == exotel.RoleAdmin {
-			current[u.ID] = true
-		}
-	}
 	plan.Admins = len(current)
 	left := len(current)
 	for _, r := range rows {
-		if !current[r.User.ID] {
+		if !current[r.Member.ID()] {
 			continue // gone or no longer an admin since it was looked up; the DELETE will tell
 		}
 		if left <= 1 {
@@ -273,39 +303,40 @@ func (o *Offboarder) keepLastAdmin(ctx context.Context, plan *Plan, ix *resolve.
 // with no name columns is not checked. partial is true when the names
 // share a word with the user's but do not match: the likeliest sign of
 // the wrong person ("Seed21 Smith" for Seed21 User21).
-func namesDisagree(h *roster.Header, rec roster.Record, u *exotel.User) (why string, partial bool) {
+func namesDisagree(h *roster.Header, rec roster.Record, u Member, identifiers string) (why string, partial bool) {
 	first, last := rec.Get(h, roster.FieldFirstName), rec.Get(h, roster.FieldLastName)
 	full := rec.Get(h, roster.FieldName)
-	whole := nameKey(u.FirstName + u.LastName)
+	uFirst, uLast := u.Names()
+	whole := nameKey(uFirst + uLast)
 	var given string
 	var match bool
 	switch {
 	case first != "" && last != "":
 		given = first + " " + last
-		match = (nameKey(first) == nameKey(u.FirstName) && nameKey(last) == nameKey(u.LastName)) ||
+		match = (nameKey(first) == nameKey(uFirst) && nameKey(last) == nameKey(uLast)) ||
 			nameKey(first+last) == whole
 	case first != "":
-		given, match = first, nameKey(first) == nameKey(u.FirstName)
+		given, match = first, nameKey(first) == nameKey(uFirst)
 	case last != "":
-		given, match = last, nameKey(last) == nameKey(u.LastName)
+		given, match = last, nameKey(last) == nameKey(uLast)
 	case full != "":
 		f, l := roster.SplitName(full)
 		given = full
 		match = nameKey(f+l) == whole || nameKey(l+f) == whole ||
-			(l == "" && (nameKey(f) == nameKey(u.FirstName) || nameKey(f) == nameKey(u.LastName)))
+			(l == "" && (nameKey(f) == nameKey(uFirst) || nameKey(f) == nameKey(uLast)))
 	default:
 		return "", false
 	}
 	if match {
 		return "", false
 	}
-	partial = shareAWord(given, u.FirstName+" "+u.LastName)
+	partial = shareAWord(given, uFirst+" "+uLast)
 	what := "does not match"
 	if partial {
 		what = "matches only in part"
 	}
 	return fmt.Sprintf("the row names %q but it matches user %s, whose name %s; check the row, or leave the name columns out "+
-		"to match by user_id, email and phone alone", given, resolve.IDAndName(u), what), partial
+		"to match by %s alone", given, u.IDAndName(), what, identifiers), partial
 }
 
 // nameKey is a name compared ignoring case and spaces.
@@ -342,8 +373,8 @@ func nameWords(s string) []string {
 }
 
 // onCallMessage is the message of a user kept because of a call.
-func onCallMessage(u *exotel.User) string {
-	return "on a call: rerun later (active_call " + u.ActiveCall + "; --include-on-call deletes users on a call)"
+func onCallMessage(call string) string {
+	return "on a call: rerun later (active_call " + call + "; --include-on-call deletes users on a call)"
 }
 
 // WriteNotes lists by name, before anything is deleted, the rows a person
@@ -357,14 +388,14 @@ func (p *Plan) WriteNotes(w io.Writer) {
 		switch {
 		case r.why == noteOnCall:
 			onCall = append(onCall, r)
-		case r.why == noteAdminKept || (r.Status == results.Protected && r.User != nil && r.User.Role == exotel.RoleAdmin):
+		case r.why == noteAdminKept || (r.Status == results.Protected && r.member() != nil && r.member().Admin()):
 			adminsKept = append(adminsKept, r)
 		case r.why == notePartialName:
 			partial = append(partial, r)
-		case r.Status == results.WouldDelete && r.User.Role == exotel.RoleAdmin:
+		case r.Status == results.WouldDelete && r.member().Admin():
 			adminsGo = append(adminsGo, r)
 		}
-		if r.Status == results.WouldDelete && r.User.ActiveCall != "" {
+		if r.Status == results.WouldDelete && r.member().OnCall() != "" {
 			onCallDeleted = append(onCallDeleted, r)
 		}
 	}
@@ -381,24 +412,31 @@ func (p *Plan) WriteNotes(w io.Writer) {
 			fmt.Fprintf(w, "  row %d: %s\n", r.Rec.Row, detail(r))
 		}
 	}
-	who := func(r *Row) string { return resolve.Who(r.User) }
+	who := func(r *Row) string { return r.member().Who() }
 	list("On a call, so not deleted (rerun later, or give --include-on-call):", onCall,
-		func(r *Row) string { return who(r) + ", call " + r.User.ActiveCall })
+		func(r *Row) string { return who(r) + ", call " + r.member().OnCall() })
 	list("On a call, and deleted anyway (--include-on-call):", onCallDeleted,
-		func(r *Row) string { return who(r) + ", call " + r.User.ActiveCall })
+		func(r *Row) string { return who(r) + ", call " + r.member().OnCall() })
 	list("Admins to delete (--allow-admins):", adminsGo, who)
 	list("Admins kept:", adminsKept, func(r *Row) string { return who(r) + ": " + r.Message })
 	list("Names that match only in part, so not deleted (ambiguous):", partial, func(r *Row) string { return r.Message })
 }
 
 // Layout is the results file's layout for the plan's list.
-func (p *Plan) Layout() results.Layout { return Layout(p.List) }
+func (p *Plan) Layout() results.Layout { return layout(p.List, p.columns) }
 
-// Layout is the results file's layout: the snapshot columns after the
-// leading ones, then the input's columns. Input columns that import would
-// read are renamed input_<name>, so importing the results file re-creates
-// people from the snapshot alone and never from a row that deleted nobody.
-func Layout(list *resolve.List) results.Layout {
+// Layout is the results file's layout for list in a run of o's target.
+func (o *Offboarder) Layout(list *resolve.List) results.Layout { return layout(list, o.columns) }
+
+// Layout is the results file's layout for list in a CCM run: the snapshot
+// columns after the leading ones, then the input's columns. Input columns
+// that import would read are renamed input_<name>, so importing the
+// results file re-creates people from the snapshot alone and never from a
+// row that deleted nobody.
+func Layout(list *resolve.List) results.Layout { return layout(list, exporter.Columns()) }
+
+// layout is Layout for a target whose export has these columns.
+func layout(list *resolve.List, columns []string) results.Layout {
 	in := make([]string, len(list.Header.Names))
 	for i, name := range list.Header.Names {
 		in[i] = name
@@ -406,45 +444,25 @@ func Layout(list *resolve.List) results.Layout {
 			in[i] = "input_" + strings.TrimSpace(name)
 		}
 	}
-	return results.Layout{Extra: SnapshotColumns(), Input: in}
+	return results.Layout{Extra: snapshotColumns(columns), Input: in}
 }
 
-// SnapshotColumns are export's columns less user_id and device_id, which
-// the leading columns already hold.
-func SnapshotColumns() []string {
-	var out []string
-	for _, c := range exporter.Columns() {
-		if c != "user_id" && c != "device_id" {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+// SnapshotColumns are the CCM export's columns less user_id and device_id,
+// which the leading columns already hold.
+func SnapshotColumns() []string { return snapshotColumns(exporter.Columns()) }
 
-// snapshot returns u's cells for SnapshotColumns, as export writes them.
-func snapshot(u *exotel.User) []string {
-	if u == nil {
-		return nil
-	}
-	cells := exporter.NewRecord(*u).Cells()
-	out := make([]string, 0, len(cells))
-	for i, c := range exporter.Columns() {
-		if c != "user_id" && c != "device_id" {
-			out = append(out, cells[i])
-		}
-	}
-	return out
-}
-
-// line is a row's results line before the DELETE (or without one).
+// line is a row's results line before the DELETE (or without one), with
+// the user's cells for the target's export columns.
 func (r *Row) line() results.Line {
 	l := results.Line{Row: r.Rec.Row, Status: r.Status, Message: r.Message, Input: r.Rec.Raw}
-	if r.User != nil {
-		l.UserID = r.User.ID
-		if d := r.User.PrimaryDevice(); d != nil {
-			l.DeviceID = fmt.Sprint(d.ID)
+	if m := r.member(); m != nil {
+		columns := r.columns
+		if columns == nil {
+			columns = exporter.Columns()
 		}
-		l.Extra = snapshot(r.User)
+		l.UserID = m.ID()
+		l.DeviceID = m.DeviceID()
+		l.Extra = snapshot(columns, m)
 	}
 	if ae := exotel.AsAPIError(r.Err); ae != nil {
 		l.HTTPStatus, l.ErrorCode = ae.HTTPStatus, ae.Code

@@ -6,8 +6,6 @@ import (
 	"io"
 	"strings"
 	"time"
-
-	"github.com/exoroster/exoroster/resolve"
 )
 
 // PromptNames is how many of the users to delete the confirmation lists.
@@ -46,7 +44,7 @@ func (p *Prompt) Confirm(rows []*Row, stop <-chan struct{}) (bool, error) {
 			fmt.Fprintf(w, "  ... and %d more (see --dry-run for the full list)\n", len(rows)-PromptNames)
 			break
 		}
-		fmt.Fprintf(w, "  %s\n", resolve.Who(r.User))
+		fmt.Fprintf(w, "  %s\n", r.member().Who())
 	}
 	fmt.Fprintf(w, "Delete %d %s? Type yes to continue: ", len(rows), users)
 

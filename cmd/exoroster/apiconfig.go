@@ -10,13 +10,16 @@ import (
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/ratelimit"
+	"github.com/exoroster/exoroster/webrtc"
 )
 
-// apiFlags are the flags of every command that talks to Exotel: where to
-// (the region or base URL; credentials come from the environment), how fast
-// and how persistently. A target flag (ccm, or the WebRTC app users API)
-// belongs here, with connect choosing the client it builds.
+// apiFlags are the flags of every command that talks to Exotel: which API
+// (the target), where to (the region or base URL; credentials come from the
+// environment), how fast and how persistently.
 type apiFlags struct {
+	target      string
+	customerID  string
+	appID       string
 	region      string
 	baseURL     string
 	rate        string
@@ -57,16 +60,19 @@ func (f *apiFlags) check() error {
 	return nil
 }
 
-// apiSetup is a run's connection to Exotel: one client, one limiter.
+// apiSetup is a run's connection to Exotel: one client of its target (see
+// connectTo), one limiter.
 type apiSetup struct {
-	client  *exotel.Client
+	client  *exotel.Client // the ccm target's
+	app     *webrtc.Client // the webrtc target's
 	limiter *ratelimit.Limiter
 	baseURL string
 	rate    float64
 }
 
-// connect reads credentials from the environment and builds the client and
-// its shared limiter. Its errors are one sentence naming what is wrong.
+// connect reads the CCM credentials from the environment and builds the
+// client and its shared limiter. Its errors are one sentence naming what is
+// wrong.
 func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 	if err := f.check(); err != nil {
 		return nil, err

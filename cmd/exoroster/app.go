@@ -131,7 +131,12 @@ minute, retries what is safe to retry, and writes one results line per input
 row, so a run can be checked row by row and resumed.
 
 Credentials come from the environment: EXOTEL_API_KEY, EXOTEL_API_TOKEN and
-EXOTEL_ACCOUNT_SID (EXOTEL_BASE_URL overrides the region's host).`,
+EXOTEL_ACCOUNT_SID (EXOTEL_BASE_URL overrides the region's host).
+
+--target webrtc (or EXOTEL_TARGET=webrtc) works on the users of a WebRTC
+integrations app instead, with its own credentials: EXOTEL_WEBRTC_TOKEN,
+EXOTEL_CUSTOMER_ID and EXOTEL_APP_ID. import, export, offboard and validate
+take it; update does not (the API documents no update).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {

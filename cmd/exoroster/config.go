@@ -173,6 +173,8 @@ func (a *app) settingsInput(fs *pflag.FlagSet) config.Input {
 			Profile:       set("profile"),
 			ProfileIndex:  set("profile-index"),
 			Target:        set("target"),
+			CustomerID:    set("customer-id"),
+			AppID:         set("app-id"),
 			Region:        set("region"),
 			BaseURL:       set("base-url"),
 			Rate:          set("rate"),

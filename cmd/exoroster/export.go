@@ -13,6 +13,7 @@ import (
 
 	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/roster"
+	"github.com/exoroster/exoroster/webrtc"
 )
 
 type exportFlags struct {
@@ -100,7 +101,15 @@ Exit codes: 0 report written; 1 credentials refused, the server unreachable
 once), a page kept failing, users missing (without --allow-partial) or a file
 could not be written (no report replaced); 2 wrong flags; 3 report written but
 some users are missing (the API marked records as failed, or --allow-partial);
-130 interrupted (no report replaced).`,
+130 interrupted (no report replaced).
+
+With --target webrtc the users of a WebRTC integrations app are exported, in
+its columns (user_id, name, phone, sip_enabled, status, phone_device,
+sip_device, created_at, updated_at), re-importable with import --target
+webrtc, under the same rules: the temporary file, the formula guard, JSON with
+the API's types, paging that stops at the total or a repeated page, and the
+refusal of a partial report. The CCM filters and the audit summary do not
+apply.`,
 		Example: `  exoroster export --out users.csv
   exoroster export --out admins.csv --role admin
   exoroster export --out stale.csv --inactive-days 90 --summary
@@ -118,6 +127,7 @@ some users are missing (the API marked records as failed, or --allow-partial);
 	}
 	fs := cmd.Flags()
 	f.api.register(fs)
+	f.api.registerTarget(fs)
 	fs.StringVar(&f.out, "out", "", "report file to write (required); - for stdout")
 	fs.StringVar(&f.format, "format", string(exporter.FormatCSV), "csv, or json (JSON Lines, one user per line)")
 	fs.StringSliceVar(&f.emails, "email", nil, "export only these users, by email (comma-separated, repeatable)")
@@ -136,6 +146,7 @@ some users are missing (the API marked records as failed, or --allow-partial);
 
 // exportOptions are the checked flags.
 type exportOptions struct {
+	target      string
 	format      exporter.Format
 	summaryPath string
 	cfg         exporter.Config
@@ -163,7 +174,16 @@ func (a *app) checkExport(f *exportFlags) (*exportOptions, error) {
 	if err := f.api.check(); err != nil {
 		return nil, err
 	}
-	o := &exportOptions{format: format, summaryPath: f.summaryJSON}
+	target, err := a.targetOf(&f.api)
+	if err != nil {
+		return nil, err
+	}
+	if target == targetWebRTC {
+		if err := checkAppExport(f); err != nil {
+			return nil, err
+		}
+	}
+	o := &exportOptions{target: target, format: format, summaryPath: f.summaryJSON}
 	switch {
 	case f.summaryJSON == exportSummaryBesideOut && f.out == "-":
 		return nil, usageErr("--summary-json needs a file name when --out is -: use --summary-json=FILE")
@@ -216,6 +236,25 @@ func (a *app) checkExport(f *exportFlags) (*exportOptions, error) {
 	return o, nil
 }
 
+// checkAppExport refuses the flags an export of a WebRTC app has no use
+// for: the app's users have no email, role or login to filter by or audit.
+func checkAppExport(f *exportFlags) error {
+	for _, c := range []struct {
+		flag string
+		set  bool
+	}{
+		{"--email", len(f.emails) > 0}, {"--phone", len(f.phones) > 0}, {"--emails-from", f.emailsFrom != ""},
+		{"--role", len(f.roles) > 0}, {"--inactive-days", f.inactiveDays > 0},
+		{"--summary", f.summary}, {"--summary-json", f.summaryJSON != ""},
+	} {
+		if c.set {
+			return usageErr("%s works on the ccm target only: the WebRTC app users API has no filters, and its users "+
+				"no email, role or login to audit", c.flag)
+		}
+	}
+	return nil
+}
+
 // exportSameFile reports whether a and b name one file: the same path, or
 // the same file by another path (a link).
 func exportSameFile(a, b string) bool {
@@ -256,7 +295,7 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 	if err != nil {
 		return err
 	}
-	setup, err := a.connect(&f.api)
+	setup, err := a.connectTo(o.target, &f.api)
 	if err != nil {
 		return err
 	}
@@ -277,13 +316,19 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 		defer file.Abort()
 		dest = file
 	}
-	w := exporter.NewWriter(dest, o.format)
-
 	o.cfg.Progress = a.newProgress("export", f.progressEvery)
-	ex := exporter.New(setup.client, setup.limiter, o.cfg)
 	sw := a.newSwitch(cmd.Context(), setup)
 	defer sw.Close()
-	sum, runErr := ex.Run(sw, w)
+	var w *exporter.Writer
+	var sum *exporter.Summary
+	var runErr error
+	if o.target == targetWebRTC {
+		w = exporter.NewWriterFor(dest, o.format, webrtc.Columns())
+		sum, runErr = exporter.RunList(sw, a.appTarget(setup, &f.api), setup.limiter, o.cfg, w)
+	} else {
+		w = exporter.NewWriter(dest, o.format)
+		sum, runErr = exporter.New(setup.client, setup.limiter, o.cfg).Run(sw, w)
+	}
 	if runErr == nil && !sum.Interrupted {
 		runErr = w.Flush()
 	}

@@ -87,8 +87,15 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	if policy != importer.EmailTakenFail && policy != importer.EmailTakenPlus {
 		return usageErr("--on-email-taken %q: use fail or plus", f.onEmailTaken)
 	}
+	target, err := a.targetOf(&f.api)
+	if err != nil {
+		return err
+	}
+	if target == targetWebRTC && policy != importer.EmailTakenFail {
+		return usageErr("--on-email-taken is the ccm target's: the WebRTC app's users have no email")
+	}
 	opts := f.rosterOptions()
-	plan, err := importer.Prepare(openInput(input, f.readOptions()), opts)
+	plan, err := importer.PrepareFor(a.importRows(target, &f.api), openInput(input, f.readOptions()), opts)
 	if err != nil {
 		return rosterErr(err)
 	}
@@ -113,18 +120,18 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	refusedRow := 0 // set from a worker; read after the run, which waits for them
 	cfg.PhoneRequired = func(row int) { refusedRow = row }
 	var setup *apiSetup
-	var im *importer.Importer
-	if f.dryRun {
-		im = importer.New(nil, nil, cfg)
-	} else {
-		if setup, err = a.connect(&f.api); err != nil {
+	if !f.dryRun {
+		if setup, err = a.connectTo(target, &f.api); err != nil {
 			return err
 		}
-		im = importer.New(setup.client, setup.limiter, cfg)
 	}
+	im := a.newImporter(target, setup, &f.api, cfg)
 
+	// The state names the target: a resume must not look up in one API
+	// what an earlier run created in the other.
+	command := "import" + targetFlag(target)
 	opened, err := a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
-		command: "import", input: input, inputSHA: plan.SHA256, exactInput: true, inputRows: plan.Rows,
+		command: command, input: input, inputSHA: plan.SHA256, exactInput: true, inputRows: plan.Rows,
 		path: resultsPath, layout: plan.Layout(), keep: importer.KeepOnResume, check: plan.CheckResume,
 	})
 	if err != nil {
@@ -148,9 +155,9 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	}
 	return a.finishRun(cmd.OutOrStdout(), rowReport{
 		verb: "import", timed: true, sum: sum, details: details, setup: setup, results: resultsPath,
-		rerun: rerunFor(f.dryRun, "import", input, resultsPath),
-		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume",
-			shellQuote(input), shellQuote(resultsPath)),
+		rerun: rerunFor(f.dryRun, command, input, resultsPath),
+		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume%s",
+			shellQuote(input), shellQuote(resultsPath), targetFlag(target)),
 	}, runErr)
 }
 

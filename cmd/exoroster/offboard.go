@@ -64,7 +64,11 @@ Statuses: deleted, would_delete, not_found, ambiguous, protected, stale,
 invalid, failed, skipped. --resume continues a run from its results file:
 rows deleted are kept, the others are looked up and decided again (fix
 ambiguous rows in the list first). Without --resume an earlier run's
-results file is not replaced unless --overwrite.`,
+results file is not replaced unless --overwrite.
+
+With --target webrtc a row names an app user by user_id (one GET each), or by
+phone when it has no user_id (one pass over the app's list); the backup
+re-imports with 'exoroster import BACKUP --target webrtc'.`,
 		Example: `  exoroster offboard leavers.csv --dry-run
   exoroster offboard leavers.csv --results out.csv --yes`,
 		Args: oneFileArg,
@@ -94,8 +98,12 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		return usageErr("offboard deletes users for good and there is no terminal to confirm on: " +
 			"pass --yes to delete, or --dry-run to see who would be deleted")
 	}
+	target, err := a.targetOf(&f.api)
+	if err != nil {
+		return err
+	}
 	stderr := a.env.Stderr
-	list, err := a.readList(input, f.readOptions(), f.rosterOptions())
+	list, err := a.readTargetList(target, input, f.readOptions(), f.rosterOptions())
 	if err != nil {
 		return err
 	}
@@ -115,11 +123,11 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		return usageErr("--backup %s is the results file", backupPath)
 	}
 
-	setup, err := a.connect(&f.api)
+	setup, err := a.connectTo(target, &f.api)
 	if err != nil {
 		return err
 	}
-	o := offboard.New(setup.client, setup.limiter, offboard.Config{
+	o := a.newOffboarder(target, setup, &f.api, offboard.Config{
 		Workers:       f.api.workers,
 		MaxAttempts:   f.api.maxAttempts,
 		AllowAdmins:   f.allowAdmins,
@@ -132,8 +140,8 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		return abortErr(err)
 	}
 	opened, err := a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
-		command: "offboard", input: input, inputSHA: sha, inputRows: len(list.Rows),
-		path: resultsPath, layout: offboard.Layout(list), keep: offboard.KeepOnResume,
+		command: "offboard" + targetFlag(target), input: input, inputSHA: sha, inputRows: len(list.Rows),
+		path: resultsPath, layout: o.Layout(list), keep: offboard.KeepOnResume,
 		check: checkKeptRows(input, listCells(list), offboard.KeepOnResume),
 	})
 	if err != nil {
@@ -141,7 +149,7 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	}
 	defer opened.release()
 	out := opened.out
-	account := strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID"))
+	account := a.accountName(target, &f.api)
 	guards := offboard.Guards{DryRun: f.dryRun, MaxDelete: f.maxDelete, Backup: backupPath, Notes: stderr,
 		Resume: opened.prior, LockAdmins: a.adminLocker(f.stateDir, account)}
 	if !f.yes {
@@ -153,7 +161,7 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	runErr = closeResults(runErr, out)
 
 	sum, plan := res.Summary, res.Plan
-	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath, rerun: rerunFor(f.dryRun, "offboard", input, resultsPath),
+	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath, rerun: rerunFor(f.dryRun, "offboard"+targetFlag(target), input, resultsPath),
 		details: []string{fmt.Sprintf("lookups: %d requests (%s)", plan.Requests, plan.Strategy)}}
 	if res.Rechecks > 0 {
 		report.details = append(report.details, fmt.Sprintf("read again before deleting: %d requests", res.Rechecks))
@@ -165,14 +173,18 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 		report.verb, report.setup = "offboard dry run", nil
 	}
 	if sum.Counts[results.Deleted] > 0 {
-		report.after = append(report.after, fmt.Sprintf("backup: %s (re-create with: exoroster import %s --on-email-taken=plus)",
-			backupPath, shellQuote(backupPath)))
+		again := " --on-email-taken=plus"
+		if target == targetWebRTC {
+			again = targetFlag(target)
+		}
+		report.after = append(report.after, fmt.Sprintf("backup: %s (re-create with: exoroster import %s%s)",
+			backupPath, shellQuote(backupPath), again))
 	}
 	if res.Deleting {
 		// Before the DELETEs began, offboard.Run has said that nothing was
 		// deleted.
 		report.interrupted = fmt.Sprintf("Interrupted; rows not yet deleted are recorded as skipped. To continue:\n  %s",
-			rerunCommand("offboard", input, resultsPath))
+			rerunCommand("offboard"+targetFlag(target), input, resultsPath))
 	}
 	return a.finishRun(cmd.OutOrStdout(), report, runErr)
 }

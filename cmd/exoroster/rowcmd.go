@@ -45,6 +45,7 @@ type rowHelp struct {
 func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
 	f.api.register(fs)
 	f.read.register(fs)
+	f.api.registerTarget(fs)
 	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
 	fs.StringVar(&f.resultsPath, "results", "",
 		fmt.Sprintf("results CSV (default <%s>.results.csv; <%s>.dry-run.csv with --dry-run)", h.input, h.input))

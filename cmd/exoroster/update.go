@@ -52,6 +52,12 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	if err := f.check(); err != nil {
 		return err
 	}
+	if target, err := a.targetOf(&f.api); err != nil {
+		return err
+	} else if target == targetWebRTC {
+		return usageErr("update works on the ccm target only: the WebRTC integrations app users API documents no way " +
+			"to change a user (only create, get, list and delete)")
+	}
 	stderr := a.env.Stderr
 	list, err := a.readList(input, f.readOptions(), f.rosterOptions())
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exoroster/exoroster/importer"
 	"github.com/exoroster/exoroster/roster"
 )
 
@@ -14,6 +15,7 @@ type validateFlags struct {
 	read          readFlags
 	defaultRegion string
 	requirePhone  bool
+	target        string
 }
 
 func (a *app) validateCommand() *cobra.Command {
@@ -25,9 +27,11 @@ func (a *app) validateCommand() *cobra.Command {
 names, E.164 phone numbers, emails, roles, and people listed twice. Reads CSV
 or .xlsx, says first how it read the file and which column fills which field,
 prints a table of problems (row, column, value, reason) and exits 3 if there
-are any.`,
+are any. With --target webrtc the rows are checked as a WebRTC app's roster:
+user_id (required), name, phone and sip_enabled.`,
 		Example: `  exoroster validate roster.csv
-  exoroster validate hrms.xlsx --map "Mobile No.=phone" --require-phone`,
+  exoroster validate hrms.xlsx --map "Mobile No.=phone" --require-phone
+  exoroster validate app-roster.csv --target webrtc`,
 		Args: oneFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := roster.CheckRegion(f.defaultRegion); err != nil {
@@ -36,7 +40,11 @@ are any.`,
 			if err := f.read.check(f.defaultRegion); err != nil {
 				return err
 			}
-			return a.runValidate(cmd.OutOrStdout(), args[0], f.read.options(f.defaultRegion),
+			t, err := a.pickTarget(f.target)
+			if err != nil {
+				return err
+			}
+			return a.runValidate(cmd.OutOrStdout(), args[0], a.importRows(t, &apiFlags{}), f.read.options(f.defaultRegion),
 				roster.Options{DefaultRegion: f.defaultRegion, RequirePhone: f.requirePhone})
 		},
 	}
@@ -45,20 +53,21 @@ are any.`,
 	fs.BoolVar(&f.requirePhone, "require-phone", false,
 		"a row without a phone number is invalid (for accounts where Exotel requires one: error 1402)")
 	f.read.register(fs)
+	registerTarget(fs, &f.target)
 	return cmd
 }
 
-func (a *app) runValidate(stdout io.Writer, path string, read roster.ReadOptions, opts roster.Options) error {
+func (a *app) runValidate(stdout io.Writer, path string, target importer.Rows, read roster.ReadOptions, opts roster.Options) error {
 	r, err := a.openRoster(path, read)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	h := r.Header()
-	if err := h.CheckForImport(); err != nil {
+	if err := target.CheckHeader(h); err != nil {
 		return abortErr(fmt.Errorf("%s: %w", path, err))
 	}
-	v := roster.NewValidator(h, opts)
+	v := target.NewChecker(h, opts)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	rows, bad, problems := 0, 0, 0
 	for {
