@@ -146,6 +146,7 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	}
 	return a.finishRun(cmd.OutOrStdout(), rowReport{
 		verb: "import", timed: true, sum: sum, details: details, setup: setup, results: resultsPath,
+		metrics: metricsFor(f.metricsFile, "import", f.dryRun, setup),
 		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume",
 			shellQuote(input), shellQuote(resultsPath)),
 	}, runErr)

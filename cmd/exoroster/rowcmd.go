@@ -26,6 +26,7 @@ type rowFlags struct {
 	resultsPath   string
 	dryRun        bool
 	progressEvery time.Duration
+	metricsFile   string
 }
 
 // rowHelp is what the shared flags' help says differently per command.
@@ -42,6 +43,7 @@ func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
 		fmt.Sprintf("results CSV (default <%s>.results.csv; <%s>.dry-run.csv with --dry-run)", h.input, h.input))
 	fs.BoolVar(&f.dryRun, "dry-run", false, h.dryRun)
 	registerProgressEvery(fs, &f.progressEvery)
+	registerMetricsFile(fs, &f.metricsFile)
 }
 
 // check returns a usage error (exit 2) for a shared flag that is wrong.
@@ -182,13 +184,16 @@ type rowReport struct {
 	after   []string // lines after the results file's
 	// interrupted is said on stderr when the user stopped the run.
 	interrupted string
+	// metrics is where --metrics-file puts the run's figures.
+	metrics runMetrics
 }
 
 // finishRun writes the end-of-run report to w and returns the run's exit:
 // a run-level error or an abort is 1, an interruption 130, rows that need
-// attention 3.
-func (a *app) finishRun(w io.Writer, r rowReport, runErr error) error {
+// attention 3. With --metrics-file it writes the run's metrics last.
+func (a *app) finishRun(w io.Writer, r rowReport, runErr error) (exit error) {
 	sum := r.sum
+	defer func() { exit = a.recordRun(r.metrics, rowCounts(sum.Counts), nil, exit) }()
 	took := ""
 	if r.timed {
 		took = fmt.Sprintf(" in %v", roundDuration(sum.Elapsed))

@@ -80,6 +80,7 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	report := rowReport{verb: "update", timed: true, sum: sum, setup: setup, results: resultsPath,
 		details:     []string{fmt.Sprintf("lookups: %d requests", sum.Lookups)},
 		interrupted: "Interrupted; rows not yet sent are recorded as skipped. A rerun of the same list reports rows already done as unchanged."}
+	report.metrics = metricsFor(f.metricsFile, "update", f.dryRun, setup)
 	if f.dryRun {
 		report.verb, report.setup = "update dry run", nil
 	}
