@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/exoroster/exoroster/exotel/exoteltest"
+)
+
+// promFile parses a metrics file as node_exporter's textfile collector
+// would.
+func promFile(t *testing.T, path string) map[string]*dto.MetricFamily {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(fh)
+	if err != nil {
+		t.Fatalf("%s is not Prometheus text: %v", path, err)
+	}
+	return mfs
+}
+
+// promValue is the sample of name whose labels are exactly labels (name,
+// value pairs); ok is false when there is none.
+func promValue(mfs map[string]*dto.MetricFamily, name string, labels ...string) (v float64, ok bool) {
+	want := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		want[labels[i]] = labels[i+1]
+	}
+next:
+	for _, m := range mfs[name].GetMetric() {
+		if len(m.GetLabel()) != len(want) {
+			continue
+		}
+		for _, lp := range m.GetLabel() {
+			if want[lp.GetName()] != lp.GetValue() {
+				continue next
+			}
+		}
+		if c := m.GetCounter(); c != nil {
+			return c.GetValue(), true
+		}
+		return m.GetGauge().GetValue(), true
+	}
+	return 0, false
+}
+
+// promRequests is a command's requests by code label, from the file.
+func promRequests(mfs map[string]*dto.MetricFamily, command string) map[string]int {
+	out := map[string]int{}
+	for _, m := range mfs["exoroster_requests_total"].GetMetric() {
+		labels := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			labels[lp.GetName()] = lp.GetValue()
+		}
+		if labels["command"] == command {
+			out[labels["code"]] = int(m.GetCounter().GetValue())
+		}
+	}
+	return out
+}
+
+// fakeRequests is the fake's log from entry from on, by the status it sent
+// ("none" for no answer), as the metrics label it.
+func fakeRequests(srv *exoteltest.Server, from int) map[string]int {
+	out := map[string]int{}
+	for _, r := range srv.Requests()[from:] {
+		code := "none"
+		if r.Status != 0 {
+			code = strconv.Itoa(r.Status)
+		}
+		out[code]++
+	}
+	return out
+}
+
+func sameCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// The nightly audit from outside: a rolling report exported, then known
+// changes made to the account (a promotion in the dashboard, a number
+// changed, which unverifies the device, a user offboarded, one imported),
+// each command writing to one metrics file; then export --against its own
+// report. The audit names exactly those changes, --fail-on fails the run
+// after every file is written, no request is added, and each command's
+// series in the metrics file agree with what the fake saw.
+func TestExportAuditOfKnownChanges(t *testing.T) {
+	now := time.Now()
+	ago := func(days int) time.Time { return now.AddDate(0, 0, -days) }
+	on := true
+	device := func(phone string) []exoteltest.SeedDevice {
+		return []exoteltest.SeedDevice{{ContactURI: phone, Verified: true, Available: &on}}
+	}
+	srv := expServer(t, exoteltest.Options{},
+		exoteltest.SeedUser{FirstName: "Asha", LastName: "Rao", Email: "asha@x.example", Role: "admin", Devices: device("+919800000001"), LastLogin: ago(1), DateCreated: ago(400)},
+		exoteltest.SeedUser{FirstName: "Ben", LastName: "Das", Email: "ben@x.example", Devices: device("+919800000002"), LastLogin: ago(2), DateCreated: ago(400)},
+		exoteltest.SeedUser{FirstName: "Chitra", LastName: "Iyer", Email: "chitra@x.example", Devices: device("+919800000003"), LastLogin: ago(3), DateCreated: ago(400)},
+		exoteltest.SeedUser{FirstName: "Dev", LastName: "Shah", Email: "dev@x.example", Devices: device("+919800000004"), LastLogin: ago(1), DateCreated: ago(200)},
+		exoteltest.SeedUser{FirstName: "Esha", LastName: "Nair", Email: "esha@x.example", Devices: device("+919800000005"), LastLogin: ago(5), DateCreated: ago(400)},
+	)
+	ids := map[string]string{}
+	for _, u := range srv.Users() {
+		ids[u.FirstName] = u.ID
+	}
+	dir := t.TempDir()
+	report := filepath.Join(dir, "users.csv")
+	prom := filepath.Join(dir, "exoroster.prom")
+	page := filepath.Join(dir, "audit.html")
+	step := func(want ExitCode, args ...string) (expResult, map[string]int) {
+		t.Helper()
+		from := len(srv.Requests())
+		r := expRun(t, srv, nil, "", append(args, expFast()...)...)
+		if r.code != want {
+			t.Fatalf("%s: exit %d, want %d\n%s%s", args[0], r.code, want, r.stdout, r.stderr)
+		}
+		return r, fakeRequests(srv, from)
+	}
+	checkRequests := func(command string, sent map[string]int) {
+		t.Helper()
+		if got := promRequests(promFile(t, prom), command); !sameCounts(got, sent) {
+			t.Errorf("%s: requests_total %v, the fake answered %v", command, got, sent)
+		}
+	}
+
+	// The first night: nothing to compare with yet.
+	r, sent := step(ExitOK, "export", "--out", report, "--against", report, "--metrics-file", prom, "--summary-json")
+	if !strings.Contains(r.stdout, "note: "+report+" does not exist yet, so there is nothing to compare with") {
+		t.Errorf("first run:\n%s", r.stdout)
+	}
+	checkRequests("export", sent)
+	// The diff file is there from the first night, with no change in it.
+	if rows := expReadAny(t, report+".diff.csv"); len(rows) != 1 || rows[0][0] != "change" {
+		t.Errorf("first night's diff: %v", rows)
+	}
+
+	// The changes, each by its own command, all into the one metrics file.
+	if err := srv.SetRole(ids["Ben"], "admin"); err != nil {
+		t.Fatal(err)
+	}
+	_, sent = step(ExitOK, "update", offFile(t, dir, "changes.csv", "email,phone\ndev@x.example,+919811111111\n"), "--metrics-file", prom)
+	checkRequests("update", sent)
+	_, sent = step(ExitOK, "offboard", offFile(t, dir, "leavers.csv", "email\nchitra@x.example\n"), "--yes", "--metrics-file", prom)
+	checkRequests("offboard", sent)
+	_, sent = step(ExitOK, "import", offFile(t, dir, "joiners.csv", "first_name,last_name,email,role,phone\nFarid,Khan,farid@x.example,user,+919800000006\n"), "--metrics-file", prom)
+	checkRequests("import", sent)
+	farid, _ := srv.UserByEmail("farid@x.example")
+
+	// A plain export costs what the audited one must cost too.
+	_, plain := step(ExitOK, "export", "--out", filepath.Join(dir, "plain.csv"))
+	r, sent = step(ExitFindings, "export", "--out", report, "--against", report, "--html", page,
+		"--metrics-file", prom, "--fail-on", "role-escalation,unverified-device", "--summary-json")
+	if !sameCounts(sent, plain) {
+		t.Errorf("the audited export sent %v, a plain one %v", sent, plain)
+	}
+	checkRequests("export", sent)
+
+	out := string(normalize([]byte(r.stdout), dir))
+	for _, want := range []string{
+		"export finished in DURATION: 5 users written to $DIR/users.csv (csv), 5 fetched with 1 request\n",
+		"summary: $DIR/users.csv.summary.json\n" +
+			"diff $DIR/users.csv (before this export) → $DIR/users.csv: 1 added, 1 removed, 2 changed; 1 role escalation, 1 device became unverified\n" +
+			"findings: 2\n" +
+			"  role-escalation: 1 user became admin or supervisor since the earlier report: Ben Das\n" +
+			// A new device is unverified until its owner verifies it.
+			"  unverified-device: 2 users have an unverified device: calls are not routed to it until it is verified: Dev Shah, Farid Khan\n",
+		"diff: $DIR/users.csv.diff.csv\nhtml: $DIR/audit.html\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if want := "exoroster: --fail-on: role-escalation (1 user), unverified-device (2 users).\n"; r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+
+	// The diff names exactly the known changes.
+	rows := expReadAny(t, report+".diff.csv")
+	var got []string
+	for _, row := range rows[1:] {
+		got = append(got, row[0]+" "+row[1][28:]+" "+row[5]+" "+row[6]+"→"+row[7])
+	}
+	short := func(name string) string { return ids[name][28:] }
+	want := []string{
+		"added " + farid.ID[28:] + "  →",
+		"removed " + short("Chitra") + "  →",
+		"changed " + short("Ben") + " role user→admin",
+		"changed " + short("Dev") + " device_contact_uri +919800000004→+919811111111",
+		"changed " + short("Dev") + " device_verified true→false",
+		"changed " + short("Dev") + " device_available true→",
+		"role_escalation " + short("Ben") + " role user→admin",
+		"device_became_unverified " + short("Dev") + " device_verified true→false",
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("diff rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	html, err := os.ReadFile(page)
+	if err != nil || !strings.Contains(string(html), `id="diff"`) || !strings.Contains(string(html), "Farid Khan") ||
+		!strings.Contains(string(html), "test-sid") {
+		t.Errorf("the page lacks the diff, the new user or the account (%v)", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("a temporary file was left: %s", e.Name())
+		}
+	}
+
+	// Every command's series, in one file.
+	mfs := promFile(t, prom)
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"exoroster_rows_total", []string{"command", "export", "status", "exported"}, 5},
+		{"exoroster_rows_total", []string{"command", "update", "status", "updated"}, 1},
+		{"exoroster_rows_total", []string{"command", "offboard", "status", "deleted"}, 1},
+		{"exoroster_rows_total", []string{"command", "import", "status", "created"}, 1},
+		{"exoroster_throttled_requests_total", []string{"command", "export"}, 0},
+		{"exoroster_limiter_held_seconds_total", []string{"command", "import"}, 0},
+		{"exoroster_last_run_success", []string{"command", "export"}, 1}, // findings are an outcome of a run that worked
+		{"exoroster_last_run_success", []string{"command", "offboard"}, 1},
+		{"exoroster_users", []string{"command", "export"}, 5},
+		{"exoroster_users_by_role", []string{"command", "export", "role", "admin"}, 2},
+		{"exoroster_users_by_role", []string{"command", "export", "role", "user"}, 3},
+		{"exoroster_inactive_users", []string{"command", "export"}, 1}, // Farid never logged in
+		{"exoroster_unverified_device_users", []string{"command", "export"}, 2},
+		{"exoroster_no_device_users", []string{"command", "export"}, 0},
+		{"exoroster_audit_findings", []string{"command", "export", "rule", "role-escalation"}, 1},
+		{"exoroster_audit_findings", []string{"command", "export", "rule", "too-many-admins"}, 0},
+		{"exoroster_diff_users", []string{"command", "export", "change", "added"}, 1},
+		{"exoroster_diff_users", []string{"command", "export", "change", "device_became_unverified"}, 1},
+	} {
+		if v, ok := promValue(mfs, c.name, c.labels...); !ok || v != c.want {
+			t.Errorf("%s%v = %v (present %v), want %v", c.name, c.labels, v, ok, c.want)
+		}
+	}
+	for _, command := range []string{"export", "update", "offboard", "import"} {
+		last, ok1 := promValue(mfs, "exoroster_last_success_timestamp_seconds", "command", command)
+		took, ok2 := promValue(mfs, "exoroster_run_duration_seconds", "command", command)
+		if !ok1 || !ok2 || last < float64(now.Unix()) || took <= 0 {
+			t.Errorf("%s: last success %v (%v), duration %v (%v)", command, last, ok1, took, ok2)
+		}
+	}
+}
+
+// expReadAny reads a CSV file whatever its header.
+func expReadAny(t *testing.T, path string) [][]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("%s: %v\n%s", path, err, data)
+	}
+	return rows
+}
