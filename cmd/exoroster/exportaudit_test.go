@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -283,4 +284,167 @@ func expReadAny(t *testing.T, path string) [][]string {
 		t.Fatalf("%s: %v\n%s", path, err, data)
 	}
 	return rows
+}
+
+// expAuditAccount is a small account with a finding of every rule that
+// needs no diff: four admins, one never logged in since long ago, an
+// unverified device, a user without one.
+func expAuditAccount(t *testing.T, opts exoteltest.Options) *exoteltest.Server {
+	t.Helper()
+	now := time.Now()
+	ago := func(days int) time.Time { return now.AddDate(0, 0, -days) }
+	dev := func(phone string, ok bool) []exoteltest.SeedDevice {
+		return []exoteltest.SeedDevice{{ContactURI: phone, Verified: ok}}
+	}
+	return expServer(t, opts,
+		exoteltest.SeedUser{FirstName: "A1", LastName: "Admin", Email: "a1@x.example", Role: "admin", Devices: dev("+919800000001", true), LastLogin: ago(1), DateCreated: ago(300)},
+		exoteltest.SeedUser{FirstName: "A2", LastName: "Admin", Email: "a2@x.example", Role: "admin", Devices: dev("+919800000002", true), LastLogin: ago(1), DateCreated: ago(300)},
+		exoteltest.SeedUser{FirstName: "A3", LastName: "Admin", Email: "a3@x.example", Role: "admin", Devices: dev("+919800000003", true), LastLogin: ago(1), DateCreated: ago(300)},
+		exoteltest.SeedUser{FirstName: "A4", LastName: "Admin", Email: "a4@x.example", Role: "admin", Devices: dev("+919800000004", true), LastLogin: ago(1), DateCreated: ago(300)},
+		exoteltest.SeedUser{FirstName: "Never", LastName: "In", Email: "never@x.example", Devices: dev("+919800000005", true), DateCreated: ago(60)},
+		exoteltest.SeedUser{FirstName: "Un", LastName: "Verified", Email: "unv@x.example", Devices: dev("+919800000006", false), LastLogin: ago(1), DateCreated: ago(300)},
+		exoteltest.SeedUser{FirstName: "No", LastName: "Device", Email: "nodev@x.example", LastLogin: ago(1), DateCreated: ago(300)},
+	)
+}
+
+func TestExportFailOn(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		want       ExitCode
+		wantStderr string
+	}{
+		{name: "findings without --fail-on", args: []string{"--html", "PAGE"}, want: ExitOK},
+		{name: "any", args: []string{"--fail-on", "any"}, want: ExitFindings,
+			wantStderr: "exoroster: --fail-on: too-many-admins (4 users), never-logged-in (1 user), unverified-device (1 user), no-device (1 user).\n"},
+		{name: "a rule that found nothing", args: []string{"--fail-on", "too-many-admins", "--max-admins", "4"}, want: ExitOK},
+		{name: "a threshold crossed", args: []string{"--fail-on", "too-many-admins,no-device", "--max-admins", "2"}, want: ExitFindings,
+			wantStderr: "exoroster: --fail-on: too-many-admins (4 users), no-device (1 user).\n"},
+		{name: "stale after more days", args: []string{"--fail-on", "never-logged-in", "--stale-after", "61"}, want: ExitOK},
+		{name: "a rule that needs --against", args: []string{"--fail-on", "role-escalation"}, want: ExitOK,
+			wantStderr: "note: --fail-on role-escalation can never fire on these reports"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := expAuditAccount(t, exoteltest.Options{})
+			dir := t.TempDir()
+			out := filepath.Join(dir, "users.csv")
+			args := []string{"export", "--out", out}
+			for _, a := range tc.args {
+				args = append(args, strings.ReplaceAll(a, "PAGE", filepath.Join(dir, "audit.html")))
+			}
+			r := expRun(t, srv, nil, "", append(args, expFast()...)...)
+			if r.code != tc.want || !strings.HasPrefix(r.stderr, tc.wantStderr) || (tc.wantStderr == "" && r.stderr != "") {
+				t.Errorf("exit %d, want %d; stderr %q, want %q", r.code, tc.want, r.stderr, tc.wantStderr)
+			}
+			// The findings are printed whatever the exit, after the report.
+			if !strings.Contains(r.stdout, "\nfindings: ") || !strings.Contains(r.stdout, "  unverified-device: 1 user has an unverified device") ||
+				!strings.Contains(r.stdout, "not checked: role-escalation (no earlier report to compare with)\n") {
+				t.Errorf("stdout:\n%s", r.stdout)
+			}
+			if rows := expReadAny(t, out); len(rows) != 8 {
+				t.Errorf("report of %d rows", len(rows))
+			}
+		})
+	}
+}
+
+// A report with users missing is exit 3 even when --fail-on also trips:
+// the audit of an incomplete report is not the whole story.
+func TestExportRowsNotDoneOutweighsFindings(t *testing.T) {
+	srv := expServer(t, exoteltest.Options{ListFault: exoteltest.ListFault{RepeatFirstPage: true}}, exoteltest.SampleUsers(120, 5, time.Now())...)
+	out := filepath.Join(t.TempDir(), "users.csv")
+	r := expRun(t, srv, nil, "", append(expFast(), "export", "--out", out, "--allow-partial", "--fail-on", "any")...)
+	if r.code != ExitRowsNotDone || !strings.Contains(r.stderr, "exoroster: --fail-on: ") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestExportAuditFlags(t *testing.T) {
+	srv := expAuditAccount(t, exoteltest.Options{})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "users.csv")
+	// An earlier report, of each target.
+	if r := expRun(t, srv, nil, "", append(expFast(), "export", "--out", out)...); r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	webrtcReport := offFile(t, dir, "app.csv", "user_id,name,phone,sip_enabled,status,phone_device,sip_device,created_at,updated_at\nw-1,A,+919800000001,true,active,true,false,,\n")
+	notExport := offFile(t, dir, "roster.csv", "first_name,email\nA,a@x.example\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want ExitCode
+		msg  string
+	}{
+		{name: "--diff-out without --against", args: []string{"--out", "new.csv", "--diff-out", "d.csv"}, want: ExitUsage, msg: "--diff-out needs --against"},
+		{name: "--diff-format text", args: []string{"--out", "new.csv", "--against", out, "--diff-format", "text"}, want: ExitUsage, msg: `--diff-format "text": use csv or json`},
+		{name: "--diff-format without --against", args: []string{"--out", "new.csv", "--diff-format", "json"}, want: ExitUsage, msg: "--diff-format needs --against"},
+		{name: "unknown rule", args: []string{"--out", "new.csv", "--fail-on", "admins"}, want: ExitUsage, msg: `--fail-on: unknown rule "admins"`},
+		{name: "negative threshold", args: []string{"--out", "new.csv", "--max-admins", "-1"}, want: ExitUsage, msg: "--max-admins -1"},
+		{name: "--html over --against", args: []string{"--out", "new.csv", "--against", out, "--html", out}, want: ExitUsage, msg: "is one of the reports being compared"},
+		{name: "--metrics-file over --out", args: []string{"--out", "new.csv", "--metrics-file", "new.csv"}, want: ExitUsage, msg: "name the same file"},
+		{name: "--diff-out over --out", args: []string{"--out", "new.csv", "--against", out, "--diff-out", "new.csv"}, want: ExitUsage, msg: "name the same file"},
+		{name: "--against missing", args: []string{"--out", "new.csv", "--against", "gone.csv"}, want: ExitAborted, msg: "--against: cannot read gone.csv"},
+		{name: "--against not an export", args: []string{"--out", "new.csv", "--against", notExport}, want: ExitAborted, msg: "is not an exoroster export report"},
+		{name: "--against of the other target", args: []string{"--out", "new.csv", "--against", webrtcReport}, want: ExitAborted, msg: "is a webrtc report and new.csv a ccm report"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(dir)
+			before := srv.CountRequests("")
+			r := expRun(t, srv, nil, "", append(append(expFast(), "export"), tc.args...)...)
+			if r.code != tc.want || !strings.Contains(r.stderr, tc.msg) {
+				t.Errorf("exit %d, want %d; stderr %q, want %q", r.code, tc.want, r.stderr, tc.msg)
+			}
+			if n := srv.CountRequests("") - before; n != 0 {
+				t.Errorf("%d requests sent before the flags were refused", n)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "new.csv")); err == nil {
+				t.Error("a report was written")
+			}
+		})
+	}
+}
+
+// --out - writes the report to stdout and the audit's lines to stderr;
+// with no <out> there is no default diff file, but --diff-out writes one,
+// in JSON with --diff-format json.
+func TestExportAuditToStdout(t *testing.T) {
+	srv := expAuditAccount(t, exoteltest.Options{})
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.jsonl")
+	if r := expRun(t, srv, nil, "", append(expFast(), "export", "--out", old, "--format", "json")...); r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if err := srv.SetRole(srv.Users()[4].ID, "supervisor"); err != nil {
+		t.Fatal(err)
+	}
+	r := expRun(t, srv, nil, "", append(expFast(), "export", "--out", "-", "--against", old)...)
+	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "user_id,first_name,") ||
+		!strings.Contains(r.stderr, " → (this export): 0 added, 0 removed, 1 changed; 1 role escalation\n") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("files beside the old report: %d", len(entries))
+	}
+
+	diffOut := filepath.Join(dir, "changes.json")
+	r = expRun(t, srv, nil, "", append(expFast(), "export", "--out", "-", "--against", old, "--diff-out", diffOut, "--diff-format", "json")...)
+	if r.code != ExitOK || !strings.Contains(r.stderr, "diff: "+diffOut+"\n") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(diffOut)
+	var res struct {
+		Diff struct {
+			Transitions []struct {
+				Kind string `json:"kind"`
+			} `json:"transitions"`
+		} `json:"diff"`
+		Findings []struct {
+			Rule string `json:"rule"`
+		} `json:"findings"`
+	}
+	if err != nil || json.Unmarshal(data, &res) != nil || len(res.Diff.Transitions) != 1 ||
+		res.Diff.Transitions[0].Kind != "role_escalation" || len(res.Findings) != 5 {
+		t.Errorf("diff file (%v):\n%s", err, data)
+	}
 }
