@@ -36,14 +36,16 @@ func newCountingPacer(next exotel.Pacer) *countingPacer {
 	return &countingPacer{next: next, byStatus: map[int]int{}}
 }
 
-// Wait waits for the limiter; the function it returns counts the answer
-// before handing it on. A request the limiter never let go is not counted.
+// Wait waits for the limiter; the function it returns hands the answer on
+// first (the limiter's decisions wait for nothing of ours), then counts it.
+// A request the limiter never let go is not counted.
 func (p *countingPacer) Wait(ctx context.Context) (func(*http.Response), error) {
 	done, err := p.next.Wait(ctx)
 	if err != nil {
 		return done, err
 	}
 	return func(resp *http.Response) {
+		done(resp)
 		status := 0
 		if resp != nil {
 			status = resp.StatusCode
@@ -51,7 +53,6 @@ func (p *countingPacer) Wait(ctx context.Context) (func(*http.Response), error) 
 		p.mu.Lock()
 		p.byStatus[status]++
 		p.mu.Unlock()
-		done(resp)
 	}, nil
 }
 
