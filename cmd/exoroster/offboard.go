@@ -121,11 +121,11 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 
 	sum, plan := res.Summary, res.Plan
 	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath,
-		metrics: metricsFor(f.metricsFile, "offboard", f.dryRun, setup),
 		details: []string{fmt.Sprintf("lookups: %d requests (%s)", plan.Requests, plan.Strategy)}}
 	if plan.Admins >= 0 {
 		report.details = append(report.details, fmt.Sprintf("admins in the account: %d", plan.Admins))
 	}
+	report.metrics = metricsFor(f.metricsFile, "offboard", f.dryRun, setup)
 	if f.dryRun {
 		report.verb, report.setup = "offboard dry run", nil
 	}

@@ -22,11 +22,11 @@ import (
 type rowFlags struct {
 	api           apiFlags
 	read          readFlags
+	metricsFile   string
 	defaultRegion string
 	resultsPath   string
 	dryRun        bool
 	progressEvery time.Duration
-	metricsFile   string
 }
 
 // rowHelp is what the shared flags' help says differently per command.
@@ -38,12 +38,12 @@ type rowHelp struct {
 func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
 	f.api.register(fs)
 	f.read.register(fs)
+	registerMetricsFile(fs, &f.metricsFile)
 	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
 	fs.StringVar(&f.resultsPath, "results", "",
 		fmt.Sprintf("results CSV (default <%s>.results.csv; <%s>.dry-run.csv with --dry-run)", h.input, h.input))
 	fs.BoolVar(&f.dryRun, "dry-run", false, h.dryRun)
 	registerProgressEvery(fs, &f.progressEvery)
-	registerMetricsFile(fs, &f.metricsFile)
 }
 
 // check returns a usage error (exit 2) for a shared flag that is wrong.
@@ -173,6 +173,8 @@ func (a *app) newSwitch(ctx context.Context, setup *apiSetup) *halt.Switch {
 // rowReport is what a row command says when its run ends.
 type rowReport struct {
 	verb string // "import", "offboard dry run"
+	// metrics is where --metrics-file puts the run's figures.
+	metrics runMetrics
 	// timed: the first line says how long the run took.
 	timed   bool
 	sum     *engine.Summary
@@ -184,8 +186,6 @@ type rowReport struct {
 	after   []string // lines after the results file's
 	// interrupted is said on stderr when the user stopped the run.
 	interrupted string
-	// metrics is where --metrics-file puts the run's figures.
-	metrics runMetrics
 }
 
 // finishRun writes the end-of-run report to w and returns the run's exit:

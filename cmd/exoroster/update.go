@@ -80,9 +80,9 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	report := rowReport{verb: "update", timed: true, sum: sum, setup: setup, results: resultsPath,
 		details:     []string{fmt.Sprintf("lookups: %d requests", sum.Lookups)},
 		interrupted: "Interrupted; rows not yet sent are recorded as skipped. A rerun of the same list reports rows already done as unchanged."}
-	report.metrics = metricsFor(f.metricsFile, "update", f.dryRun, setup)
 	if f.dryRun {
 		report.verb, report.setup = "update dry run", nil
 	}
+	report.metrics = metricsFor(f.metricsFile, "update", f.dryRun, setup)
 	return a.finishRun(cmd.OutOrStdout(), report, runErr)
 }
