@@ -287,7 +287,7 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 		return err
 	}
 	// --against is read before anything is fetched: it may be --out itself.
-	ea, err := openExportAudit(o.audit, f.out, exporter.Columns())
+	ea, err := openExportAudit(o.audit, f.out, o.format, exporter.Columns())
 	if err != nil {
 		return err
 	}

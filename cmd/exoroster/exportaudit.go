@@ -118,10 +118,10 @@ type exportAudit struct {
 }
 
 // openExportAudit reads --against and starts the report the tee fills,
-// with the columns export writes (its target's). It runs before any
-// request: an unreadable --against, or one of the other target, stops the
-// run at once (exit 1). nil when no audit is asked for.
-func openExportAudit(p *exportAuditPlan, out string, columns []string) (*exportAudit, error) {
+// in export's format and with the columns it writes (its target's). It runs
+// before any request: an unreadable --against, or one of the other target,
+// stops the run at once (exit 1). nil when no audit is asked for.
+func openExportAudit(p *exportAuditPlan, out string, format exporter.Format, columns []string) (*exportAudit, error) {
 	if p == nil {
 		return nil, nil
 	}
@@ -132,6 +132,9 @@ func openExportAudit(p *exportAuditPlan, out string, columns []string) (*exportA
 	cur, err := audit.NewReport(name, columns)
 	if err != nil {
 		return nil, abortErr(err)
+	}
+	if format == exporter.FormatJSON {
+		cur.Format = audit.FormatJSONLines
 	}
 	ea := &exportAudit{plan: p, cur: cur}
 	if p.against == "" {
