@@ -167,11 +167,20 @@ func (ea *exportAudit) sink(w *exporter.Writer) exporter.Sink {
 	return audit.Tee[exporter.Record](w, ea.cur)
 }
 
-// finish audits the report export has written and committed: the diff
-// against --against, the findings, the diff file and the HTML page, the
-// counts and findings on status. It returns the audit (nil when none was
-// made) and ExitFindings when a --fail-on rule found someone, after
-// everything is written.
+// exportLineSink is sink for a target whose report writer takes lines
+// (exporter.LineSink, L = exporter.Line): the WebRTC target's export.
+func exportLineSink[L any](ea *exportAudit, w interface{ WriteLine(L) error }) interface{ WriteLine(L) error } {
+	if ea == nil {
+		return w
+	}
+	return audit.TeeLines[L](w, ea.cur)
+}
+
+// finishExportAudit audits the report export has written and committed:
+// the diff against --against, the findings, the diff file and the HTML
+// page, the counts and findings on status. It returns the audit (nil when
+// none was made) and ExitFindings when a --fail-on rule found someone,
+// after everything is written.
 func (a *app) finishExportAudit(status io.Writer, ea *exportAudit, sum *exporter.Summary, account string) (*audit.Result, error) {
 	if ea == nil {
 		return nil, nil

@@ -16,7 +16,10 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/exoroster/exoroster/audit"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
+	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/webrtc"
 )
 
 // promFile parses a metrics file as node_exporter's textfile collector
@@ -446,5 +449,42 @@ func TestExportAuditToStdout(t *testing.T) {
 	if err != nil || json.Unmarshal(data, &res) != nil || len(res.Diff.Transitions) != 1 ||
 		res.Diff.Transitions[0].Kind != "role_escalation" || len(res.Findings) != 5 {
 		t.Errorf("diff file (%v):\n%s", err, data)
+	}
+}
+
+// lineWriter stands for exporter.Writer's WriteLine: any target's line.
+type lineWriter struct{ lines []string }
+
+func (w *lineWriter) WriteLine(l interface{ Cells() []string }) error {
+	w.lines = append(w.lines, strings.Join(l.Cells(), ","))
+	return nil
+}
+
+// A WebRTC export's lines reach the audit as they reach the report, and
+// the audit refuses a CCM report to compare them with before the run.
+func TestExportLineSinkTeesAnotherTarget(t *testing.T) {
+	dir := t.TempDir()
+	ccm := offFile(t, dir, "ccm.csv", strings.Join(exporter.Columns(), ",")+"\n")
+	plan := &exportAuditPlan{out: auditOutputs{format: audit.OutputCSV}}
+	ea, err := openExportAudit(plan, filepath.Join(dir, "app.csv"), exporter.FormatCSV, webrtc.Columns())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &lineWriter{}
+	sink := exportLineSink[interface{ Cells() []string }](ea, w)
+	on := true
+	if err := sink.WriteLine(webrtc.Record{UserID: "w-1", Name: "Asha", Phone: "+919800000001", SIPEnabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.lines) != 1 || ea.cur.Len() != 1 || ea.cur.Target != audit.TargetWebRTC {
+		t.Errorf("written %v, audited %d users of %s", w.lines, ea.cur.Len(), ea.cur.Target)
+	}
+	if got := exportLineSink[interface{ Cells() []string }](nil, w); got != w {
+		t.Error("without an audit the writer is not used as it is")
+	}
+	plan.against = ccm
+	if _, err := openExportAudit(plan, filepath.Join(dir, "app.csv"), exporter.FormatCSV, webrtc.Columns()); err == nil ||
+		!strings.Contains(err.Error(), "is a ccm report and") {
+		t.Errorf("a CCM --against for a WebRTC export: %v", err)
 	}
 }

@@ -38,11 +38,11 @@ type rowHelp struct {
 func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
 	f.api.register(fs)
 	f.read.register(fs)
-	registerMetricsFile(fs, &f.metricsFile)
 	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
 	fs.StringVar(&f.resultsPath, "results", "",
 		fmt.Sprintf("results CSV (default <%s>.results.csv; <%s>.dry-run.csv with --dry-run)", h.input, h.input))
 	fs.BoolVar(&f.dryRun, "dry-run", false, h.dryRun)
+	registerMetricsFile(fs, &f.metricsFile)
 	registerProgressEvery(fs, &f.progressEvery)
 }
 
