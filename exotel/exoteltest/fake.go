@@ -381,6 +381,30 @@ func (f *Fake) Tombstone(emails ...string) {
 	}
 }
 
+// SetRole changes a user's role, as an admin would on the dashboard (the
+// API cannot), so a test can change a user between a tool's lookup and
+// its action. It reports whether the user exists.
+func (f *Fake) SetRole(id, role string) bool {
+	return f.change(id, func(u *user) { u.role = role })
+}
+
+// SetActiveCall puts a user on a call (callSid) or, with "", off it.
+func (f *Fake) SetActiveCall(id, callSid string) bool {
+	return f.change(id, func(u *user) { u.activeCall = callSid })
+}
+
+func (f *Fake) change(id string, fn func(*user)) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u := f.userByID(id)
+	if u == nil {
+		return false
+	}
+	fn(u)
+	u.updated = f.now()
+	return true
+}
+
 // Users returns the current users in creation order, every block filled in.
 func (f *Fake) Users() []exotel.User {
 	f.mu.Lock()
