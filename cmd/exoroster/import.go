@@ -145,10 +145,11 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 			"so the other rows without one were skipped, not sent; list them with: exoroster validate %s --require-phone", refusedRow, shellQuote(input)))
 	}
 	return a.finishRun(cmd.OutOrStdout(), rowReport{
+		metrics: metricsFor(f.metricsFile, "import", f.dryRun,
+			setup), // a dry run has no setup: it sends nothing
 		verb: "import", timed: true, sum: sum, details: details, setup: setup, results: resultsPath,
 		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume",
 			shellQuote(input), shellQuote(resultsPath)),
-		metrics: metricsFor(f.metricsFile, "import", f.dryRun, setup),
 	}, runErr)
 }
 
