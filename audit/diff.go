@@ -118,15 +118,26 @@ func (d *Diff) Empty() bool {
 	return len(d.Added) == 0 && len(d.Removed) == 0 && len(d.Changed) == 0 && len(d.Events) == 0
 }
 
+// Comparable refuses two reports of different targets, whose user_ids are
+// different namespaces; a report whose target is unknown compares with
+// either. It needs only the columns, so an export can check its --against
+// report before fetching anything.
+func Comparable(old, cur *Report) error {
+	if old.Target != cur.Target && old.Target != TargetUnknown && cur.Target != TargetUnknown {
+		return fmt.Errorf("%s is a %s report and %s a %s report: compare two reports of the same target",
+			old.Name, old.Target, cur.Name, cur.Target)
+	}
+	return nil
+}
+
 // Compare finds what changed from old to cur: added and removed users by
 // user_id, changed columns (those both have, less volatile ones), and the
 // transitions. now is cur's time; the newly-inactive transition also needs
 // old.Taken. Reports of different targets are refused: their user_ids are
 // different namespaces.
 func Compare(old, cur *Report, now time.Time, inactiveDays int) (*Diff, error) {
-	if old.Target != cur.Target && old.Target != TargetUnknown && cur.Target != TargetUnknown {
-		return nil, fmt.Errorf("%s is a %s report and %s a %s report: compare two reports of the same target",
-			old.Name, old.Target, cur.Name, cur.Target)
+	if err := Comparable(old, cur); err != nil {
+		return nil, err
 	}
 	d := &Diff{Old: sourceOf(old), New: sourceOf(cur)}
 	for _, c := range old.columns {

@@ -402,6 +402,26 @@ func (t *tee[R]) Write(rec R) error {
 	return t.rep.AddRecord(rec)
 }
 
+// TeeLines is Tee for a sink whose method is WriteLine: the report writer
+// of a target other than CCM's, which takes any target's line (with
+// L = exporter.Line the result is an exporter.LineSink). Each line is added
+// by its JSON, as AddRecord does.
+func TeeLines[L any](next interface{ WriteLine(L) error }, rep *Report) interface{ WriteLine(L) error } {
+	return &lineTee[L]{next: next, rep: rep}
+}
+
+type lineTee[L any] struct {
+	next interface{ WriteLine(L) error }
+	rep  *Report
+}
+
+func (t *lineTee[L]) WriteLine(line L) error {
+	if err := t.next.WriteLine(line); err != nil {
+		return err
+	}
+	return t.rep.AddRecord(line)
+}
+
 func (r *Report) addColumn(name string) error {
 	if name == "" {
 		return errors.New("a column has no name")

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/webrtc"
 )
 
 func TestReadBothFormats(t *testing.T) {
@@ -265,4 +267,59 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("self-compare: %+v %v", d, err)
 		}
 	})
+}
+
+// lineWriter writes any target's lines as CSV, as exporter.Writer's
+// WriteLine does: the shape TeeLines wraps.
+type lineWriter struct{ w *csv.Writer }
+
+func (l lineWriter) WriteLine(r interface{ Cells() []string }) error { return l.w.Write(r.Cells()) }
+
+// A WebRTC export teed as it is written gives the report that reading the
+// written file gives, of the webrtc target, and refuses a CCM report to
+// compare with before anything is fetched.
+func TestTeeLinesOfAnotherTarget(t *testing.T) {
+	cur, err := NewReport("(this export)", webrtc.Columns())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write(webrtc.Columns())
+	sink := TeeLines[interface{ Cells() []string }](lineWriter{cw}, cur)
+	on, off := true, false
+	for _, r := range []webrtc.Record{
+		{UserID: "w-1", Name: "=Asha", Phone: "+919800000001", SIPEnabled: &on, Status: "active", PhoneDevice: &on, SIPDevice: &off, CreatedAt: daysAgo(10)},
+		{UserID: "w-2", Name: "Ben", SIPEnabled: &off, Status: "inactive"},
+	} {
+		if err := sink.WriteLine(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cw.Flush()
+	fromFile := report(t, "webrtc.csv", buf.Bytes(), now)
+	if cur.Target != TargetWebRTC || fromFile.Target != TargetWebRTC || cur.Len() != 2 {
+		t.Fatalf("targets %s %s, %d users", cur.Target, fromFile.Target, cur.Len())
+	}
+	d, err := Compare(fromFile, cur, now, 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Empty() || len(d.OnlyOld)+len(d.OnlyNew) != 0 {
+		t.Errorf("tee and file differ: %+v", d)
+	}
+	if u, _ := cur.Lookup("w-1"); u.Name() != "=Asha" || u.Get("sip_device") != "false" {
+		t.Errorf("w-1 teed as %q sip_device %q", u.Name(), u.Get("sip_device"))
+	}
+
+	ccm, err := NewReport("ccm.csv", exporter.Columns())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Comparable(ccm, cur); err == nil || !strings.Contains(err.Error(), "ccm.csv is a ccm report and (this export) a webrtc report") {
+		t.Errorf("Comparable: %v", err)
+	}
+	if err := Comparable(fromFile, cur); err != nil {
+		t.Errorf("two webrtc reports: %v", err)
+	}
 }

@@ -42,9 +42,20 @@ type object struct {
 }
 
 type jobSpec struct {
-	CompletionMode string      `json:"completionMode"`
-	Completions    *int        `json:"completions"`
-	Template       podTemplate `json:"template"`
+	CompletionMode   string      `json:"completionMode"`
+	Completions      *int        `json:"completions"`
+	Template         podTemplate `json:"template"`
+	BackoffLimit     *int        `json:"backoffLimit"`
+	PodFailurePolicy *struct {
+		Rules []struct {
+			Action      string `json:"action"`
+			OnExitCodes *struct {
+				ContainerName string `json:"containerName"`
+				Operator      string `json:"operator"`
+				Values        []int  `json:"values"`
+			} `json:"onExitCodes"`
+		} `json:"rules"`
+	} `json:"podFailurePolicy"`
 }
 
 type podTemplate struct {
@@ -272,6 +283,31 @@ func TestCronJob(t *testing.T) {
 	for _, m := range c.VolumeMounts {
 		if strings.HasPrefix(tokenFile, m.MountPath+"/") && !m.ReadOnly {
 			t.Errorf("the Secret is mounted writable at %s", m.MountPath)
+		}
+	}
+
+	// The nightly run audits its report against last night's, on the claim.
+	out, against := argValue(c.Args, "--out"), argValue(c.Args, "--against")
+	if against != out {
+		t.Errorf("--against %q: the nightly audit compares with last night's report, --out %q", against, out)
+	}
+	if h := argValue(c.Args, "--html"); !onVolume(h, c, pod, isClaim) {
+		t.Errorf("--html %q is not on the data volume", h)
+	}
+	// Findings (exit 5) must not be retried: the retry would compare the
+	// new report with itself, and a role escalation would vanish.
+	if argValue(c.Args, "--fail-on") != "" {
+		spec := cj.Spec.JobTemplate.Spec
+		failsOn5 := false
+		if p := spec.PodFailurePolicy; p != nil {
+			for _, r := range p.Rules {
+				e := r.OnExitCodes
+				failsOn5 = failsOn5 || (r.Action == "FailJob" && e != nil && e.Operator == "In" &&
+					e.ContainerName == c.Name && slices.Contains(e.Values, 5))
+			}
+		}
+		if spec.BackoffLimit != nil && *spec.BackoffLimit > 0 && !failsOn5 {
+			t.Error("--fail-on with retries: add a podFailurePolicy rule that fails the Job on exit code 5")
 		}
 	}
 }

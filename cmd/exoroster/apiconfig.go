@@ -68,6 +68,10 @@ type apiSetup struct {
 	limiter *ratelimit.Limiter
 	baseURL string
 	rate    float64
+
+	// requests counts the client's requests by answer (--metrics-file):
+	// the Pacer the client was given.
+	requests *countingPacer
 }
 
 // connect reads the CCM credentials from the environment and builds the
@@ -99,11 +103,12 @@ func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 	if err != nil {
 		return nil, usageErr("--rate: %v", err)
 	}
+	requests := newCountingPacer(limiter)
 	client, err := exotel.New(exotel.Options{
 		BaseURL:     base,
 		Credentials: creds,
 		HTTPClient:  exotel.NewHTTPClient(f.workers, f.timeout),
-		Pacer:       limiter,
+		Pacer:       requests,
 		UserAgent:   "exoroster/" + version,
 		Logger:      a.log,
 	})
@@ -113,7 +118,7 @@ func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 	// The key is a credential too: logs name it, never show it.
 	a.log.Debug("connecting", "base_url", base, "account", creds.AccountSID, "api_key", exotel.NewSecret(creds.APIKey),
 		"token", creds.APIToken, "rate", f.rate)
-	return &apiSetup{client: client, limiter: limiter, baseURL: base, rate: perSecond}, nil
+	return &apiSetup{client: client, limiter: limiter, requests: requests, baseURL: base, rate: perSecond}, nil
 }
 
 // formatRate writes requests per second as a per-minute figure.

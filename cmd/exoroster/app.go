@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, env Env) ExitCode {
 	// writers we are given need not be safe for that.
 	env.Stdout = &syncWriter{w: env.Stdout}
 	env.Stderr = &syncWriter{w: env.Stderr}
-	app := &app{env: env}
+	app := &app{env: env, started: time.Now()}
 	root := app.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
@@ -118,6 +118,7 @@ type app struct {
 	env      Env
 	logLevel string
 	log      *slog.Logger
+	started  time.Time // when the command began: its run's duration in the metrics
 }
 
 func (a *app) rootCommand() *cobra.Command {

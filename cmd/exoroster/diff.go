@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -94,7 +93,7 @@ Exit codes: 0 compared (differences and findings included, unlike Unix diff);
 	fs.IntVar(&f.maxAdmins, "max-admins", audit.DefaultMaxAdmins, "more admins than this is a finding")
 	fs.IntVar(&f.staleAfter, "stale-after", audit.DefaultStaleAfter, "a user who never logged in, created this many days ago or more, is a finding")
 	fs.StringVar(&f.html, "html", "", "also write the audit as a self-contained HTML page to this file")
-	fs.StringVar(&f.metricsFile, "metrics-file", "", "also write Prometheus metrics to this file (node_exporter textfile collector)")
+	registerMetricsFile(fs, &f.metricsFile)
 	return cmd
 }
 
@@ -187,28 +186,12 @@ func (a *app) runDiff(cmd *cobra.Command, f *diffFlags, oldPath, newPath string)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
 	res, err := a.diff(cmd.OutOrStdout(), o, oldPath, newPath)
-	if f.metricsFile != "" {
-		run := metrics.Run{Command: "diff", Duration: time.Since(start), Finished: time.Now(), Success: runSucceeded(err)}
-		if res != nil {
-			run.Audit = metrics.AuditOf(res)
-		}
-		if merr := metrics.Write(f.metricsFile, run); merr != nil {
-			if err != nil {
-				fmt.Fprintf(a.env.Stderr, "exoroster: %s\n", sentence(err))
-			}
-			return abortErr(merr)
-		}
+	var aud *metrics.Audit
+	if res != nil {
+		aud = metrics.AuditOf(res)
 	}
-	return err
-}
-
-// runSucceeded: the run did all it was asked; findings that fail it
-// through --fail-on are an outcome, not a failure of the run.
-func runSucceeded(err error) bool {
-	var ee *exitError
-	return err == nil || (errors.As(err, &ee) && ee.code == ExitFindings)
+	return a.recordRun(runMetrics{path: f.metricsFile, command: "diff"}, nil, aud, err)
 }
 
 // diff reads and compares; res is nil when it got no audit.

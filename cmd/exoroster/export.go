@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exoroster/exoroster/audit"
 	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/roster"
 	"github.com/exoroster/exoroster/webrtc"
@@ -30,6 +31,7 @@ type exportFlags struct {
 	summaryJSON   string
 	allowPartial  bool
 	progressEvery time.Duration
+	audit         exportAuditFlags
 }
 
 // exportSummaryBesideOut is --summary-json's value when given without one.
@@ -88,6 +90,27 @@ Audit summary (counted from the same pass, no extra requests):
   --summary-json writes it as JSON to <out>.summary.json, or to the file given
   as --summary-json=FILE (required when --out is -).
 
+Audit of the report, from the records as they are written (no extra request):
+  --against REPORT    compare with an earlier export (CSV or JSON Lines, read
+                      before anything is fetched, so it may be --out itself).
+                      The diff (added, removed, changed columns, and the
+                      transitions role_escalation, device_became_unverified,
+                      newly_inactive, first_login) goes to <out>.diff.csv, or
+                      --diff-out FILE, in --diff-format csv or json, and its
+                      counts are printed. A --against that is --out and does
+                      not exist yet is a first run: nothing to compare.
+  findings            too-many-admins (more than --max-admins, 3),
+                      role-escalation, never-logged-in (created --stale-after
+                      days ago, 30, and never logged in), unverified-device,
+                      no-device: printed with the first users each names.
+                      Inactive is the summary's: --inactive-days, else 90.
+  --html FILE         a self-contained page: counts, charts, findings, diff.
+  --metrics-file FILE Prometheus text for node_exporter's textfile collector:
+                      the run's figures and the audit's counts.
+  --fail-on RULE,...  exit 5 when a named rule (or any) found someone, once
+                      every file is written; 3 (users missing) outweighs it.
+  Each file is written to a temporary file and renamed, after the report.
+
 A server is not trusted blindly: paging stops at the total the API states, or
 when a page brings no user not already seen. If fewer users came back than the
 total promised, by more than a live account explains (2 % of the total, at
@@ -96,7 +119,8 @@ writes what came back instead. A user record with a value of an unexpected
 shape is exported with that value as it came, and the run says so. Temporary
 files left by an export of the same report that was killed are removed.
 
-Exit codes: 0 report written; 1 credentials refused, the server unreachable
+Exit codes: 0 report written; 5 written and audited, and --fail-on found
+someone; 1 credentials refused, the server unreachable
 (a refused connection, TLS or an unknown host on the first request stops at
 once), a page kept failing, users missing (without --allow-partial) or a file
 could not be written (no report replaced); 2 wrong flags; 3 report written but
@@ -114,7 +138,8 @@ apply.`,
   exoroster export --out admins.csv --role admin
   exoroster export --out stale.csv --inactive-days 90 --summary
   exoroster export --out some.csv --email a@x.com,b@x.com --phone 098765-43210
-  exoroster export --out - --format json | jq .email`,
+  exoroster export --out - --format json | jq .email
+  exoroster export --out users.csv --against users.csv --html audit.html --metrics-file exoroster.prom --fail-on role-escalation`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 && f.summaryJSON == exportSummaryBesideOut {
 				// pflag cannot tell "--summary-json FILE" from a bare flag
@@ -135,12 +160,13 @@ apply.`,
 	fs.StringVar(&f.emailsFrom, "emails-from", "", "export only the users whose emails this file lists (one a line, or a CSV with an email column)")
 	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of --phone numbers written without +country code")
 	fs.StringSliceVar(&f.roles, "role", nil, "keep only these roles: admin, supervisor, user or agent (applied after fetching: the API has no filter for it)")
-	fs.IntVar(&f.inactiveDays, "inactive-days", 0, "keep only users who never logged in or not in this many days (applied after fetching: the API has no filter for it); also the summary's threshold")
+	fs.IntVar(&f.inactiveDays, "inactive-days", 0, "keep only users who never logged in or not in this many days (applied after fetching: the API has no filter for it); also the inactivity threshold of the summary and the audit")
 	fs.BoolVar(&f.summary, "summary", false, "print the audit summary")
 	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the audit summary as JSON (bare flag: <out>.summary.json)")
 	fs.Lookup("summary-json").NoOptDefVal = exportSummaryBesideOut
 	fs.BoolVar(&f.allowPartial, "allow-partial", false, "write the report even when fewer users came back than the API's total promised (exit 3)")
 	registerProgressEvery(fs, &f.progressEvery)
+	f.audit.register(fs)
 	return cmd
 }
 
@@ -150,6 +176,7 @@ type exportOptions struct {
 	format      exporter.Format
 	summaryPath string
 	cfg         exporter.Config
+	audit       *exportAuditPlan // nil: no audit asked for
 }
 
 // checkExport turns the flags into options, or a usage error (exit 2). An
@@ -233,6 +260,9 @@ func (a *app) checkExport(f *exportFlags) (*exportOptions, error) {
 		InactiveDays: f.inactiveDays,
 		Logger:       a.log,
 	}
+	if o.audit, err = checkExportAudit(f, o.summaryPath); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -289,9 +319,18 @@ func exportPathErr(err error) error {
 	return err
 }
 
-func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
+func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	started := time.Now()
 	o, err := a.checkExport(f)
+	if err != nil {
+		return err
+	}
+	// --against is read before anything is fetched: it may be --out itself.
+	columns := exporter.Columns()
+	if o.target == targetWebRTC {
+		columns = webrtc.Columns()
+	}
+	ea, err := openExportAudit(o.audit, f.out, o.format, columns)
 	if err != nil {
 		return err
 	}
@@ -299,6 +338,12 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 	if err != nil {
 		return err
 	}
+	// The metrics are the run's last word, whatever its end.
+	var sum *exporter.Summary
+	var res *audit.Result
+	defer func() {
+		exit = a.recordRun(runMetrics{path: f.audit.metricsFile, command: "export", setup: setup}, exportRows(sum), exportGauges(res), exit)
+	}()
 
 	// The report goes to a temporary file that only a finished export puts
 	// in place; stdout cannot be taken back, so it is written as it comes.
@@ -320,14 +365,13 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 	sw := a.newSwitch(cmd.Context(), setup)
 	defer sw.Close()
 	var w *exporter.Writer
-	var sum *exporter.Summary
 	var runErr error
 	if o.target == targetWebRTC {
 		w = exporter.NewWriterFor(dest, o.format, webrtc.Columns())
-		sum, runErr = exporter.RunList(sw, a.appTarget(setup, &f.api), setup.limiter, o.cfg, w)
+		sum, runErr = exporter.RunList(sw, a.appTarget(setup, &f.api), setup.limiter, o.cfg, exportLineSink[exporter.Line](ea, w))
 	} else {
 		w = exporter.NewWriter(dest, o.format)
-		sum, runErr = exporter.New(setup.client, setup.limiter, o.cfg).Run(sw, w)
+		sum, runErr = exporter.New(setup.client, setup.limiter, o.cfg).Run(sw, ea.sink(w))
 	}
 	if runErr == nil && !sum.Interrupted {
 		runErr = w.Flush()
@@ -386,10 +430,17 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) error {
 	if o.summaryPath != "" {
 		fmt.Fprintf(status, "summary: %s\n", o.summaryPath)
 	}
+	res, err = a.finishExportAudit(status, ea, sum, a.accountName(o.target, &f.api))
 	if sum.RecordErrors > 0 || sum.Incomplete() {
-		return exitCodeOnly(ExitRowsNotDone)
+		// Users missing from the report outweigh findings about those in it.
+		if err != nil && runSucceeded(err) {
+			fmt.Fprintf(a.env.Stderr, "exoroster: %s\n", sentence(err))
+		}
+		if err == nil || runSucceeded(err) {
+			return exitCodeOnly(ExitRowsNotDone)
+		}
 	}
-	return nil
+	return err
 }
 
 // exportWhyMissing says what the server did when it is known.

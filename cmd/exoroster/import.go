@@ -154,6 +154,8 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 			"so the other rows without one were skipped, not sent; list them with: exoroster validate %s --require-phone", refusedRow, shellQuote(input)))
 	}
 	return a.finishRun(cmd.OutOrStdout(), rowReport{
+		metrics: metricsFor(f.metricsFile, "import", f.dryRun,
+			setup), // a dry run has no setup: it sends nothing
 		verb: "import", timed: true, sum: sum, details: details, setup: setup, results: resultsPath,
 		rerun: rerunFor(f.dryRun, command, input, resultsPath),
 		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume%s",

@@ -169,6 +169,7 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if plan.Admins >= 0 {
 		report.details = append(report.details, fmt.Sprintf("admins in the account: %d", plan.Admins))
 	}
+	report.metrics = metricsFor(f.metricsFile, "offboard", f.dryRun, setup)
 	if f.dryRun {
 		report.verb, report.setup = "offboard dry run", nil
 	}

@@ -24,6 +24,7 @@ import (
 type rowFlags struct {
 	api           apiFlags
 	read          readFlags
+	metricsFile   string
 	defaultRegion string
 	resultsPath   string
 	dryRun        bool
@@ -50,6 +51,7 @@ func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
 	fs.StringVar(&f.resultsPath, "results", "",
 		fmt.Sprintf("results CSV (default <%s>.results.csv; <%s>.dry-run.csv with --dry-run)", h.input, h.input))
 	fs.BoolVar(&f.dryRun, "dry-run", false, h.dryRun)
+	registerMetricsFile(fs, &f.metricsFile)
 	registerProgressEvery(fs, &f.progressEvery)
 	fs.BoolVar(&f.resume, "resume", false, h.resume)
 	fs.BoolVar(&f.overwrite, "overwrite", false, "start afresh over an earlier run's --results file, keeping it as <results>.<timestamp>.bak")
@@ -194,6 +196,8 @@ func (a *app) newSwitch(ctx context.Context, setup *apiSetup) *halt.Switch {
 // rowReport is what a row command says when its run ends.
 type rowReport struct {
 	verb string // "import", "offboard dry run"
+	// metrics is where --metrics-file puts the run's figures.
+	metrics runMetrics
 	// timed: the first line says how long the run took.
 	timed   bool
 	sum     *engine.Summary
@@ -225,9 +229,10 @@ func attentionOrder(command string) []results.Status {
 
 // finishRun writes the end-of-run report to w and returns the run's exit:
 // a run-level error or an abort is 1, an interruption 130, rows that need
-// attention 3.
-func (a *app) finishRun(w io.Writer, r rowReport, runErr error) error {
+// attention 3. With --metrics-file it writes the run's metrics last.
+func (a *app) finishRun(w io.Writer, r rowReport, runErr error) (exit error) {
 	sum := r.sum
+	defer func() { exit = a.recordRun(r.metrics, rowCounts(sum.Counts), nil, exit) }()
 	took := ""
 	if r.timed {
 		took = fmt.Sprintf(" in %v", roundDuration(sum.Elapsed))

@@ -63,11 +63,29 @@ type syncFlags struct {
 
 	// sync
 	yes, dryRun bool
+
+	metricsFile string
+}
+
+// runMetrics labels the run's metrics with its command: plan, apply, sync
+// or sync-dry-run.
+func (f *syncFlags) runMetrics(cmd *cobra.Command, setup *apiSetup) runMetrics {
+	return metricsFor(f.metricsFile, cmd.Name(), f.dryRun, setup)
+}
+
+// planCounts are a plan's actions by kind, as its run's rows.
+func planCounts(p *reconcile.Plan) map[string]int {
+	out := make(map[string]int, len(p.Counts))
+	for k, n := range p.Counts {
+		out[string(k)] = n
+	}
+	return out
 }
 
 func (f *syncFlags) registerTarget(fs *pflag.FlagSet) {
 	f.api.register(fs)
 	f.lock.register(fs)
+	registerMetricsFile(fs, &f.metricsFile)
 	fs.StringVar(&f.customerID, "customer-id", "", "webrtc: the customer id (env "+webrtc.EnvCustomerID+")")
 	fs.StringVar(&f.appID, "app-id", "", "webrtc: the app id (env "+webrtc.EnvAppID+")")
 }
@@ -202,11 +220,12 @@ func (a *app) connectWebRTC(f *syncFlags) (*webrtc.Client, *apiSetup, error) {
 	if err != nil {
 		return nil, nil, usageErr("--rate: %v", err)
 	}
+	requests := newCountingPacer(limiter)
 	client, err := webrtc.New(webrtc.Options{
 		BaseURL:     base,
 		Credentials: creds,
 		HTTPClient:  exotel.NewHTTPClient(f.api.workers, f.api.timeout),
-		Pacer:       limiter,
+		Pacer:       requests,
 		UserAgent:   "exoroster/" + version,
 		Logger:      a.log,
 	})
@@ -215,7 +234,7 @@ func (a *app) connectWebRTC(f *syncFlags) (*webrtc.Client, *apiSetup, error) {
 	}
 	a.log.Debug("connecting", "base_url", base, "customer", creds.CustomerID, "app", creds.AppID,
 		"token", creds.Token, "rate", f.api.rate)
-	return client, &apiSetup{limiter: limiter, baseURL: base, rate: perSecond}, nil
+	return client, &apiSetup{limiter: limiter, requests: requests, baseURL: base, rate: perSecond}, nil
 }
 
 // lockSync takes the run lock of the setup's account.
@@ -399,9 +418,12 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned
 		sw.Close()
 		release()
 		if errors.Is(err, reconcile.ErrInterrupted) || sw.Interrupted() {
-			return nil, &exitError{code: ExitInterrupted, err: reconcile.ErrInterrupted}
+			err = &exitError{code: ExitInterrupted, err: reconcile.ErrInterrupted}
+		} else {
+			err = abortErr(err)
 		}
-		return nil, abortErr(err)
+		// The listing was the run: a refused token or a server down ends it.
+		return nil, a.recordRun(f.runMetrics(cmd, s.setup), nil, nil, err)
 	}
 	a.log.Info("listed the account", "users", len(l.Members), "requests", l.Requests)
 	p := reconcile.Decide(r, l, s.t, settings, last, time.Now())
@@ -458,10 +480,10 @@ func (a *app) runPlan(cmd *cobra.Command, input string, f *syncFlags) error {
 	}
 	pl.sw.Close()
 	pl.release()
-	return planExit(a.env.Stderr, pl.plan)
+	return a.recordRun(f.runMetrics(cmd, pl.s.setup), planCounts(pl.plan), nil, planExit(a.env.Stderr, pl.plan))
 }
 
-func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) error {
+func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) (exit error) {
 	// Refused before any request: nobody could confirm here.
 	if !f.dryRun && !f.yes && !a.env.Interactive {
 		return usageErr("sync changes the account and there is no terminal to confirm on: " +
@@ -481,6 +503,12 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) error {
 	defer pl.release()
 	defer pl.sw.Close()
 	p := pl.plan
+	applying := false // applyPlan's report writes the metrics of a sync that applies
+	defer func() {
+		if !applying {
+			exit = a.recordRun(f.runMetrics(cmd, pl.s.setup), planCounts(p), nil, exit)
+		}
+	}()
 	if f.dryRun {
 		return planExit(a.env.Stderr, p)
 	}
@@ -501,6 +529,7 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) error {
 		}
 	}
 	state := results.State{Command: "sync", Input: input, InputSHA256: p.Roster.SHA256, InputRows: len(p.Actions), Updated: time.Now().UTC()}
+	applying = true
 	return a.applyPlan(cmd, pl, f, resultsPath, state, nil)
 }
 
@@ -574,6 +603,7 @@ func (a *app) applyPlan(cmd *cobra.Command, pl *planned, f *syncFlags, resultsPa
 	})
 	runErr = errors.Join(runErr, out.Close())
 	report := rowReport{verb: "apply", timed: true, sum: sum, setup: pl.s.setup, results: resultsPath,
+		metrics: f.runMetrics(cmd, pl.s.setup),
 		details: []string{fmt.Sprintf("lookups before writing: %d requests", sum.Lookups)}}
 	if sum.Counts[results.Deleted] > 0 {
 		report.after = append(report.after, fmt.Sprintf("backup: %s (re-create with: exoroster import %s)", backupPath, shellQuote(backupPath)))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -91,11 +90,12 @@ func (a *app) connectApp(f *apiFlags) (*apiSetup, error) {
 	if err != nil {
 		return nil, usageErr("--rate: %v", err)
 	}
+	requests := newCountingPacer(limiter)
 	client, err := webrtc.New(webrtc.Options{
 		BaseURL:     base,
 		Credentials: creds,
 		HTTPClient:  exotel.NewHTTPClient(f.workers, f.timeout),
-		Pacer:       limiter,
+		Pacer:       requests,
 		UserAgent:   "exoroster/" + version,
 		Logger:      a.log,
 	})
@@ -103,8 +103,8 @@ func (a *app) connectApp(f *apiFlags) (*apiSetup, error) {
 		return nil, abortErr(err)
 	}
 	a.log.Debug("connecting", "target", targetWebRTC, "base_url", base, "customer_id", creds.CustomerID,
-		"app_id", creds.AppID, "token", creds.Token, "rate_per_min", math.Round(perSecond*60))
-	return &apiSetup{app: client, limiter: limiter, baseURL: base, rate: perSecond}, nil
+		"app_id", creds.AppID, "token", creds.Token, "rate", f.rate)
+	return &apiSetup{app: client, limiter: limiter, requests: requests, baseURL: base, rate: perSecond}, nil
 }
 
 // appTarget is the webrtc target's adapter; setup nil for a run that sends

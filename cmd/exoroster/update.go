@@ -115,5 +115,6 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	if f.dryRun {
 		report.verb, report.setup = "update dry run", nil
 	}
+	report.metrics = metricsFor(f.metricsFile, "update", f.dryRun, setup)
 	return a.finishRun(cmd.OutOrStdout(), report, runErr)
 }
