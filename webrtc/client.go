@@ -111,9 +111,6 @@ type Client struct {
 
 // New checks the options and returns a Client.
 func New(opts Options) (*Client, error) {
-	if opts.HTTPClient == nil {
-		return nil, errors.New("webrtc: an HTTP client is required")
-	}
 	if err := CheckCredentials(opts.Credentials); err != nil {
 		return nil, err
 	}
