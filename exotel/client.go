@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/exoroster/exoroster/ratelimit"
@@ -38,20 +35,13 @@ type Options struct {
 
 // Client talks to one account's /v2/accounts/<sid>/users resource.
 type Client struct {
-	usersURL  string
-	creds     Credentials
-	http      *http.Client
-	pacer     Pacer
-	userAgent string
-	log       *slog.Logger
-	watch     *watch
+	usersURL string
+	send     *Sender
+	odd      *oddLog
 }
 
 // New checks the options and returns a Client.
 func New(opts Options) (*Client, error) {
-	if opts.HTTPClient == nil {
-		return nil, errors.New("exotel: an HTTP client is required")
-	}
 	if err := CheckCredentials(opts.Credentials); err != nil {
 		return nil, err
 	}
@@ -63,23 +53,35 @@ func New(opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ua := opts.UserAgent
-	if ua == "" {
-		ua = "exoroster"
-	}
-	baseURL, err := url.Parse(base)
+	usersURL := base + "/v2/accounts/" + url.PathEscape(opts.Credentials.AccountSID) + "/users"
+	creds := opts.Credentials
+	send, err := NewSender(SenderOptions{
+		URL:        usersURL,
+		HTTPClient: opts.HTTPClient,
+		Pacer:      opts.Pacer,
+		UserAgent:  opts.UserAgent,
+		Logger:     log,
+		Authorize:  func(r *http.Request) { r.SetBasicAuth(creds.APIKey, creds.APIToken.Reveal()) },
+		Origin: Origin{
+			Setting: "--base-url or EXOTEL_BASE_URL",
+			Picker:  "--region",
+			API:     "Exotel's API is https://ccm-api.exotel.com or https://ccm-api.in.exotel.com",
+		},
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("exotel: %w", err)
 	}
-	return &Client{
-		usersURL:  base + "/v2/accounts/" + url.PathEscape(opts.Credentials.AccountSID) + "/users",
-		creds:     opts.Credentials,
-		http:      opts.HTTPClient,
-		pacer:     opts.Pacer,
-		userAgent: ua,
-		log:       log,
-		watch:     newWatch(baseURL, log),
-	}, nil
+	return &Client{usersURL: usersURL, send: send, odd: newOddLog(log)}, nil
+}
+
+// Answered reports whether any request of c has had an HTTP answer.
+func (c *Client) Answered() bool { return c.send.Answered() }
+
+// Retrying returns the classify function for one ratelimit.Retry call of
+// up to maxAttempts against c: see Sender.Retrying. Use a new one for each
+// Retry call.
+func (c *Client) Retrying(maxAttempts int) func(error) ratelimit.Verdict {
+	return c.send.Retrying(maxAttempts)
 }
 
 // CheckCredentials names the first missing credential.
@@ -102,7 +104,7 @@ func (c *Client) CreateUser(ctx context.Context, req CreateUserRequest) (*User, 
 	if err := c.single(ctx, http.MethodPost, "", "", req, &u); err != nil {
 		return nil, err
 	}
-	c.watch.noteOdd(&u)
+	c.odd.note(&u)
 	if u.ID == "" {
 		// A success without the new user's id leaves its outcome as
 		// unknown as a lost answer; callers look it up.
@@ -122,7 +124,7 @@ func (c *Client) GetUser(ctx context.Context, id string, fields ...string) (*Use
 	if err := c.single(ctx, http.MethodGet, "/"+url.PathEscape(id), query, nil, &u); err != nil {
 		return nil, err
 	}
-	c.watch.noteOdd(&u)
+	c.odd.note(&u)
 	return &u, nil
 }
 
@@ -132,7 +134,7 @@ func (c *Client) UpdateUser(ctx context.Context, id string, req UpdateUserReques
 	if err := c.single(ctx, http.MethodPut, "/"+url.PathEscape(id), "", req, &u); err != nil {
 		return nil, err
 	}
-	c.watch.noteOdd(&u)
+	c.odd.note(&u)
 	return &u, nil
 }
 
@@ -186,7 +188,7 @@ func (c *Client) ListUsers(ctx context.Context, opts ListOptions) (*Page, error)
 				RequestID: env.RequestID, Message: "unreadable user record: " + err.Error()})
 			continue
 		}
-		c.watch.noteOdd(&u)
+		c.odd.note(&u)
 		page.Users = append(page.Users, u)
 	}
 	if env.Metadata == nil {
@@ -275,75 +277,13 @@ func recordError(r Record, httpStatus int, requestID string) *APIError {
 	return e
 }
 
-// maxBody bounds how much of an answer is read; a page of 50 users is a few
-// tens of kilobytes.
-const maxBody = 8 << 20
-
 // do sends one request and returns the decoded envelope of a 2xx answer, or
 // an error: *APIError for an HTTP error answer, *TransportError when no
 // answer came back.
 func (c *Client) do(ctx context.Context, method, path, rawQuery string, body any) (*Envelope, int, error) {
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return nil, 0, fmt.Errorf("exotel: encoding request: %w", err)
-		}
-	}
-	done := func(*http.Response) {}
-	if c.pacer != nil {
-		var err error
-		if done, err = c.pacer.Wait(ctx); err != nil {
-			return nil, 0, ratelimit.NotSent(err)
-		}
-	}
-
-	full := c.usersURL + path
-	if rawQuery != "" {
-		full += "?" + rawQuery
-	}
-	// WroteRequest also reports a failed write (Err set), and may run on the
-	// transport's writer goroutine after Do has returned.
-	var sent atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
-		if info.Err == nil {
-			sent.Store(true)
-		}
-	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, full, bytes.NewReader(payload))
+	resp, raw, err := c.send.Send(ctx, method, path, rawQuery, body)
 	if err != nil {
-		done(nil)
-		return nil, 0, fmt.Errorf("exotel: building request: %w", err)
-	}
-	req.SetBasicAuth(c.creds.APIKey, c.creds.APIToken.Reveal())
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-
-	start := time.Now()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		done(nil)
-		// The *url.Error's text repeats the URL, whose query holds the
-		// emails and numbers of a filtered GET: neither is logged.
-		err = stripURL(err)
-		c.log.Debug("request failed", "method", method, "path", path, "sent", sent.Load(), "err", err)
-		te := &TransportError{Method: method, Path: path, Sent: sent.Load(), Err: err}
-		c.watch.failed(te)
-		return nil, 0, te
-	}
-	c.watch.answer()
-	defer resp.Body.Close()
-	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	done(resp)
-	c.log.Debug("request", "method", method, "path", path, "status", resp.StatusCode,
-		"elapsed", time.Since(start).Round(time.Millisecond))
-	if readErr != nil {
-		// The status line arrived but the body did not: for a write, the
-		// outcome is as unknown as if nothing had come back.
-		return nil, resp.StatusCode, &TransportError{Method: method, Path: path, Sent: true, Err: readErr}
+		return nil, 0, err
 	}
 	return decodeAnswer(resp, raw)
 }
@@ -419,15 +359,6 @@ func describeBody(resp *http.Response, raw []byte, jsonErr error) string {
 		return http.StatusText(resp.StatusCode) + " (body is not JSON)"
 	}
 	return http.StatusText(resp.StatusCode)
-}
-
-// stripURL drops the *url.Error wrapper, whose text repeats the full URL.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 func firstNonEmpty(vals ...string) string {

@@ -43,13 +43,12 @@ func ExplainMisconfiguration(err error) error {
 	return err
 }
 
-const baseURLHint = "--base-url or EXOTEL_BASE_URL"
-
 // diagnose names the cause of a transport failure that waiting cannot fix,
-// for a client whose base URL is base. It returns nil for any other failure:
-// a timeout, a dropped connection or a temporary DNS failure may pass.
-func diagnose(err error, base *url.URL) *Misconfiguration {
-	host := base.Host
+// for a client whose base URL is base and comes from origin. It returns nil
+// for any other failure: a timeout, a dropped connection or a temporary DNS
+// failure may pass.
+func diagnose(err error, base *url.URL, origin Origin) *Misconfiguration {
+	host, setting := base.Host, origin.Setting
 	var (
 		recordErr tls.RecordHeaderError
 		verifyErr *tls.CertificateVerificationError
@@ -64,30 +63,34 @@ func diagnose(err error, base *url.URL) *Misconfiguration {
 		(errors.As(err, &recordErr) && string(recordErr.RecordHeader[:]) == "HTTP/"):
 		m := &Misconfiguration{Cause: fmt.Sprintf("the server at %s speaks plain http, not https", host)}
 		if IsLoopback(base.Hostname()) {
-			m.Fix = fmt.Sprintf("use http://%s as %s", host, baseURLHint)
+			m.Fix = fmt.Sprintf("use http://%s as %s", host, setting)
 		} else {
-			m.Fix = fmt.Sprintf("check %s (plain http is allowed only for loopback hosts; Exotel's API is https://ccm-api.exotel.com or https://ccm-api.in.exotel.com)", baseURLHint)
+			m.Fix = fmt.Sprintf("check %s (plain http is allowed only for loopback hosts; %s)", setting, origin.API)
 		}
 		return m
 	case errors.As(err, &verifyErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid):
 		return &Misconfiguration{
 			Cause: fmt.Sprintf("the TLS certificate of %s is not trusted (%v)", host, certDetail(err)),
-			Fix:   fmt.Sprintf("check %s; behind a proxy that inspects TLS, add its CA certificate to the system's trust store or SSL_CERT_FILE", baseURLHint),
+			Fix:   fmt.Sprintf("check %s; behind a proxy that inspects TLS, add its CA certificate to the system's trust store or SSL_CERT_FILE", setting),
 		}
 	case errors.As(err, &recordErr), errors.As(err, &alert):
 		return &Misconfiguration{
 			Cause: fmt.Sprintf("the TLS handshake with %s failed (%v)", host, err),
-			Fix:   fmt.Sprintf("check that %s names Exotel's API host and port", baseURLHint),
+			Fix:   fmt.Sprintf("check that %s names the API's host and port (%s)", setting, origin.API),
 		}
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return &Misconfiguration{
 			Cause: fmt.Sprintf("%s refused the connection", host),
-			Fix:   fmt.Sprintf("check %s and that the server is running, or the proxy and firewall in between", baseURLHint),
+			Fix:   fmt.Sprintf("check %s and that the server is running, or the proxy and firewall in between", setting),
 		}
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		names := setting
+		if origin.Picker != "" {
+			names = origin.Picker + " and " + setting
+		}
 		return &Misconfiguration{
 			Cause: fmt.Sprintf("the host name %s is unknown", dnsErr.Name),
-			Fix:   fmt.Sprintf("check --region and %s for a typo, and this machine's DNS", baseURLHint),
+			Fix:   fmt.Sprintf("check %s for a typo, and this machine's DNS", names),
 		}
 	}
 	return nil

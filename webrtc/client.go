@@ -2,10 +2,11 @@
 // WebRTC integrations app users API (shared/api/webrtc-integrations-users-api.txt),
 // its export record, and the reading of its roster rows.
 //
-// The client speaks the API's {success, data} envelope and reports failures
-// with the CCM client's error kinds (*exotel.APIError, *exotel.TransportError),
-// through the same exotel.Pacer, so the shared limiter and exotel.RetryVerdict
-// work on it unchanged. Where the document is silent it decides as a careful
+// The client decodes the API's {success, data} envelope; it sends through
+// the CCM client's exotel.Sender (the same exotel.Pacer, the same watch for
+// a misconfigured base URL) and reports failures with the CCM client's error
+// kinds (*exotel.APIError, *exotel.TransportError), so the shared limiter,
+// exotel.RetryVerdict and exotel.Classifier work on it unchanged. Where the document is silent it decides as a careful
 // client would: error bodies are never required to parse, a 400 that says the
 // user_id is taken is KindConflict, the page size starts at 50 and falls back
 // to 20 on a 400.
@@ -17,10 +18,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -104,20 +103,14 @@ const (
 
 // Client talks to one app's /users resource. It is safe for concurrent use.
 type Client struct {
-	usersURL  string
-	creds     Credentials
-	http      *http.Client
-	pacer     exotel.Pacer
-	userAgent string
-	log       *slog.Logger
-	pageSize  atomic.Int32
+	usersURL string
+	send     *exotel.Sender
+	log      *slog.Logger
+	pageSize atomic.Int32
 }
 
 // New checks the options and returns a Client.
 func New(opts Options) (*Client, error) {
-	if opts.HTTPClient == nil {
-		return nil, errors.New("webrtc: an HTTP client is required")
-	}
 	if err := CheckCredentials(opts.Credentials); err != nil {
 		return nil, err
 	}
@@ -129,21 +122,40 @@ func New(opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ua := opts.UserAgent
-	if ua == "" {
-		ua = "exoroster"
+	usersURL := base + "/v2/integrations/" + url.PathEscape(opts.Credentials.CustomerID) +
+		"/apps/" + url.PathEscape(opts.Credentials.AppID) + "/users"
+	token := opts.Credentials.Token
+	send, err := exotel.NewSender(exotel.SenderOptions{
+		URL:        usersURL,
+		HTTPClient: opts.HTTPClient,
+		Pacer:      opts.Pacer,
+		UserAgent:  opts.UserAgent,
+		Logger:     log,
+		Authorize:  func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token.Reveal()) },
+		Origin: exotel.Origin{
+			Setting: "--base-url or EXOTEL_BASE_URL",
+			API:     "the WebRTC API is " + DefaultBaseURL,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webrtc: %w", err)
 	}
-	c := &Client{
-		usersURL: base + "/v2/integrations/" + url.PathEscape(opts.Credentials.CustomerID) +
-			"/apps/" + url.PathEscape(opts.Credentials.AppID) + "/users",
-		creds:     opts.Credentials,
-		http:      opts.HTTPClient,
-		pacer:     opts.Pacer,
-		userAgent: ua,
-		log:       log,
-	}
+	c := &Client{usersURL: usersURL, send: send, log: log}
 	c.pageSize.Store(PreferredPageSize)
 	return c, nil
+}
+
+// Answered reports whether any request of c has had an HTTP answer: until
+// one has, a refused connection or a failed TLS handshake is a
+// misconfiguration (exotel.IsMisconfiguration) that stops the run.
+func (c *Client) Answered() bool { return c.send.Answered() }
+
+// Retrying returns the classify function for one ratelimit.Retry call of
+// up to maxAttempts against c: exotel.RetryVerdict's verdict, and a line on
+// c's log for each retry of a request that got no answer (see
+// exotel.Sender.Retrying). Use a new one for each Retry call.
+func (c *Client) Retrying(maxAttempts int) func(error) ratelimit.Verdict {
+	return c.send.Retrying(maxAttempts)
 }
 
 // CreateUser maps a new user into the app. 200 and 201 are both success.
@@ -276,73 +288,19 @@ func decodePage(data json.RawMessage, limit, offset int) (*Page, error) {
 	return p, nil
 }
 
-// maxBody bounds how much of an answer is read.
-const maxBody = 8 << 20
-
 // answer is a decoded success.
 type answer struct {
 	envelope
 	status int
 }
 
-// do sends one request through the pacer and returns the decoded envelope
-// of a successful answer, or an *exotel.APIError for an answer that is not
-// one, or an *exotel.TransportError when no answer came.
+// do sends one request and returns the decoded envelope of a successful
+// answer, or an *exotel.APIError for an answer that is not one, or an
+// *exotel.TransportError when no answer came.
 func (c *Client) do(ctx context.Context, method, path, rawQuery string, body any) (*answer, error) {
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return nil, fmt.Errorf("webrtc: encoding request: %w", err)
-		}
-	}
-	done := func(*http.Response) {}
-	if c.pacer != nil {
-		var err error
-		if done, err = c.pacer.Wait(ctx); err != nil {
-			return nil, err
-		}
-	}
-	full := c.usersURL + path
-	if rawQuery != "" {
-		full += "?" + rawQuery
-	}
-	// WroteRequest also reports a failed write (Err set), and may run on the
-	// transport's writer goroutine after Do has returned.
-	var sent atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
-		if info.Err == nil {
-			sent.Store(true)
-		}
-	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, full, bytes.NewReader(payload))
+	resp, raw, err := c.send.Send(ctx, method, path, rawQuery, body)
 	if err != nil {
-		done(nil)
-		return nil, fmt.Errorf("webrtc: building request: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.creds.Token.Reveal())
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-
-	start := time.Now()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		done(nil)
-		c.log.Debug("request failed", "method", method, "path", path, "sent", sent.Load(), "err", stripURL(err))
-		return nil, &exotel.TransportError{Method: method, Path: path, Sent: sent.Load(), Err: stripURL(err)}
-	}
-	defer resp.Body.Close()
-	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	done(resp)
-	c.log.Debug("request", "method", method, "path", path, "status", resp.StatusCode,
-		"elapsed", time.Since(start).Round(time.Millisecond))
-	if readErr != nil {
-		// The status line came but the body did not: for a write, as
-		// unknown as no answer at all.
-		return nil, &exotel.TransportError{Method: method, Path: path, Sent: true, Err: readErr}
+		return nil, err
 	}
 	return decodeAnswer(resp.StatusCode, resp.Header, raw)
 }
@@ -462,15 +420,6 @@ func describeBody(status int, header http.Header, raw []byte, jsonErr error) str
 		return text + " (body is not JSON)"
 	}
 	return text
-}
-
-// stripURL drops the *url.Error wrapper, whose text repeats the full URL.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 func firstNonEmpty(vals ...string) string {

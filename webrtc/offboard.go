@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/offboard"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
@@ -112,16 +111,7 @@ func (t *Target) Find(ctx context.Context, idents []resolve.Ident) (offboard.Fou
 	} else {
 		f.strategy = resolve.ByID + "+" + resolve.ByListing
 	}
-	err = Walk(ctx, func(ctx context.Context, offset int) (*Page, error) {
-		var p *Page
-		n, err := t.pacer.Retry(ctx, t.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
-			var err error
-			p, err = t.c.ListPage(ctx, offset)
-			return err
-		})
-		f.requests += n
-		return p, err
-	}, func(p *Page) error {
+	err = Walk(ctx, t.fetchPage(&f.requests), func(p *Page) error {
 		f.unreadable += p.Unreadable
 		for i := range p.Users {
 			u := &p.Users[i]
@@ -228,16 +218,7 @@ func (t *Target) Reread(ctx context.Context, members []offboard.Member) (map[str
 func (t *Target) Account(ctx context.Context) ([]offboard.Member, bool, int, error) {
 	var all []offboard.Member
 	requests, unreadable := 0, 0
-	err := Walk(ctx, func(ctx context.Context, offset int) (*Page, error) {
-		var p *Page
-		n, err := t.pacer.Retry(ctx, t.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
-			var err error
-			p, err = t.c.ListPage(ctx, offset)
-			return err
-		})
-		requests += n
-		return p, err
-	}, func(p *Page) error {
+	err := Walk(ctx, t.fetchPage(&requests), func(p *Page) error {
 		unreadable += p.Unreadable
 		for i := range p.Users {
 			all = append(all, member{&p.Users[i]})

@@ -6,7 +6,7 @@ import (
 )
 
 // PageFunc fetches the page at offset: Client.ListPage, usually inside the
-// run's retry loop (ratelimit.Limiter.Retry with exotel.RetryVerdict).
+// run's retry loop (ratelimit.Limiter.Retry with Client.Retrying).
 type PageFunc func(ctx context.Context, offset int) (*Page, error)
 
 // RepeatedPageError is a page, not the last, that brought no user_id not

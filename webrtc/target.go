@@ -62,11 +62,23 @@ func NewTarget(c *Client, pacer Retrier, cfg TargetConfig) *Target {
 // credentials.
 func (t *Target) ExplainAuth(err error) error { return ExplainAuth(err) }
 
+// Retrying returns the classify function for one retry loop of up to
+// maxAttempts: the client's (Client.Retrying), so that importer, offboard
+// and exotel.Classifier treat this target as they treat CCM's, a request
+// that got no answer and will be tried again said on the log; for a Target
+// that sends nothing, exotel.RetryVerdict.
+func (t *Target) Retrying(maxAttempts int) func(error) ratelimit.Verdict {
+	if t.c == nil {
+		return exotel.RetryVerdict
+	}
+	return t.c.Retrying(maxAttempts)
+}
+
 // get fetches one user through the limiter, retrying what is safe to
 // retry. It returns nil when no user has id, and the requests sent.
 func (t *Target) get(ctx context.Context, id string) (*User, int, error) {
 	var u *User
-	n, err := t.pacer.Retry(ctx, t.cfg.MaxAttempts, exotel.RetryVerdict, func() error {
+	n, err := t.pacer.Retry(ctx, t.cfg.MaxAttempts, t.Retrying(t.cfg.MaxAttempts), func() error {
 		var err error
 		u, err = t.c.GetUser(ctx, id)
 		return err
@@ -114,6 +126,21 @@ func (t *Target) getAll(ctx context.Context, ids []string) (*lookup, error) {
 		})
 	}
 	return l, g.Wait()
+}
+
+// fetchPage is a PageFunc that fetches each page under the limiter's retry
+// loop and adds the requests it sent to requests.
+func (t *Target) fetchPage(requests *int) PageFunc {
+	return func(ctx context.Context, offset int) (*Page, error) {
+		var p *Page
+		n, err := t.pacer.Retry(ctx, t.cfg.MaxAttempts, t.Retrying(t.cfg.MaxAttempts), func() error {
+			var err error
+			p, err = t.c.ListPage(ctx, offset)
+			return err
+		})
+		*requests += n
+		return p, err
+	}
 }
 
 // errUnreadable stands for an entry of a list answer that is not a user.
