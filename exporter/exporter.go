@@ -174,10 +174,7 @@ func (ex *Exporter) Run(sw *halt.Switch, out Sink) (*Summary, error) {
 	for _, role := range ex.cfg.Roles {
 		roles[strings.ToLower(role)] = true
 	}
-	classify := func() func(error) ratelimit.Verdict { return exotel.RetryVerdict }
-	if c, ok := ex.api.(retryReporter); ok {
-		classify = func() func(error) ratelimit.Verdict { return c.Retrying(ex.cfg.MaxAttempts) }
-	}
+	classify := func() func(error) ratelimit.Verdict { return exotel.Classifier(ex.api, ex.cfg.MaxAttempts) }
 	var r *run[exotel.User]
 	r = newRun(ex.cfg, ex.pacer, sw, source[exotel.User]{
 		list: func(ctx context.Context, q *query, offset int) (*Page[exotel.User], error) {

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/exoroster/exoroster/exotel"
-	"github.com/exoroster/exoroster/ratelimit"
 )
 
 // fields are the blocks every page asks for: the report's device and login
@@ -267,12 +266,6 @@ func (r *run[U]) fetchInOrder(jobs iter.Seq[pageJob], take func(pageJob, *Page[U
 	// cannot race an Add.
 	inFlight.Wait()
 	return err
-}
-
-// retryReporter is an API that says, on its log, when it retries a request
-// that got no answer (*exotel.Client does).
-type retryReporter interface {
-	Retrying(maxAttempts int) func(error) ratelimit.Verdict
 }
 
 // fetch gets one page through the shared limiter, retrying what is safe to

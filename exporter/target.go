@@ -74,7 +74,8 @@ func RunList[U any](sw *halt.Switch, l Lister[U], pacer Pacer, cfg Config, out L
 		list: func(ctx context.Context, _ *query, offset int) (*Page[U], error) {
 			return l.ListPage(ctx, offset)
 		},
-		classify:    func() func(error) ratelimit.Verdict { return exotel.RetryVerdict },
+		// A target that reports retries says so once per attempt number.
+		classify:    func() func(error) ratelimit.Verdict { return exotel.Classifier(l, cfg.MaxAttempts) },
 		explainAuth: l.ExplainAuth,
 		id:          l.ID,
 		user: func(u *U) error {
