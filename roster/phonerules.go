@@ -1,0 +1,274 @@
+package roster
+
+import (
+	"regexp"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// phoneRules answers NormalizePhone for the shapes HR files hold —
+// +<country code><number>, 00<country code><number>, and a number of the
+// default region with or without its trunk prefix — without
+// phonenumbers.Parse, which is half the cost of a row. phonenumbers stays
+// the authority: IsValidNumber decides every number, on the same
+// PhoneNumber that Parse would have built.
+//
+// Parse, for digits with no extension or RFC 3966 parts, does four things:
+// strips a + or the region's international prefix (IDD), takes the first
+// one to three digits that are a calling code, strips the national prefix
+// that metadata gives for that code, and records leading zeros. normalize
+// repeats the first two exactly (the same regular expression for the IDD,
+// the same table of calling codes), and takes the last two only where their
+// outcome is certain:
+//
+//   - no national prefix matches: the number stays as written;
+//   - a prefix matches, with no transform rule in play, and the rest is a
+//     valid number: Parse strips it, because it keeps the prefix only when
+//     the rest fails the general pattern or has an impossible length, and a
+//     valid number passes both (validity checks the general pattern and its
+//     lengths first);
+//   - the number does not start with 0, so there are no leading zeros.
+//
+// Everything else — a transform rule, a prefix whose rest is not valid, a
+// leading zero, a national number that starts with the country code (which
+// Parse judges by heuristics) — goes to Parse. TestPhoneRulesMatchParse
+// and FuzzPhoneRules hold the two paths to the same answers.
+//
+// A phoneRules is safe for concurrent use: normalisers share one.
+type phoneRules struct {
+	region *regionRules // the default region's; nil when it is unknown
+	// countries caches each calling code's rules as first met; a slot
+	// holds a zero countryRules when the code is not one.
+	countries [1000]atomic.Pointer[countryRules]
+	meta      metadataIndex
+}
+
+// regionRules are what reading a number without + in a region needs.
+type regionRules struct {
+	code     string // the region, such as IN
+	cc       int
+	ccDigits string
+	idd      *regexp.Regexp // its international prefix, as Parse compiles it
+	country  *countryRules  // its own metadata's national prefix rules
+}
+
+// countryRules are a calling code's national prefix rules, from the
+// metadata Parse uses for numbers under that code.
+type countryRules struct {
+	cc        int
+	ccDigits  string
+	prefix    *regexp.Regexp // ^(?:national prefix for parsing); nil when none
+	transform bool           // a national prefix transform rule exists
+}
+
+// metadataIndex finds the metadata phonenumbers holds for a region or a
+// non-geographic calling code.
+type metadataIndex struct {
+	regions map[string]*phonenumbers.PhoneMetadata
+	nonGeo  map[int]*phonenumbers.PhoneMetadata
+}
+
+// newPhoneRules prepares the rules for reading numbers in region (upper
+// case, as dialDigits returns it).
+func newPhoneRules(region string) *phoneRules {
+	p := &phoneRules{meta: loadMetadataIndex()}
+	cc := phonenumbers.GetCountryCodeForRegion(region)
+	if cc == 0 {
+		return p
+	}
+	m := p.meta.regions[region]
+	if m == nil {
+		return p
+	}
+	idd, err := regexp.Compile(m.GetInternationalPrefix())
+	if err != nil {
+		return p
+	}
+	own, ok := newCountryRules(cc, m)
+	if !ok {
+		return p
+	}
+	p.region = &regionRules{code: region, cc: cc, ccDigits: strconv.Itoa(cc), idd: idd, country: own}
+	return p
+}
+
+func loadMetadataIndex() metadataIndex {
+	idx := metadataIndex{regions: map[string]*phonenumbers.PhoneMetadata{}, nonGeo: map[int]*phonenumbers.PhoneMetadata{}}
+	coll, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		return idx // every number then goes to Parse
+	}
+	for _, m := range coll.GetMetadata() {
+		if m.GetId() == "001" {
+			idx.nonGeo[int(m.GetCountryCode())] = m
+		} else {
+			idx.regions[m.GetId()] = m
+		}
+	}
+	return idx
+}
+
+func newCountryRules(cc int, m *phonenumbers.PhoneMetadata) (*countryRules, bool) {
+	c := &countryRules{cc: cc, ccDigits: strconv.Itoa(cc), transform: m.GetNationalPrefixTransformRule() != ""}
+	if np := m.GetNationalPrefixForParsing(); np != "" {
+		re, err := regexp.Compile("^(?:" + np + ")") // as Parse compiles it
+		if err != nil {
+			return nil, false
+		}
+		c.prefix = re
+	}
+	return c, true
+}
+
+// country returns cc's rules, or nil when cc is not a calling code (or its
+// metadata cannot be read, which sends its numbers to Parse).
+func (p *phoneRules) country(cc int) *countryRules {
+	if cc <= 0 || cc >= len(p.countries) {
+		return nil
+	}
+	if c := p.countries[cc].Load(); c != nil {
+		if c.cc == 0 {
+			return nil
+		}
+		return c
+	}
+	c := p.loadCountry(cc)
+	if c == nil {
+		p.countries[cc].Store(&countryRules{}) // remembered as "not a code"
+		return nil
+	}
+	p.countries[cc].Store(c)
+	return c
+}
+
+func (p *phoneRules) loadCountry(cc int) *countryRules {
+	// The same test Parse's country-code extraction makes.
+	if len(phonenumbers.GetRegionCodesForCountryCode(cc)) == 0 {
+		return nil
+	}
+	// The metadata Parse strips the national prefix with: the main region's,
+	// or the non-geographic entity's for codes such as +800.
+	var m *phonenumbers.PhoneMetadata
+	if main := phonenumbers.GetRegionCodeForCountryCode(cc); main == "001" {
+		m = p.meta.nonGeo[cc]
+	} else {
+		m = p.meta.regions[main]
+	}
+	if m == nil {
+		return nil
+	}
+	c, ok := newCountryRules(cc, m)
+	if !ok {
+		return nil
+	}
+	return c
+}
+
+// normalize is NormalizePhone, with its answers for the common shapes
+// found without Parse. region is the one the rules were made for.
+func (p *phoneRules) normalize(raw, defaultRegion string) (string, error) {
+	d, region, err := dialDigits(raw, defaultRegion)
+	if err != nil {
+		return "", err
+	}
+	if e164, err, ok := p.fast(d.bytes(), region); ok {
+		return e164, err
+	}
+	return parsePhone(d.String(), region)
+}
+
+// fast reads digits (a + or a digit first, at least three digits) the way
+// Parse would, and judges the number with IsValidNumber. ok is false when
+// it cannot be sure of Parse's reading: the caller must then parse.
+func (p *phoneRules) fast(digits []byte, region string) (e164 string, err error, ok bool) {
+	if digits[0] == '+' {
+		if len(digits)-1 <= phonenumbers.MIN_LENGTH_FOR_NSN {
+			return "", nil, false
+		}
+		c, nsn := p.splitCallingCode(digits[1:])
+		if c == nil {
+			return "", nil, false
+		}
+		return p.national(c, nsn)
+	}
+	r := p.region
+	if r == nil || r.code != region {
+		return "", nil, false
+	}
+	// Parse looks for the region's IDD at the start, and strips it unless
+	// a 0 follows (country codes do not start with 0).
+	if loc := r.idd.FindIndex(digits); loc != nil && loc[0] == 0 {
+		rest := digits[loc[1]:]
+		if len(rest) <= phonenumbers.MIN_LENGTH_FOR_NSN || rest[0] == '0' {
+			return "", nil, false
+		}
+		c, nsn := p.splitCallingCode(rest)
+		if c == nil {
+			return "", nil, false
+		}
+		return p.national(c, nsn)
+	}
+	// A number that starts with the region's own code may be that code
+	// written without + or a national number: Parse decides by heuristics.
+	if len(digits) >= len(r.ccDigits) && string(digits[:len(r.ccDigits)]) == r.ccDigits {
+		return "", nil, false
+	}
+	return p.national(r.country, digits)
+}
+
+// splitCallingCode finds the calling code at the start of digits as Parse
+// does: the first of its one-, two- and three-digit prefixes that is one.
+func (p *phoneRules) splitCallingCode(digits []byte) (*countryRules, []byte) {
+	if len(digits) == 0 || digits[0] == '0' {
+		return nil, nil
+	}
+	cc := 0
+	for i := 0; i < phonenumbers.MAX_LENGTH_COUNTRY_CODE && i < len(digits); i++ {
+		cc = cc*10 + int(digits[i]-'0')
+		if c := p.country(cc); c != nil {
+			return c, digits[i+1:]
+		}
+	}
+	return nil, nil
+}
+
+// national finishes the reading once the calling code is known: nsn is the
+// number after it, national prefix not yet stripped.
+func (p *phoneRules) national(c *countryRules, nsn []byte) (string, error, bool) {
+	if len(nsn) < phonenumbers.MIN_LENGTH_FOR_NSN || len(nsn) > phonenumbers.MAX_LENGTH_FOR_NSN {
+		return "", nil, false
+	}
+	strip := 0
+	if c.prefix != nil {
+		if loc := c.prefix.FindSubmatchIndex(nsn); loc != nil {
+			// Parse applies the transform rule when there is one and the
+			// prefix's last group took part (with no groups, always).
+			if c.transform && loc[len(loc)-2] >= 0 {
+				return "", nil, false
+			}
+			strip = loc[1]
+		}
+	}
+	rest := nsn[strip:]
+	if len(rest) < phonenumbers.MIN_LENGTH_FOR_NSN || rest[0] == '0' {
+		return "", nil, false // leading zeros, or too short: Parse's business
+	}
+	national, err := strconv.ParseUint(string(rest), 10, 64)
+	if err != nil {
+		return "", nil, false
+	}
+	cc := int32(c.cc)
+	num := &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &national}
+	if phonenumbers.IsValidNumber(num) {
+		b := make([]byte, 0, 1+len(c.ccDigits)+len(rest))
+		b = append(append(append(b, '+'), c.ccDigits...), rest...)
+		return string(b), nil, true
+	}
+	if strip > 0 {
+		// Not valid with the prefix stripped: Parse might have kept it.
+		return "", nil, false
+	}
+	return "", invalidPhone(num), true
+}
