@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/maphash"
 	"math"
@@ -17,14 +18,16 @@ import (
 // A hash can collide; the log is what makes that harmless. On a hash hit the
 // earlier email is read back from the log and compared in full, so two
 // different emails are never called duplicates, and since equal emails
-// always hash alike a real duplicate is never missed. Keeping every email
+// always hash alike a real duplicate is never missed. As every hit is
+// re-compared anyway, the email table keeps only 32 bits of the hash:
+// about a hundred chance matches in a million rows cost a hundred reads. Keeping every email
 // costs about its length per row, but no pointer, header or map bucket; the
 // alternative, reading the earlier row back from the input, would need a
 // seekable file and a reader that can restart mid-file for every encoding
 // and for workbooks.
 type seen struct {
-	phones slots // E.164 digits → entry
-	emails slots // hash of the lower-cased email → entry; equal hashes may repeat
+	phones slots[uint64] // E.164 digits → entry
+	emails slots[uint32] // hash of the lower-cased email, folded → entry; equal keys may repeat
 	log    entryLog
 	// wide holds phones whose digits do not fit in a uint64 (more than 19
 	// digits; phonenumbers' valid numbers have fewer, but nothing here
@@ -56,14 +59,15 @@ type dup struct {
 func (s *seen) add(row int, email, phone string) (emailDup, phoneDup dup) {
 	var buf [maxEmailLen]byte
 	lower := buf[:copy(buf[:], email)]
-	var h uint64
+	var h uint32
 	if email != "" {
 		for i, c := range lower {
 			if 'A' <= c && c <= 'Z' {
 				lower[i] = c + 'a' - 'A'
 			}
 		}
-		h = s.hash(lower)
+		h64 := s.hash(lower)
+		h = uint32(h64 ^ h64>>32)
 		if e, ok := s.findEmail(h, lower); ok {
 			emailDup = dup{s.log.row(e), true}
 		}
@@ -108,14 +112,14 @@ func (s *seen) add(row int, email, phone string) (emailDup, phoneDup dup) {
 }
 
 // findEmail returns the entry of the email equal to lower, among those
-// whose hash is h.
-func (s *seen) findEmail(h uint64, lower []byte) (uint32, bool) {
+// whose key is h.
+func (s *seen) findEmail(h uint32, lower []byte) (uint32, bool) {
 	t := &s.emails
 	if t.n == 0 {
 		return 0, false
 	}
 	for i := t.home(h); t.vals[i] != 0; i = t.next(i) {
-		if t.keys[i] == h && string(s.log.email(t.vals[i]-1)) == string(lower) {
+		if t.keys[i] == h && s.log.sameEmail(t.vals[i]-1, lower) {
 			return t.vals[i] - 1, true
 		}
 	}
@@ -149,12 +153,13 @@ func (s *seen) bytes() int {
 	return s.phones.bytes() + s.emails.bytes() + s.log.bytes()
 }
 
-// slots is an open-addressing hash table from uint64 keys to entries, with
-// linear probing: two flat arrays, 12 bytes a slot, no pointers for the
-// garbage collector to scan. Its size need not be a power of two (slots
-// are chosen by multiply-shift), so it grows by half rather than doubling.
-type slots struct {
-	keys []uint64
+// slots is an open-addressing hash table from integer keys to entries,
+// with linear probing: two flat arrays (12 or 8 bytes a slot), no pointers
+// for the garbage collector to scan. Its size need not be a power of two (slots
+// are chosen by multiply-shift), so it grows by a quarter rather than
+// doubling, and stays between 64 and 80 % full.
+type slots[K uint32 | uint64] struct {
+	keys []K
 	vals []uint32 // entry+1; 0 marks a free slot
 	n    int
 }
@@ -168,12 +173,12 @@ const (
 
 // home is key's first slot: the key mixed (phone numbers are far from
 // random), then scaled to the table's size.
-func (t *slots) home(key uint64) int {
-	hi, _ := bits.Mul64(mix(key), uint64(len(t.keys)))
+func (t *slots[K]) home(key K) int {
+	hi, _ := bits.Mul64(mix(uint64(key)), uint64(len(t.keys)))
 	return int(hi)
 }
 
-func (t *slots) next(i int) int {
+func (t *slots[K]) next(i int) int {
 	if i++; i == len(t.keys) {
 		return 0
 	}
@@ -182,7 +187,7 @@ func (t *slots) next(i int) int {
 
 // find returns the entry of key: for a key inserted more than once (an
 // email hash shared by different emails), any one of them.
-func (t *slots) find(key uint64) (uint32, bool) {
+func (t *slots[K]) find(key K) (uint32, bool) {
 	if t.n == 0 {
 		return 0, false
 	}
@@ -195,7 +200,7 @@ func (t *slots) find(key uint64) (uint32, bool) {
 }
 
 // insert adds key → entry, beside any entries the key already has.
-func (t *slots) insert(key uint64, entry uint32) {
+func (t *slots[K]) insert(key K, entry uint32) {
 	if (t.n+1)*maxLoadDen > len(t.keys)*maxLoadNum {
 		t.grow()
 	}
@@ -203,7 +208,7 @@ func (t *slots) insert(key uint64, entry uint32) {
 	t.n++
 }
 
-func (t *slots) place(key uint64, val uint32) {
+func (t *slots[K]) place(key K, val uint32) {
 	i := t.home(key)
 	for t.vals[i] != 0 {
 		i = t.next(i)
@@ -211,10 +216,10 @@ func (t *slots) place(key uint64, val uint32) {
 	t.keys[i], t.vals[i] = key, val
 }
 
-func (t *slots) grow() {
-	size := max(minSlots, len(t.keys)+len(t.keys)/2)
+func (t *slots[K]) grow() {
+	size := max(minSlots, len(t.keys)+len(t.keys)/4)
 	keys, vals := t.keys, t.vals
-	t.keys, t.vals = make([]uint64, size), make([]uint32, size)
+	t.keys, t.vals = make([]K, size), make([]uint32, size)
 	for i, v := range vals {
 		if v != 0 {
 			t.place(keys[i], v)
@@ -222,7 +227,13 @@ func (t *slots) grow() {
 	}
 }
 
-func (t *slots) bytes() int { return cap(t.keys)*8 + cap(t.vals)*4 }
+func (t *slots[K]) bytes() int {
+	keySize := 4
+	if uint64(^K(0)) > math.MaxUint32 {
+		keySize = 8
+	}
+	return cap(t.keys)*keySize + cap(t.vals)*4
+}
 
 // mix is a bijective 64-bit finaliser (MurmurHash3's fmix64).
 func mix(k uint64) uint64 {
@@ -235,14 +246,19 @@ func mix(k uint64) uint64 {
 }
 
 // entryLog holds, for each entry in order, its row and its lower-cased
-// email (empty when the entry added only a phone), packed as varints and
-// bytes in chunks that are never copied. Every 64th entry's position is
-// kept, so reading an entry back skips at most 63 others.
+// email (none when the entry added only a phone), packed as varints and
+// bytes in chunks that are never copied. An email is kept as the part up
+// to its @ and a number for its domain: a roster's people share a few
+// domains, and each is kept once (the first maxDomains of them; later ones
+// are written out in their records). Every 64th entry's position is kept,
+// so reading an entry back skips at most 63 others.
 type entryLog struct {
 	chunks  [][]byte
 	marks   []logMark // position and row of entries 0, 64, 128, …
 	lastRow int
 	entries uint32
+	domains map[string]uint32 // domain → its number + 1
+	names   []string          // domains by number
 }
 
 type logMark struct {
@@ -251,11 +267,20 @@ type logMark struct {
 }
 
 const (
-	logChunk = 1 << 20
-	markDist = 64
-	// maxRecord is the longest a record can be: two varints and an email.
-	maxRecord = 2*binary.MaxVarintLen64 + maxEmailLen
+	logChunk   = 1 << 20
+	markDist   = 64
+	maxDomains = 1024
+	// maxRecord is the longest a record can be: the varints, and an email
+	// with its domain written out.
+	maxRecord = 5*binary.MaxVarintLen64 + maxEmailLen
 )
+
+// splitEmail cuts an email after its last @: the part kept in every
+// record, and the domain kept once.
+func splitEmail(email []byte) (head, domain []byte) {
+	at := bytes.LastIndexByte(email, '@')
+	return email[:at+1], email[at+1:]
+}
 
 // append adds an entry for row with email (lower case; nil for none) and
 // returns its number.
@@ -271,53 +296,120 @@ func (l *entryLog) append(row int, email []byte) uint32 {
 		l.marks = append(l.marks, logMark{chunk: uint32(last), off: uint32(len(c)), row: row})
 	}
 	c = binary.AppendVarint(c, int64(row-l.lastRow))
-	c = binary.AppendUvarint(c, uint64(len(email)))
-	c = append(c, email...)
+	if email == nil {
+		c = binary.AppendUvarint(c, 0)
+	} else {
+		head, domain := splitEmail(email)
+		c = binary.AppendUvarint(c, uint64(len(head))+1)
+		c = append(c, head...)
+		id, ok := l.domains[string(domain)]
+		if !ok && len(l.names) < maxDomains {
+			if l.domains == nil {
+				l.domains = map[string]uint32{}
+			}
+			l.names = append(l.names, string(domain))
+			id = uint32(len(l.names))
+			l.domains[l.names[id-1]] = id
+		}
+		c = binary.AppendUvarint(c, uint64(id))
+		if id == 0 { // not numbered: written out
+			c = binary.AppendUvarint(c, uint64(len(domain)))
+			c = append(c, domain...)
+		}
+	}
 	l.chunks[last] = c
 	l.lastRow = row
 	l.entries++
 	return e
 }
 
-// read returns entry e's row and email, which aliases the log.
-func (l *entryLog) read(e uint32) (int, []byte) {
+// find returns entry e's row and its record's email part: the chunk's
+// bytes from there on.
+func (l *entryLog) find(e uint32) (row int, rest []byte) {
 	m := l.marks[e/markDist]
-	c := l.chunks[m.chunk]
-	off := int(m.off)
-	row := m.row
+	c := l.chunks[m.chunk][m.off:]
+	row = m.row
 	for i := e - e%markDist; ; i++ {
-		d, n := binary.Varint(c[off:])
+		d, n := binary.Varint(c)
 		if i > e-e%markDist {
 			row += int(d) // the mark's own delta is already in its row
 		}
-		off += n
-		size, n := binary.Uvarint(c[off:])
-		off += n
+		c = c[n:]
 		if i == e {
-			return row, c[off : off+int(size)]
+			return row, c
 		}
-		off += int(size)
-		if off == len(c) { // the next record starts the next chunk
+		// Skip the email: the part up to @, and the domain's number or,
+		// when it has none, the domain.
+		h, n := binary.Uvarint(c)
+		c = c[n:]
+		if h > 0 {
+			c = c[h-1:]
+			id, n := binary.Uvarint(c)
+			c = c[n:]
+			if id == 0 {
+				size, n := binary.Uvarint(c)
+				c = c[n+int(size):]
+			}
+		}
+		if len(c) == 0 { // the next record starts the next chunk
 			m.chunk++
-			c, off = l.chunks[m.chunk], 0
+			c = l.chunks[m.chunk]
 		}
 	}
 }
 
 func (l *entryLog) row(e uint32) int {
-	r, _ := l.read(e)
+	r, _ := l.find(e)
 	return r
 }
 
+// sameEmail reports whether entry e's email is email (lower case).
+func (l *entryLog) sameEmail(e uint32, email []byte) bool {
+	_, c := l.find(e)
+	h, n := binary.Uvarint(c)
+	if h == 0 {
+		return false
+	}
+	c = c[n:]
+	head := c[:h-1]
+	if !bytes.HasPrefix(email, head) {
+		return false
+	}
+	c = c[h-1:]
+	domain := email[len(head):]
+	id, n := binary.Uvarint(c)
+	if id > 0 {
+		return string(domain) == l.names[id-1]
+	}
+	size, n2 := binary.Uvarint(c[n:])
+	return string(domain) == string(c[n+n2:n+n2+int(size)])
+}
+
+// email returns entry e's email, or nil; for tests.
 func (l *entryLog) email(e uint32) []byte {
-	_, b := l.read(e)
-	return b
+	_, c := l.find(e)
+	h, n := binary.Uvarint(c)
+	if h == 0 {
+		return nil
+	}
+	c = c[n:]
+	out := append([]byte(nil), c[:h-1]...)
+	c = c[h-1:]
+	id, n := binary.Uvarint(c)
+	if id > 0 {
+		return append(out, l.names[id-1]...)
+	}
+	size, n2 := binary.Uvarint(c[n:])
+	return append(out, c[n+n2:n+n2+int(size)]...)
 }
 
 func (l *entryLog) bytes() int {
 	n := cap(l.marks) * 16
 	for _, c := range l.chunks {
 		n += cap(c)
+	}
+	for _, d := range l.names {
+		n += len(d) + 16 + 24 // the string, its header, a map entry's share
 	}
 	return n
 }

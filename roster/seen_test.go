@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -125,15 +126,21 @@ func TestSeenCollisionIsNotADuplicate(t *testing.T) {
 }
 
 // TestSeenLogAcrossChunks reads back every entry of a log long enough to
-// fill several chunks, with the longest emails there are.
+// fill several chunks, with the longest emails there are, domains numbered
+// and written out, and values without an @.
 func TestSeenLogAcrossChunks(t *testing.T) {
 	var l entryLog
 	email := func(i int) []byte {
-		if i%5 == 0 {
+		switch {
+		case i%5 == 0:
 			return nil // an entry that added only a phone
+		case i%7 == 0:
+			return []byte(strings.Repeat("n", 200) + strconv.Itoa(i)) // no @ at all
 		}
-		local := fmt.Sprintf("%d.%s", i, strings.Repeat("a", 50))
-		return []byte(local + "@" + strings.Repeat("d", maxEmailLen-len(local)-5) + ".com")
+		// More domains than the log numbers, so later ones are written out.
+		local := fmt.Sprintf("%d.%s@", i, strings.Repeat("a", 50))
+		domain := fmt.Sprintf("d%d.", i%(maxDomains+500))
+		return []byte(local + domain + strings.Repeat("d", maxEmailLen-len(local)-len(domain)-4) + ".com")
 	}
 	rowOf := func(i int) int { return i*3 - 1000 }
 	n := 3*logChunk/maxEmailLen + 100
@@ -146,10 +153,17 @@ func TestSeenLogAcrossChunks(t *testing.T) {
 		t.Fatalf("%d chunks, want the log to span several", len(l.chunks))
 	}
 	for i := range n {
-		row, got := l.read(uint32(i))
+		row, got := l.row(uint32(i)), l.email(uint32(i))
 		if row != rowOf(i) || string(got) != string(email(i)) {
 			t.Fatalf("entry %d: row %d, email %q; want %d, %q", i, row, got, rowOf(i), email(i))
 		}
+		if e := email(i); e != nil && (!l.sameEmail(uint32(i), e) || l.sameEmail(uint32(i), e[:len(e)-1]) ||
+			l.sameEmail(uint32(i), append(e[:len(e):len(e)], 'x'))) {
+			t.Fatalf("entry %d: sameEmail wrong for %q or a near miss", i, e)
+		}
+	}
+	if len(l.names) != maxDomains {
+		t.Fatalf("%d domains numbered, want %d", len(l.names), maxDomains)
 	}
 }
 
