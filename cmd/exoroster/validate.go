@@ -46,11 +46,13 @@ func (a *app) runValidate(stdout io.Writer, path string, opts roster.Options) er
 		return abortErr(fmt.Errorf("%s: %w", path, err))
 	}
 	reportHeader(a.env.Stderr, h)
-	v := roster.NewValidator(h, opts)
+	// Rows are checked on every CPU, and come back in order.
+	ck := roster.NewChecker(r, roster.NewValidator(h, opts), 0)
+	defer ck.Close()
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	rows, bad, problems := 0, 0, 0
 	for {
-		rec, err := r.Next()
+		c, err := ck.Next()
 		if err == io.EOF {
 			break
 		}
@@ -58,17 +60,16 @@ func (a *app) runValidate(stdout io.Writer, path string, opts roster.Options) er
 			return abortErr(fmt.Errorf("cannot read %s: %w", path, err))
 		}
 		rows++
-		_, probs := v.Check(rec)
-		if len(probs) == 0 {
+		if len(c.Problems) == 0 {
 			continue
 		}
 		if bad == 0 {
 			fmt.Fprintln(tw, "ROW\tCOLUMN\tVALUE\tREASON")
 		}
 		bad++
-		for _, p := range probs {
+		for _, p := range c.Problems {
 			problems++
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", rec.Row, p.Column, displayValue(p.Value), p.Reason)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Record.Row, p.Column, displayValue(p.Value), p.Reason)
 		}
 	}
 	tw.Flush()
