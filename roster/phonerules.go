@@ -36,6 +36,15 @@ import (
 // Parse judges by heuristics) — goes to Parse. TestPhoneRulesMatchParse
 // and FuzzPhoneRules hold the two paths to the same answers.
 //
+// IsValidNumber, the other half of the cost, tests a national number
+// against a dozen patterns of its country's metadata, and its answer
+// depends on nothing else. Each
+// pattern, as an automaton (digitDFA), says how many leading digits of a
+// number it looks at before only the length matters; two numbers of one
+// length that agree on the most any pattern looks at get the same answer.
+// verdicts remembers IsValidNumber's answers by those leading digits, so
+// +91 98765 43210 and +91 98123 45678 cost one call between them.
+//
 // A phoneRules is safe for concurrent use: normalisers share one.
 type phoneRules struct {
 	region *regionRules // the default region's; nil when it is unknown
@@ -43,6 +52,10 @@ type phoneRules struct {
 	// holds a zero countryRules when the code is not one.
 	countries [1000]atomic.Pointer[countryRules]
 	meta      metadataIndex
+	// verdicts is a direct-mapped cache of IsValidNumber's answers: a slot
+	// holds a whole key and its answer in one word, so racing writers can
+	// only lose an answer, never mix two.
+	verdicts [1 << 16]atomic.Uint64
 }
 
 // regionRules are what reading a number without + in a region needs.
@@ -55,12 +68,17 @@ type regionRules struct {
 }
 
 // countryRules are a calling code's national prefix rules, from the
-// metadata Parse uses for numbers under that code.
+// metadata Parse uses for numbers under that code, and the patterns
+// IsValidNumber tests its numbers against.
 type countryRules struct {
 	cc        int
 	ccDigits  string
 	prefix    *regexp.Regexp // ^(?:national prefix for parsing); nil when none
 	transform bool           // a national prefix transform rule exists
+	// patterns are the automata of the number patterns IsValidNumber reads
+	// for the code; nil when validity is not cached for it (a pattern would
+	// not compile to a small automaton).
+	patterns []*digitDFA
 }
 
 // metadataIndex finds the metadata phonenumbers holds for a region or a
@@ -89,6 +107,11 @@ func newPhoneRules(region string) *phoneRules {
 	own, ok := newCountryRules(cc, m)
 	if !ok {
 		return p
+	}
+	// Numbers written without + are stripped with the region's own
+	// metadata, but judged like every number under its code.
+	if c := p.country(cc); c != nil {
+		own.patterns = c.patterns
 	}
 	p.region = &regionRules{code: region, cc: cc, ccDigits: strconv.Itoa(cc), idd: idd, country: own}
 	return p
@@ -163,7 +186,117 @@ func (p *phoneRules) loadCountry(cc int) *countryRules {
 	if !ok {
 		return nil
 	}
+	c.patterns = p.validityPatterns(cc)
 	return c
+}
+
+// maxPatternStates bounds an automaton: phone patterns are trees of
+// leading digits with a fixed-length tail, a few thousand states at most.
+const maxPatternStates = 1 << 13
+
+// validityPatterns compiles every pattern IsValidNumber may test a number
+// under cc against, or returns nil. With one region that is its general
+// pattern and each number type's. With several (+1, +44, +7…), it first
+// picks the region: the first whose leading-digits pattern matches the
+// start of the number or, when it has none, for which the number is
+// valid; so every region's patterns count, and its leading digits as a
+// pattern for a number that starts with them.
+func (p *phoneRules) validityPatterns(cc int) []*digitDFA {
+	var out []*digitDFA
+	for _, region := range phonenumbers.GetRegionCodesForCountryCode(cc) {
+		var m *phonenumbers.PhoneMetadata
+		if region == "001" {
+			m = p.meta.nonGeo[cc]
+		} else {
+			m = p.meta.regions[region]
+		}
+		if m == nil {
+			return nil
+		}
+		if ld := m.GetLeadingDigits(); ld != "" {
+			d, ok := compileDigitDFA("(?:"+ld+")[0-9]*", maxPatternStates)
+			if !ok {
+				return nil
+			}
+			out = append(out, d)
+		}
+		patterns, ok := metadataPatterns(m)
+		if !ok {
+			return nil
+		}
+		out = append(out, patterns...)
+	}
+	return out
+}
+
+// metadataPatterns compiles the patterns getNumberTypeHelper reads: the
+// general one and each number type's.
+func metadataPatterns(m *phonenumbers.PhoneMetadata) ([]*digitDFA, bool) {
+	var out []*digitDFA
+	for _, desc := range []*phonenumbers.PhoneNumberDesc{
+		m.GetGeneralDesc(), m.GetPremiumRate(), m.GetTollFree(), m.GetSharedCost(), m.GetVoip(),
+		m.GetPersonalNumber(), m.GetPager(), m.GetUan(), m.GetVoicemail(), m.GetFixedLine(), m.GetMobile(),
+	} {
+		pattern := desc.GetNationalNumberPattern()
+		if pattern == "" {
+			continue // ^(?:)$ matches no number
+		}
+		d, ok := compileDigitDFA(pattern, maxPatternStates)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, d)
+	}
+	return out, true
+}
+
+// Verdict keys: a calling code, a length, and the leading digits that
+// decide, packed with the answer into one word.
+const (
+	maxVerdictDigits = 12 // 10^12 < 2^40
+	verdictValid     = 1 << 62
+	verdictPresent   = 1 << 63
+)
+
+// verdictKey is the key under which IsValidNumber's answer for nsn (under
+// c's code) is kept; ok is false when it is not kept.
+func (c *countryRules) verdictKey(nsn []byte) (key uint64, ok bool) {
+	if c.patterns == nil {
+		return 0, false
+	}
+	k := 0
+	for _, d := range c.patterns {
+		k = max(k, d.settled(nsn))
+	}
+	if k > maxVerdictDigits {
+		return 0, false
+	}
+	var prefix uint64
+	for _, b := range nsn[:k] {
+		prefix = prefix*10 + uint64(b-'0')
+	}
+	// cc: 10 bits, length: 5, digits that decide: 4, their value: 40.
+	return uint64(c.cc) | uint64(len(nsn))<<10 | uint64(k)<<15 | prefix<<19, true
+}
+
+// isValid is IsValidNumber(num), nsn being num's national number, answered
+// from verdicts when an earlier number settled it.
+func (p *phoneRules) isValid(c *countryRules, nsn []byte, num *phonenumbers.PhoneNumber) bool {
+	key, ok := c.verdictKey(nsn)
+	if !ok {
+		return phonenumbers.IsValidNumber(num)
+	}
+	slot := &p.verdicts[mix(key)>>48]
+	if v := slot.Load(); v&verdictPresent != 0 && v&(verdictValid-1) == key {
+		return v&verdictValid != 0
+	}
+	valid := phonenumbers.IsValidNumber(num)
+	v := key | verdictPresent
+	if valid {
+		v |= verdictValid
+	}
+	slot.Store(v)
+	return valid
 }
 
 // normalize is NormalizePhone, with its answers for the common shapes
@@ -261,7 +394,7 @@ func (p *phoneRules) national(c *countryRules, nsn []byte) (string, error, bool)
 	}
 	cc := int32(c.cc)
 	num := &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &national}
-	if phonenumbers.IsValidNumber(num) {
+	if p.isValid(c, rest, num) {
 		b := make([]byte, 0, 1+len(c.ccDigits)+len(rest))
 		b = append(append(append(b, '+'), c.ccDigits...), rest...)
 		return string(b), nil, true
