@@ -33,13 +33,23 @@ type seen struct {
 	// digits; phonenumbers' valid numbers have fewer, but nothing here
 	// relies on it).
 	wide map[string]uint32
-	// hash hashes a lower-cased email; tests replace it to force collisions.
-	hash func(lower []byte) uint64
+	seed maphash.Seed
+	// forceHash, when set, replaces the email hash: tests force collisions.
+	forceHash func(lower []byte) uint64
 }
 
 func newSeen() *seen {
-	seed := maphash.MakeSeed()
-	return &seen{hash: func(b []byte) uint64 { return maphash.Bytes(seed, b) }}
+	return &seen{seed: maphash.MakeSeed()}
+}
+
+// hash is the 64-bit hash of a lower-cased email.
+func (s *seen) hash(lower []byte) uint64 {
+	if s.forceHash != nil {
+		// A copy, so that handing lower to an unknown function does not move
+		// every row's buffer to the heap.
+		return s.forceHash(bytes.Clone(lower))
+	}
+	return maphash.Bytes(s.seed, lower)
 }
 
 // maxEntries bounds the entries the tables can name (entry+1 must fit in

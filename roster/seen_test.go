@@ -62,7 +62,7 @@ func TestSeenMatchesModel(t *testing.T) {
 			rnd := rand.New(rand.NewPCG(7, 8))
 			s := newSeen()
 			if h != nil {
-				s.hash = h
+				s.forceHash = h
 			}
 			m := &model{emails: map[string]int{}, phones: map[string]int{}}
 			rows := 5000
@@ -100,7 +100,7 @@ func TestSeenMatchesModel(t *testing.T) {
 // two different emails with one hash.
 func TestSeenCollisionIsNotADuplicate(t *testing.T) {
 	s := newSeen()
-	s.hash = forcedHashes["every email collides"]
+	s.forceHash = forcedHashes["every email collides"]
 	steps := []struct {
 		row   int
 		email string
@@ -219,7 +219,7 @@ func TestValidatorForcedCollisions(t *testing.T) {
 	}
 	h, recs := generated(t, rows, 50)
 	real, forced := NewValidator(h, Options{}), NewValidator(h, Options{})
-	forced.seen.hash = forcedHashes["every email collides"]
+	forced.seen.forceHash = forcedHashes["every email collides"]
 	dups := 0
 	for _, rec := range recs {
 		p1, probs1 := real.Check(rec)
