@@ -35,17 +35,16 @@ func compileDigitDFA(pattern string, maxStates int) (d *digitDFA, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	b := dfaBuilder{prog: prog, index: map[string]int32{}, d: &digitDFA{}}
+	b := dfaBuilder{prog: prog, index: map[string]int32{}, d: &digitDFA{}, mark: make([]uint32, len(prog.Inst))}
 	start, ok := b.closure([]uint32{uint32(prog.Start)})
 	if !ok {
 		return nil, false
 	}
-	if b.state(start) != 0 {
-		return nil, false
-	}
+	b.state(start)
+	var step []uint32
 	for s := 0; s < len(b.sets); s++ {
 		for digit := range 10 {
-			var step []uint32
+			step = step[:0]
 			for _, pc := range b.sets[s] {
 				if in := &prog.Inst[pc]; consumes(in, rune('0'+digit)) {
 					step = append(step, in.Out)
@@ -76,36 +75,42 @@ type dfaBuilder struct {
 	sets  [][]uint32 // each state's instructions: characters to match and Match
 	index map[string]int32
 	d     *digitDFA
+	// Scratch space, so that following a state's moves allocates only for
+	// a state not seen before.
+	mark         []uint32 // mark[pc] == gen: pc is in the closure being built
+	gen          uint32
+	stack, found []uint32
+	key          []byte
 }
 
 // closure follows the empty moves from pcs and returns the sorted
-// instructions that consume a character or match; ok is false at an
-// instruction it does not handle.
+// instructions that consume a character or match (valid until the next
+// call); ok is false at an instruction it does not handle.
 func (b *dfaBuilder) closure(pcs []uint32) ([]uint32, bool) {
-	seen := map[uint32]bool{}
-	var out []uint32
-	stack := slices.Clone(pcs)
-	for len(stack) > 0 {
-		pc := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[pc] {
+	b.gen++
+	b.stack = append(b.stack[:0], pcs...)
+	b.found = b.found[:0]
+	for len(b.stack) > 0 {
+		pc := b.stack[len(b.stack)-1]
+		b.stack = b.stack[:len(b.stack)-1]
+		if b.mark[pc] == b.gen {
 			continue
 		}
-		seen[pc] = true
+		b.mark[pc] = b.gen
 		switch in := &b.prog.Inst[pc]; in.Op {
 		case syntax.InstAlt, syntax.InstAltMatch:
-			stack = append(stack, in.Out, in.Arg)
+			b.stack = append(b.stack, in.Out, in.Arg)
 		case syntax.InstCapture, syntax.InstNop:
-			stack = append(stack, in.Out)
+			b.stack = append(b.stack, in.Out)
 		case syntax.InstFail:
 		case syntax.InstMatch, syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
-			out = append(out, pc)
+			b.found = append(b.found, pc)
 		default: // InstEmptyWidth: ^, $, \b and the like
 			return nil, false
 		}
 	}
-	slices.Sort(out)
-	return out, true
+	slices.Sort(b.found)
+	return b.found, true
 }
 
 // consumes reports whether in matches r, as regexp's matchers decide it.
@@ -123,18 +128,18 @@ func consumes(in *syntax.Inst, r rune) bool {
 	return false
 }
 
-// state numbers set, adding it when new.
+// state numbers set, adding (a copy of) it when new.
 func (b *dfaBuilder) state(set []uint32) int32 {
-	key := make([]byte, 0, 4*len(set))
+	b.key = b.key[:0]
 	for _, pc := range set {
-		key = append(key, byte(pc), byte(pc>>8), byte(pc>>16), byte(pc>>24))
+		b.key = append(b.key, byte(pc), byte(pc>>8), byte(pc>>16), byte(pc>>24))
 	}
-	if s, ok := b.index[string(key)]; ok {
+	if s, ok := b.index[string(b.key)]; ok {
 		return s
 	}
 	s := int32(len(b.sets))
-	b.index[string(key)] = s
-	b.sets = append(b.sets, set)
+	b.index[string(b.key)] = s
+	b.sets = append(b.sets, slices.Clone(set))
 	match := false
 	for _, pc := range set {
 		match = match || b.prog.Inst[pc].Op == syntax.InstMatch

@@ -37,13 +37,16 @@ import (
 // and FuzzPhoneRules hold the two paths to the same answers.
 //
 // IsValidNumber, the other half of the cost, tests a national number
-// against a dozen patterns of its country's metadata, and its answer
-// depends on nothing else. Each
-// pattern, as an automaton (digitDFA), says how many leading digits of a
-// number it looks at before only the length matters; two numbers of one
-// length that agree on the most any pattern looks at get the same answer.
-// verdicts remembers IsValidNumber's answers by those leading digits, so
-// +91 98765 43210 and +91 98123 45678 cost one call between them.
+// against the patterns of its calling code's metadata (a dozen per region,
+// and for a code several regions share, each region's leading digits too),
+// and its answer depends on nothing else. Each pattern, as an automaton
+// (digitDFA), says how many leading digits of a number it looks at before
+// only the length matters; two numbers of one length that agree on the
+// most any pattern looks at get the same answer. verdicts remembers
+// IsValidNumber's answers by those leading digits, so +91 98765 43210 and
+// +91 98123 45678 cost one call between them. TestDigitDFAMatchesRegexp
+// and TestDigitDFASettled hold the automata to Go's regexp on every
+// pattern; TestVerdictKeysAreSound holds the keys to the library.
 //
 // A phoneRules is safe for concurrent use: normalisers share one.
 type phoneRules struct {
@@ -61,10 +64,9 @@ type phoneRules struct {
 // regionRules are what reading a number without + in a region needs.
 type regionRules struct {
 	code     string // the region, such as IN
-	cc       int
 	ccDigits string
 	idd      *regexp.Regexp // its international prefix, as Parse compiles it
-	country  *countryRules  // its own metadata's national prefix rules
+	country  *countryRules  // its own metadata's national prefix rules (no patterns: see isValid)
 }
 
 // countryRules are a calling code's national prefix rules, from the
@@ -108,12 +110,7 @@ func newPhoneRules(region string) *phoneRules {
 	if !ok {
 		return p
 	}
-	// Numbers written without + are stripped with the region's own
-	// metadata, but judged like every number under its code.
-	if c := p.country(cc); c != nil {
-		own.patterns = c.patterns
-	}
-	p.region = &regionRules{code: region, cc: cc, ccDigits: strconv.Itoa(cc), idd: idd, country: own}
+	p.region = &regionRules{code: region, ccDigits: strconv.Itoa(cc), idd: idd, country: own}
 	return p
 }
 
@@ -280,8 +277,14 @@ func (c *countryRules) verdictKey(nsn []byte) (key uint64, ok bool) {
 }
 
 // isValid is IsValidNumber(num), nsn being num's national number, answered
-// from verdicts when an earlier number settled it.
+// from verdicts when an earlier number settled it. c may be a region's own
+// rules (numbers written without +): the patterns are always the code's.
 func (p *phoneRules) isValid(c *countryRules, nsn []byte, num *phonenumbers.PhoneNumber) bool {
+	if c.patterns == nil {
+		if code := p.country(c.cc); code != nil {
+			c = code
+		}
+	}
 	key, ok := c.verdictKey(nsn)
 	if !ok {
 		return phonenumbers.IsValidNumber(num)
