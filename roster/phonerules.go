@@ -31,10 +31,13 @@ import (
 //     lengths first);
 //   - the number does not start with 0, so there are no leading zeros.
 //
-// Everything else — a transform rule, a prefix whose rest is not valid, a
-// leading zero, a national number that starts with the country code (which
-// Parse judges by heuristics) — goes to Parse. TestPhoneRulesMatchParse
-// and FuzzPhoneRules hold the two paths to the same answers.
+// A national number that starts with the region's own calling code
+// (919876543210 in IN) may be that code written without +: Parse decides
+// by the region's general pattern and its lengths, and ownCode repeats the
+// decision with the same pattern (as an automaton) and the library's own
+// length test. Everything else — a transform rule, a prefix whose rest is
+// not valid, a leading zero — goes to Parse. TestPhoneRulesMatchParse and
+// FuzzPhoneRules hold the two paths to the same answers.
 //
 // IsValidNumber, the other half of the cost, tests a national number
 // against the patterns of its calling code's metadata (a dozen per region,
@@ -67,6 +70,10 @@ type regionRules struct {
 	ccDigits string
 	idd      *regexp.Regexp // its international prefix, as Parse compiles it
 	country  *countryRules  // its own metadata's national prefix rules (no patterns: see isValid)
+	// general is the region's general number pattern, when the region is
+	// its code's main one: what ownCode needs to read a number that starts
+	// with the code. nil sends such numbers to Parse.
+	general *digitDFA
 }
 
 // countryRules are a calling code's national prefix rules, from the
@@ -111,6 +118,11 @@ func newPhoneRules(region string) *phoneRules {
 		return p
 	}
 	p.region = &regionRules{code: region, ccDigits: strconv.Itoa(cc), idd: idd, country: own}
+	if g := m.GetGeneralDesc().GetNationalNumberPattern(); g != "" && phonenumbers.GetRegionCodeForCountryCode(cc) == region {
+		if d, ok := compileDigitDFA(g, maxPatternStates); ok {
+			p.region.general = d
+		}
+	}
 	return p
 }
 
@@ -346,12 +358,59 @@ func (p *phoneRules) fast(digits []byte, region string) (e164 string, err error,
 		}
 		return p.national(c, nsn)
 	}
-	// A number that starts with the region's own code may be that code
-	// written without + or a national number: Parse decides by heuristics.
 	if len(digits) >= len(r.ccDigits) && string(digits[:len(r.ccDigits)]) == r.ccDigits {
-		return "", nil, false
+		return p.ownCode(r, digits)
 	}
 	return p.national(r.country, digits)
+}
+
+// ownCode reads a number without + that starts with the region's own
+// calling code as Parse does: as the code written without + when the
+// number, not valid by the general pattern as it stands, is valid without
+// the code (and its national prefix), or when it is too long to be a
+// national number; otherwise as a national number.
+func (p *phoneRules) ownCode(r *regionRules, digits []byte) (string, error, bool) {
+	g := r.general
+	if g == nil {
+		return "", nil, false
+	}
+	without, ok := r.country.stripForCode(digits[len(r.ccDigits):], g)
+	if !ok {
+		return "", nil, false
+	}
+	whole, err := strconv.ParseUint(string(digits), 10, 64)
+	if err != nil {
+		return "", nil, false
+	}
+	cc := int32(r.country.cc)
+	// The library's length test for the whole number, under the region's
+	// metadata (it is the code's main region).
+	tooLong := phonenumbers.IsPossibleNumberWithReason(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &whole}) == phonenumbers.TOO_LONG
+	if !g.matches(digits) && g.matches(without) || tooLong {
+		return p.national(r.country, without)
+	}
+	return p.national(r.country, digits)
+}
+
+// stripForCode strips the national prefix from n as Parse does while
+// deciding whether a number starts with the country code: whenever the
+// prefix matches, unless n matches the general pattern g and the rest does
+// not. ok is false when a transform rule would apply.
+func (c *countryRules) stripForCode(n []byte, g *digitDFA) ([]byte, bool) {
+	if c.prefix == nil {
+		return n, true
+	}
+	loc := c.prefix.FindSubmatchIndex(n)
+	if loc == nil {
+		return n, true
+	}
+	if c.transform && loc[len(loc)-2] >= 0 {
+		return nil, false
+	}
+	if rest := n[loc[1]:]; !g.matches(n) || g.matches(rest) {
+		return rest, true
+	}
+	return n, true
 }
 
 // splitCallingCode finds the calling code at the start of digits as Parse

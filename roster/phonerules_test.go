@@ -187,7 +187,9 @@ func TestPhoneRulesIndianShapes(t *testing.T) {
 		{"IDD", "0091 98765 43210", true},
 		{"UK from India", "0044 7400 123456", true},
 		{"invalid, no prefix", "+91 12345 67890", true},
-		{"country code without plus: heuristics", "919876543210", false},
+		{"country code without plus", "919876543210", true},
+		{"country code without plus, spaced", "91 98765 43210", true},
+		{"ten digits starting 91", "9198765432", true},
 		{"trunk prefix, invalid rest", "055555 55555", false},
 		{"a leading zero after the code", "+91 0 98765 43210", true},
 	}
@@ -237,6 +239,12 @@ func FuzzPhoneRules(f *testing.F) {
 	for _, s := range []string{"+919876543210", "098765 43210", "0091 98765 43210", "919876543210", "+0 123", "123", "+999 1234567"} {
 		f.Add(s, "IN")
 	}
+	f.Add("919876543210", "IN")
+	f.Add("91 0 98765 43210", "IN")
+	f.Add("4420 7946 0958", "GB")
+	f.Add("1 415 234 5678", "US")
+	f.Add("7 912 345 6789", "RU")
+	f.Add("39 06 1234 5678", "IT")
 	f.Add("15 4123-4567", "AR")
 	f.Add("0 11 15 4123 4567", "AR")
 	f.Add("+39 06 1234 5678", "IT")
