@@ -15,12 +15,13 @@ import (
 // share the digits up to a uniform state end in the same state, so the
 // pattern matches both or neither.
 type digitDFA struct {
-	next    [][10]int32 // the state after each digit; dead (-1) when no match is possible any more
+	next    [][10]int32 // the state after each digit; deadState (-1) when no match is possible any more
 	match   []bool      // the string so far matches
 	uniform []bool
 }
 
-const dead = -1
+// deadState is where a digit leads when no match is possible any more.
+const deadState = -1
 
 // compileDigitDFA builds the automaton of pattern (Go regexp syntax, as
 // phonenumbers compiles it inside ^(?:…)$). ok is false when the pattern
@@ -50,7 +51,7 @@ func compileDigitDFA(pattern string, maxStates int) (d *digitDFA, ok bool) {
 					step = append(step, in.Out)
 				}
 			}
-			next := int32(dead)
+			next := int32(deadState)
 			if len(step) > 0 {
 				set, ok := b.closure(step)
 				if !ok {
@@ -159,7 +160,7 @@ func (d *digitDFA) markUniform() {
 	for changed := true; changed; {
 		changed = false
 		for s, next := range d.next {
-			if d.uniform[s] && next[0] != dead && !d.uniform[next[0]] {
+			if d.uniform[s] && next[0] != deadState && !d.uniform[next[0]] {
 				d.uniform[s], changed = false, true
 			}
 		}
@@ -172,7 +173,7 @@ func (d *digitDFA) markUniform() {
 func (d *digitDFA) settled(digits []byte) int {
 	s := int32(0)
 	for i := 0; ; i++ {
-		if s == dead || d.uniform[s] || i == len(digits) {
+		if s == deadState || d.uniform[s] || i == len(digits) {
 			return i
 		}
 		s = d.next[s][digits[i]-'0']
@@ -183,7 +184,7 @@ func (d *digitDFA) settled(digits []byte) int {
 func (d *digitDFA) matches(digits []byte) bool {
 	s := int32(0)
 	for _, c := range digits {
-		if s = d.next[s][c-'0']; s == dead {
+		if s = d.next[s][c-'0']; s == deadState {
 			return false
 		}
 	}
