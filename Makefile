@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 30s
 IMAGE   ?= exoroster/exoroster:$(VERSION)
 
-.PHONY: build test demo bench fuzz lint clean image screenshot
+.PHONY: build test demo bench bench-validate fuzz lint clean image screenshot
 
 build: ## build the binary into bin/
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/exoroster
@@ -22,10 +22,15 @@ bench: ## Go benchmarks, then one table of end-to-end pace against the fake API 
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./importer/ ./exporter/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./audit/ ./htmlreport/
 	$(GO) test -C ratelimit -tags pacebench -run '^TestPaceTable$$' -count 1 -timeout 60m
+	$(MAKE) --no-print-directory bench-validate
+
+bench-validate: build ## validate a generated 1,000,000-row roster and import --dry-run 100,000 rows, under GNU time
+	./scripts/bench-validate.sh $(BIN)
 
 fuzz: ## fuzz the CSV and .xlsx readers, header words, --map, phone, email, API-answer and report parsers for FUZZTIME each
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRow$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzPhone$$' -fuzztime $(FUZZTIME) ./roster/
+	$(GO) test -run '^$$' -fuzz '^FuzzPhoneRules$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzEmail$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzHeaderWords$$' -fuzztime $(FUZZTIME) ./roster/

@@ -65,12 +65,36 @@ type ccmChecker struct {
 
 func (c *ccmChecker) Check(rec roster.Record) (Person, []roster.Problem) {
 	p, problems := c.v.Check(rec)
+	return c.person(rec, p), problems
+}
+
+// Stream checks src's rows on every CPU (roster.Checker), in file order.
+func (c *ccmChecker) Stream(src roster.RecordSource) RowStream {
+	return &ccmStream{c: c, ck: roster.NewChecker(src, c.v, 0)}
+}
+
+func (c *ccmChecker) person(rec roster.Record, p roster.Person) *ccmPerson {
 	person := &ccmPerson{t: c.t, p: p, req: createRequest(p), restore: c.restore}
 	if c.restore && c.extraCol >= 0 && c.extraCol < len(rec.Raw) {
 		person.extra = strings.TrimSpace(results.Restore(rec.Raw[c.extraCol]))
 	}
-	return person, problems
+	return person
 }
+
+type ccmStream struct {
+	c  *ccmChecker
+	ck *roster.Checker
+}
+
+func (s *ccmStream) Next() (CheckedRow, error) {
+	r, err := s.ck.Next()
+	if err != nil {
+		return CheckedRow{}, err
+	}
+	return CheckedRow{Rec: r.Record, Person: s.c.person(r.Record, r.Person), Problems: r.Problems}, nil
+}
+
+func (s *ccmStream) Close() { s.ck.Close() }
 
 // extraDevicesColumn is the index of an export's extra_devices column, or
 // -1.

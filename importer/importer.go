@@ -291,7 +291,8 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 		return openError(r.plan.Input.Name, err)
 	}
 	defer rd.Close()
-	v := r.im.target.NewChecker(rd.Header(), r.im.cfg.Roster)
+	rows := CheckAll(rd, r.im.target.NewChecker(rd.Header(), r.im.cfg.Roster))
+	defer rows.Close()
 	lookupFirst := r.resume != nil || r.im.cfg.CheckExisting
 	batch := make([]job, 0, exotel.MaxPageSize)
 	flush := func() {
@@ -316,14 +317,14 @@ func (r *run) feed(_ context.Context, feed *engine.Feed[job]) (err error) {
 	}()
 
 	for {
-		rec, err := rd.Next()
+		row, err := rows.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("cannot read %s: %w", r.plan.Input.Name, err)
 		}
-		person, problems := v.Check(rec)
+		rec, person, problems := row.Rec, row.Person, row.Problems
 		prior, seen := r.priorRow(rec.Row)
 		if seen {
 			if prior.InputHash != results.InputHash(rec.Raw) {

@@ -45,6 +45,55 @@ type Checker interface {
 	Check(rec roster.Record) (Person, []roster.Problem)
 }
 
+// CheckedRow is one row read and checked.
+type CheckedRow struct {
+	Rec      roster.Record
+	Person   Person
+	Problems []roster.Problem
+}
+
+// RowStream hands a file's rows back checked, in file order; Next returns
+// io.EOF after the last. Close releases it, also when stopping early.
+type RowStream interface {
+	Next() (CheckedRow, error)
+	Close()
+}
+
+// StreamChecker is a Checker that can check a whole source on several
+// goroutines and still hand the rows back in order, with exactly what Check
+// would say of each (CCM's, on roster.Checker).
+type StreamChecker interface {
+	Checker
+	Stream(src roster.RecordSource) RowStream
+}
+
+// CheckAll returns src's rows checked by c: on every CPU when c can, else
+// one by one. validate and import read a roster through it, so both say
+// the same of every row.
+func CheckAll(src roster.RecordSource, c Checker) RowStream {
+	if sc, ok := c.(StreamChecker); ok {
+		return sc.Stream(src)
+	}
+	return &oneByOne{src: src, c: c}
+}
+
+// oneByOne checks each row as it is read.
+type oneByOne struct {
+	src roster.RecordSource
+	c   Checker
+}
+
+func (o *oneByOne) Next() (CheckedRow, error) {
+	rec, err := o.src.Next()
+	if err != nil {
+		return CheckedRow{}, err
+	}
+	p, problems := o.c.Check(rec)
+	return CheckedRow{Rec: rec, Person: p, Problems: problems}, nil
+}
+
+func (o *oneByOne) Close() {}
+
 // Person is one valid row on its way to the API. A Person sends the
 // requests and judges what they found; its methods are called from one
 // goroutine at a time.

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/exoroster/exoroster/roster/rostertest"
 )
 
 const benchHeader = "First Name,Last Name,Email,Mobile,Role,Device Name\n"
@@ -247,4 +249,117 @@ func benchXLSX(b *testing.B, rows int) []byte {
 		b.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// The validation pipeline, measured on a generated roster: people listed
+// twice, spoiled rows, and phones in every shape an HR file has.
+
+// BenchmarkChecker runs a 20,000-row roster through a Checker, inline (one
+// worker) and on every CPU.
+func BenchmarkChecker(b *testing.B) {
+	const rows = 20000
+	var buf bytes.Buffer
+	if _, err := rostertest.Write(&buf, rostertest.Spec{Rows: rows, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for range b.N {
+				r, err := NewReader(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				c := NewChecker(r, NewValidator(r.Header(), Options{}), workers)
+				n := 0
+				for {
+					if _, err := c.Next(); err == io.EOF {
+						break
+					} else if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				c.Close()
+				if n != rows {
+					b.Fatalf("%d rows", n)
+				}
+			}
+			b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkDuplicateIndex fills the duplicate index with a million people,
+// each a new email and a new phone, and reports what it holds per row: the
+// live heap it added (runtime.MemStats, after a collection) and its own
+// count of its tables and log.
+func BenchmarkDuplicateIndex(b *testing.B) {
+	const rows = 1_000_000
+	emails := make([]string, rows)
+	phones := make([]string, rows)
+	for i := range rows {
+		emails[i] = fmt.Sprintf("firstname.lastname%d@acme-support.in", i)
+		phones[i] = fmt.Sprintf("+9198%08d", (i*7919+12345)%100_000_000)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var live, held float64
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := newSeen()
+		for i := range rows {
+			if e, p := s.add(i+1, emails[i], phones[i]); e.found || p.found {
+				b.Fatalf("row %d a duplicate", i+1)
+			}
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		live += float64(after.HeapAlloc-before.HeapAlloc) / rows
+		held += float64(s.bytes()) / rows
+		runtime.KeepAlive(s)
+		b.StartTimer()
+	}
+	b.ReportMetric(live/float64(b.N), "live-B/row")
+	b.ReportMetric(held/float64(b.N), "index-B/row")
+	b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkPhoneShapes compares, per shape, the Validator's phone rules
+// (warm, as after the first rows of a file) with NormalizePhone, which
+// asks phonenumbers to parse every number.
+func BenchmarkPhoneShapes(b *testing.B) {
+	shapes := []struct{ name, in string }{
+		{"+91 E.164", "+919876543210"},
+		{"+91 spaced", "+91 98765 43210"},
+		{"ten digits", "98765 43210"},
+		{"trunk 0", "098765 43210"},
+		{"IDD 0091", "0091 98765 43210"},
+		{"91 without +", "91 98765 43210"},
+		{"UK mobile", "+44 7400 123456"},
+		{"US", "+1 415 234 5678"},
+	}
+	for _, sh := range shapes {
+		rules := newPhoneRules("IN")
+		if _, err := rules.normalize(sh.in, "IN"); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("rules/"+sh.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				rules.normalize(sh.in, "IN")
+			}
+		})
+		b.Run("Parse/"+sh.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				NormalizePhone(sh.in, "IN")
+			}
+		})
+	}
 }

@@ -41,30 +41,54 @@ func CheckRegion(region string) error {
 // leading + are read in defaultRegion (IN when empty), so 09876543210,
 // 0091 98765 43210 and 919876543210 all work. Callers pass non-empty values;
 // a sip: URI is not a phone number (see IsSIPURI).
+//
+// NormalizePhone asks phonenumbers to parse every number; a Validator
+// answers the common shapes faster with the same results (see phoneRules).
 func NormalizePhone(raw, defaultRegion string) (string, error) {
+	d, region, err := dialDigits(raw, defaultRegion)
+	if err != nil {
+		return "", err
+	}
+	return parsePhone(d.String(), region)
+}
+
+// dialable is a phone cell reduced to an optional leading '+' and its ASCII
+// digits: what phonenumbers is given to parse.
+type dialable struct {
+	buf [maxPhoneDigits + 1]byte
+	n   int
+}
+
+func (d *dialable) bytes() []byte  { return d.buf[:d.n] }
+func (d *dialable) String() string { return string(d.buf[:d.n]) }
+func (d *dialable) plus() bool     { return d.n > 0 && d.buf[0] == '+' }
+
+// dialDigits checks a phone cell's characters and returns its digits, and
+// the region (upper case, DefaultRegion when empty) to read it in.
+func dialDigits(raw, defaultRegion string) (dialable, string, error) {
+	var d dialable
 	s := trimCell(raw)
 	if s == "" {
-		return "", reason("is empty")
+		return d, "", reason("is empty")
 	}
 	// Check the characters ourselves: phonenumbers maps letters to digits
 	// (+91-98765-ABCDE would pass) and reads x123 as an extension, and neither can
 	// be dialled as a device.
-	var buf [maxPhoneDigits + 1]byte // optional '+' and the digits
-	n, digits := 0, 0
+	digits := 0
 	letters, misplacedPlus := false, false
 	bad := rune(-1)
 	for _, r := range s {
 		switch {
 		case r >= '0' && r <= '9':
 			digits++
-			if n < len(buf) {
-				buf[n] = byte(r)
-				n++
+			if d.n < len(d.buf) {
+				d.buf[d.n] = byte(r)
+				d.n++
 			}
 		case r == '+':
-			if n == 0 { // before any digit: "+91 …" and "(+91) …" alike
-				buf[0] = '+'
-				n = 1
+			if d.n == 0 { // before any digit: "+91 …" and "(+91) …" alike
+				d.buf[0] = '+'
+				d.n = 1
 			} else {
 				misplacedPlus = true
 			}
@@ -78,26 +102,26 @@ func NormalizePhone(raw, defaultRegion string) (string, error) {
 			}
 		}
 	}
-	plus := n > 0 && buf[0] == '+'
+	plus := d.plus()
 	switch {
 	case isDecimalNumber(s):
-		return "", reason("ends in a decimal point (such as .0), so a spreadsheet has stored it as a number: format the column as text and export again")
+		return d, "", reason("ends in a decimal point (such as .0), so a spreadsheet has stored it as a number: format the column as text and export again")
 	case letters && isScientific(s):
-		return "", reason("is in scientific notation, so a spreadsheet has rounded it and lost digits: format the column as text and export again")
+		return d, "", reason("is in scientific notation, so a spreadsheet has rounded it and lost digits: format the column as text and export again")
 	case letters:
-		return "", reason("letters are not allowed in a phone number")
+		return d, "", reason("letters are not allowed in a phone number")
 	case bad >= 0:
-		return "", reason("the character " + strconv.QuoteRune(bad) + " is not allowed in a phone number")
+		return d, "", reason("the character " + strconv.QuoteRune(bad) + " is not allowed in a phone number")
 	case misplacedPlus:
-		return "", reason("+ is only allowed at the start of a phone number")
+		return d, "", reason("+ is only allowed at the start of a phone number")
 	case digits == 0:
-		return "", reason("has no digits")
+		return d, "", reason("has no digits")
 	case digits > maxPhoneDigits:
-		return "", reason("too long to be a phone number")
-	case plus && digits > 0 && buf[1] == '0':
-		return "", reason("country codes do not start with 0")
+		return d, "", reason("too long to be a phone number")
+	case plus && digits > 0 && d.buf[1] == '0':
+		return d, "", reason("country codes do not start with 0")
 	case digits < 3:
-		return "", reason("too short to be a phone number")
+		return d, "", reason("too short to be a phone number")
 	}
 
 	region := strings.ToUpper(defaultRegion)
@@ -105,11 +129,16 @@ func NormalizePhone(raw, defaultRegion string) (string, error) {
 		region = DefaultRegion
 	}
 	if !plus && phonenumbers.GetCountryCodeForRegion(region) == 0 {
-		return "", reason("has no country code, and the default region " + strconv.Quote(defaultRegion) + " is unknown: write it as +<country code> <number>")
+		return d, "", reason("has no country code, and the default region " + strconv.Quote(defaultRegion) + " is unknown: write it as +<country code> <number>")
 	}
-	// The library strips punctuation itself; handing it only the digits skips that
-	// work and cannot change the result.
-	num, err := phonenumbers.Parse(string(buf[:n]), region)
+	return d, region, nil
+}
+
+// parsePhone has phonenumbers parse digits (dialDigits' result) in region
+// and judges the number. The library strips punctuation itself; handing it
+// only the digits skips that work and cannot change the result.
+func parsePhone(digits, region string) (string, error) {
+	num, err := phonenumbers.Parse(digits, region)
 	switch err {
 	case nil:
 	case phonenumbers.ErrInvalidCountryCode:
@@ -124,19 +153,24 @@ func NormalizePhone(raw, defaultRegion string) (string, error) {
 	if phonenumbers.IsValidNumber(num) {
 		return phonenumbers.Format(num, phonenumbers.E164), nil
 	}
-	// Only now ask why: a valid number is always a possible one, so the happy
-	// path skips this second pass over the metadata.
+	return "", invalidPhone(num)
+}
+
+// invalidPhone says why phonenumbers found num not valid. Only then is it
+// asked: a valid number is always a possible one, so the happy path skips
+// this second pass over the metadata.
+func invalidPhone(num *phonenumbers.PhoneNumber) error {
 	switch phonenumbers.IsPossibleNumberWithReason(num) {
 	case phonenumbers.TOO_SHORT:
-		return "", reason("too short to be a phone number")
+		return reason("too short to be a phone number")
 	case phonenumbers.TOO_LONG:
-		return "", reason("too long to be a phone number")
+		return reason("too long to be a phone number")
 	case phonenumbers.INVALID_COUNTRY_CODE:
-		return "", reason("the country code is not valid")
+		return reason("the country code is not valid")
 	case phonenumbers.INVALID_LENGTH:
-		return "", reason("has the wrong number of digits for " + regionName(num))
+		return reason("has the wrong number of digits for " + regionName(num))
 	}
-	return "", reason("not a valid phone number for " + regionName(num))
+	return reason("not a valid phone number for " + regionName(num))
 }
 
 // regionName names the country of a number for messages: its region, or its

@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -50,14 +51,15 @@ func (p Problem) String() string {
 }
 
 // Validator checks rows and remembers the emails and phones it has seen, to catch
-// a person listed twice. It is not safe for concurrent use.
+// a person listed twice. It is not safe for concurrent use; a Checker runs
+// one over many goroutines.
 type Validator struct {
 	h            *Header
 	export       bool // h.IsExport: names are taken as the API stored them
 	region       string
 	requirePhone bool
-	emails       map[string]int // EmailKey → first row
-	phones       map[string]int // E.164 → first row
+	phones       *phoneRules
+	seen         *seen
 }
 
 // NewValidator returns a Validator for rows read with header h.
@@ -70,15 +72,37 @@ func NewValidator(h *Header, opts Options) *Validator {
 		region = DefaultRegion
 	}
 	return &Validator{h: h, export: h.IsExport(), region: region, requirePhone: opts.RequirePhone,
-		emails: map[string]int{}, phones: map[string]int{}}
+		phones: newPhoneRules(region), seen: newSeen()}
+}
+
+// Checked is a record and what Check found in it.
+type Checked struct {
+	Record   Record
+	Person   Person
+	Problems []Problem
+
+	// What settle needs to look the row's email and phone up: where in
+	// Problems a duplicate's problem goes (-1 when there is nothing to
+	// look up) and the cells as written, for its message.
+	emailAt, phoneAt     int
+	emailCell, phoneCell string
 }
 
 // Check validates one record and returns the Person to create, with every
 // problem of the row (nil when it is fine).
 func (v *Validator) Check(rec Record) (Person, []Problem) {
+	c := v.inspect(rec)
+	v.settle(&c)
+	return c.Person, c.Problems
+}
+
+// inspect checks everything about rec that does not depend on other rows.
+// It only reads the Validator, so normalisers may call it at once.
+func (v *Validator) inspect(rec Record) Checked {
 	h := v.h
 	first, last, probs := v.names(rec)
-	p := Person{FirstName: first, LastName: last}
+	c := Checked{Record: rec, Person: Person{FirstName: first, LastName: last}, emailAt: -1, phoneAt: -1}
+	p := &c.Person
 	add := func(f Field, value string, err error) {
 		probs = append(probs, Problem{Column: h.Column(f), Value: value, Reason: err.Error()})
 	}
@@ -93,9 +117,7 @@ func (v *Validator) Check(rec Record) (Person, []Problem) {
 			add(FieldEmail, s, err)
 		} else {
 			p.Email = email
-			if row, dup := v.seen(v.emails, EmailKey(email), rec.Row); dup {
-				add(FieldEmail, s, reason("duplicate of row "+strconv.Itoa(row)+" (same email)"))
-			}
+			c.emailAt, c.emailCell = len(probs), s
 		}
 	}
 
@@ -115,13 +137,11 @@ func (v *Validator) Check(rec Record) (Person, []Problem) {
 			p.SIPContact = s
 		}
 	default:
-		if phone, err := NormalizePhone(s, v.region); err != nil {
+		if phone, err := v.phones.normalize(s, v.region); err != nil {
 			add(FieldPhone, s, err)
 		} else {
 			p.Phone = phone
-			if row, dup := v.seen(v.phones, phone, rec.Row); dup {
-				add(FieldPhone, s, reason("duplicate of row "+strconv.Itoa(row)+" (same phone)"))
-			}
+			c.phoneAt, c.phoneCell = len(probs), s
 		}
 	}
 
@@ -143,16 +163,45 @@ func (v *Validator) Check(rec Record) (Person, []Problem) {
 		} else {
 			p.DeviceName = s
 		}
-		return p, probs
-	}
-	if spreadsheetError(s) {
+	} else if spreadsheetError(s) {
 		add(FieldDeviceName, s, errSpreadsheet)
 	} else if err := CheckDeviceName(s); err != nil {
 		add(FieldDeviceName, s, err)
 	} else {
 		p.DeviceName = s
 	}
-	return p, probs
+	c.Problems = probs
+	return c
+}
+
+// settle looks c's email and phone up among the rows settled before it,
+// remembers them, and adds a problem for each that an earlier row had.
+// Rows must be settled in input order, one at a time, for "duplicate of
+// row N" to name the first row.
+func (v *Validator) settle(c *Checked) {
+	if c.emailAt < 0 && c.phoneAt < 0 {
+		return
+	}
+	email, phone := "", ""
+	if c.emailAt >= 0 {
+		email = c.Person.Email
+	}
+	if c.phoneAt >= 0 {
+		phone = c.Person.Phone
+	}
+	emailDup, phoneDup := v.seen.add(c.Record.Row, email, phone)
+	// The phone's problem goes in first: it is never before the email's.
+	if phoneDup.found {
+		c.Problems = slices.Insert(c.Problems, c.phoneAt, v.dupProblem(FieldPhone, c.phoneCell, phoneDup.row, "phone"))
+	}
+	if emailDup.found {
+		c.Problems = slices.Insert(c.Problems, c.emailAt, v.dupProblem(FieldEmail, c.emailCell, emailDup.row, "email"))
+	}
+	c.emailAt, c.phoneAt = -1, -1
+}
+
+func (v *Validator) dupProblem(f Field, cell string, row int, what string) Problem {
+	return Problem{Column: v.h.Column(f), Value: cell, Reason: "duplicate of row " + strconv.Itoa(row) + " (same " + what + ")"}
 }
 
 // names finds the first and last name: from their own columns, or split from the
@@ -207,16 +256,6 @@ func (v *Validator) names(rec Record) (first, last string, probs []Problem) {
 		last = ""
 	}
 	return first, last, probs
-}
-
-// seen registers key for row and reports the earlier row that had it. Keys are
-// cloned so the map does not keep whole CSV records alive.
-func (v *Validator) seen(m map[string]int, key string, row int) (int, bool) {
-	if first, ok := m[key]; ok {
-		return first, true
-	}
-	m[strings.Clone(key)] = row
-	return 0, false
 }
 
 // errSpreadsheet is the reason for a cell holding #N/A and its kind.

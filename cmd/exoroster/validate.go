@@ -67,11 +67,14 @@ func (a *app) runValidate(stdout io.Writer, path string, target importer.Rows, r
 	if err := target.CheckHeader(h); err != nil {
 		return abortErr(fmt.Errorf("%s: %w", path, err))
 	}
-	v := target.NewChecker(h, opts)
+	// Rows are checked on every CPU where the target can, in file order,
+	// exactly as import checks them.
+	checked := importer.CheckAll(r, target.NewChecker(h, opts))
+	defer checked.Close()
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	rows, bad, problems := 0, 0, 0
 	for {
-		rec, err := r.Next()
+		c, err := checked.Next()
 		if err == io.EOF {
 			break
 		}
@@ -79,17 +82,16 @@ func (a *app) runValidate(stdout io.Writer, path string, target importer.Rows, r
 			return abortErr(fmt.Errorf("cannot read %s: %w", path, err))
 		}
 		rows++
-		_, probs := v.Check(rec)
-		if len(probs) == 0 {
+		if len(c.Problems) == 0 {
 			continue
 		}
 		if bad == 0 {
 			fmt.Fprintln(tw, "ROW\tCOLUMN\tVALUE\tREASON")
 		}
 		bad++
-		for _, p := range probs {
+		for _, p := range c.Problems {
 			problems++
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", rec.Row, p.Column, displayValue(p.Value), p.Reason)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Rec.Row, p.Column, displayValue(p.Value), p.Reason)
 		}
 	}
 	tw.Flush()
