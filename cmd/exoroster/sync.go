@@ -369,17 +369,7 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned
 	if err != nil {
 		return nil, rosterErr(err)
 	}
-	if s.acct.Target == config.TargetWebRTC {
-		// roster's mapping names CCM fields; the app users API reads its
-		// own columns, so only the file line and what it ignores apply.
-		file, _, _ := strings.Cut(r.Describe, "\n")
-		fmt.Fprintln(a.env.Stdout, file)
-		if unknown := webrtc.UnknownColumns(r.Header); len(unknown) > 0 {
-			fmt.Fprintf(a.env.Stdout, "columns: ignored: %s\n", strings.Join(unknown, ", "))
-		}
-	} else {
-		reportColumns(a.env.Stdout, input, r.Describe, r.Header)
-	}
+	reportColumns(a.env.Stdout, input, r.Describe, r.Header)
 	dir, err := statedir.Resolve(a.env.Getenv, f.lock.stateDir)
 	if err != nil {
 		return nil, abortErr(err)
