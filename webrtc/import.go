@@ -146,3 +146,7 @@ func (t *Target) FindAll(ctx context.Context, persons []importer.Person) ([]impo
 	}
 	return users, checked, nil
 }
+
+// Person is p on its way to the app, for a command that read the row
+// itself and creates it through importer.CreateOne (sync's apply).
+func (t *Target) Person(p Person) importer.Person { return &person{t: t, p: p} }
