@@ -488,7 +488,7 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) error {
 			return a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
 				command: "sync" + targetFlag(s.target), input: input, inputSHA: r.SHA256, exactInput: true,
 				inputRows: len(r.Wants), path: resultsPath, layout: reconcile.Layout(r.Header.Names, s.t),
-				keep: reconcile.KeepOnResume,
+				keep: reconcile.KeepOnResume, noResume: true,
 			})
 		}
 	}
