@@ -43,14 +43,19 @@ func (m *memSink) Write(l results.Line) error {
 
 // fakeEnv is the fake API with a client of each target.
 type fakeEnv struct {
-	t   *testing.T
+	t   testing.TB
 	srv *exoteltest.Server
 	dir string
 }
 
-func newFakeEnv(t *testing.T) *fakeEnv {
+func newFakeEnv(t testing.TB) *fakeEnv {
+	return newFakeEnvWith(t, exoteltest.Options{})
+}
+
+func newFakeEnvWith(t testing.TB, opts exoteltest.Options) *fakeEnv {
 	t.Helper()
-	srv := exoteltest.NewServer(exoteltest.Options{APIToken: "test-token"})
+	opts.APIToken = "test-token"
+	srv := exoteltest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	return &fakeEnv{t: t, srv: srv, dir: t.TempDir()}
 }
@@ -82,7 +87,9 @@ func (e *fakeEnv) ccm() *CCM {
 }
 
 // app is the WebRTC target over a fresh client and limiter.
-func (e *fakeEnv) app() *WebRTC {
+func (e *fakeEnv) app() *WebRTC { return e.appWith(Config{}) }
+
+func (e *fakeEnv) appWith(cfg Config) *WebRTC {
 	e.t.Helper()
 	lim := e.limiter()
 	c, err := webrtc.New(webrtc.Options{
@@ -94,7 +101,7 @@ func (e *fakeEnv) app() *WebRTC {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return NewWebRTC(webrtc.NewTarget(c, lim, webrtc.TargetConfig{}), lim, Account{ID: "test-customer-test-app", BaseURL: e.srv.URL()}, Config{})
+	return NewWebRTC(webrtc.NewTarget(c, lim, webrtc.TargetConfig{}), lim, Account{ID: "test-customer-test-app", BaseURL: e.srv.URL()}, cfg)
 }
 
 func (e *fakeEnv) halt() *halt.Switch {
