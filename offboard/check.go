@@ -47,13 +47,8 @@ func (c *checks) release() {
 }
 
 // feed hands the rows to delete to the workers in batches of up to 50, in
-// input order. Each batch's users are read again first (at most one GET
-// per 50 by email or phone, a GET by id for a user with neither or whose
-// email or phone no longer finds them); a row whose user changed since the
-// lookup is settled without a DELETE; the others' fresh records are
-// appended to the backup and synced, and only then are they sent.
+// input order, each batch checked first (checkBatch).
 func (r *run) feedChecked(ctx context.Context, feed *engine.Feed[*Row], todo []*Row) {
-	c := r.checks
 	for start := 0; start < len(todo); start += exotel.MaxPageSize {
 		batch := todo[start:min(start+exotel.MaxPageSize, len(todo))]
 		if r.halt.Stopping() {
@@ -62,28 +57,66 @@ func (r *run) feedChecked(ctx context.Context, feed *engine.Feed[*Row], todo []*
 			}
 			continue
 		}
-		keep, err := r.recheck(ctx, feed, batch)
-		if err != nil {
-			r.stopOn(err)
-			for _, row := range batch {
-				feed.Line(skippedWhy(row, "not deleted: the run stopped before the user was read again"))
-			}
-			continue
-		}
-		if len(keep) > 0 && c.g.Backup != "" {
-			if err := writeBackup(c.g.Backup, r.o.columns, keep); err != nil {
-				r.halt.Abort(err)
-				for _, row := range keep {
-					feed.Line(skippedWhy(row, "not deleted: the backup could not be written"))
-				}
-				continue
-			}
+		keep, lines := r.checkBatch(ctx, batch)
+		for _, l := range lines {
+			feed.Line(l)
 		}
 		for _, row := range keep {
-			c.deleting.Store(true)
 			feed.Send(row)
 		}
 	}
+}
+
+// checkBatch readies a batch of up to 50 rows to delete: their users are
+// read again (at most one GET per 50 by email or phone, a GET by id for a
+// user with neither or whose email or phone no longer finds them), then
+// judged and backed up (judge). lines are the settled rows', and the
+// skips of a batch the run stopped on.
+func (r *run) checkBatch(ctx context.Context, batch []*Row) (keep []*Row, lines []results.Line) {
+	members := make([]Member, len(batch))
+	for i, row := range batch {
+		members[i] = row.member()
+	}
+	fresh, failed, n, err := r.o.target.Reread(ctx, members)
+	r.checks.requests.Add(int64(n))
+	if err != nil {
+		r.stopOn(err)
+		for _, row := range batch {
+			lines = append(lines, skippedWhy(row, "not deleted: the run stopped before the user was read again"))
+		}
+		return nil, lines
+	}
+	return r.judge(batch, fresh, failed)
+}
+
+// judge settles, with a line, each row of batch whose user is gone,
+// changed since the lookup, or now on a call, on the records just read
+// again (fresh by ID; failed: those that could not be read); the others'
+// fresh records are appended to the backup and synced, and only then
+// returned, to be deleted.
+func (r *run) judge(batch []*Row, fresh map[string]Member, failed map[string]error) (keep []*Row, lines []results.Line) {
+	c := r.checks
+	for _, row := range batch {
+		id := row.member().ID()
+		if l, settled := r.settle(row, fresh[id], failed[id]); settled {
+			lines = append(lines, l)
+			continue
+		}
+		keep = append(keep, row)
+	}
+	if len(keep) > 0 && c.g.Backup != "" {
+		if err := writeBackup(c.g.Backup, r.o.columns, keep); err != nil {
+			r.halt.Abort(err)
+			for _, row := range keep {
+				lines = append(lines, skippedWhy(row, "not deleted: the backup could not be written"))
+			}
+			return nil, lines
+		}
+	}
+	if len(keep) > 0 {
+		c.deleting.Store(true)
+	}
+	return keep, lines
 }
 
 // stopOn stops the run for a run-level lookup error, with the sentence
@@ -98,31 +131,6 @@ func (r *run) stopOn(err error) {
 	default:
 		r.halt.Abort(err)
 	}
-}
-
-// recheck reads batch's users again and settles, with a line, each row
-// whose user is gone, changed, or now on a call; it returns the others,
-// holding their fresh records. The error is run-level only.
-func (r *run) recheck(ctx context.Context, feed *engine.Feed[*Row], batch []*Row) ([]*Row, error) {
-	members := make([]Member, len(batch))
-	for i, row := range batch {
-		members[i] = row.member()
-	}
-	fresh, failed, n, err := r.o.target.Reread(ctx, members)
-	r.checks.requests.Add(int64(n))
-	if err != nil {
-		return nil, err
-	}
-	var keep []*Row
-	for _, row := range batch {
-		id := row.member().ID()
-		if l, settled := r.settle(row, fresh[id], failed[id]); settled {
-			feed.Line(l)
-			continue
-		}
-		keep = append(keep, row)
-	}
-	return keep, nil
 }
 
 // settle decides a row on its user's fresh record f (nil: gone; lookupErr:
@@ -152,7 +160,11 @@ func (r *run) settle(row *Row, f Member, lookupErr error) (l results.Line, settl
 			"); rerun to decide on the current record")
 	case f.OnCall() != "" && !r.o.cfg.IncludeOnCall:
 		row.why = noteOnCall
-		return final(results.Protected, onCallMessage(f.OnCall()))
+		msg := onCallMessage(f.OnCall())
+		if advice := r.checks.g.OnCallAdvice; advice != "" {
+			msg = "on a call now (active_call " + f.OnCall() + "): " + advice
+		}
+		return final(results.Protected, msg)
 	}
 	return results.Line{}, false
 }

@@ -447,10 +447,6 @@ func layout(list *resolve.List, columns []string) results.Layout {
 	return results.Layout{Extra: snapshotColumns(columns), Input: in}
 }
 
-// SnapshotColumns are the CCM export's columns less user_id and device_id,
-// which the leading columns already hold.
-func SnapshotColumns() []string { return snapshotColumns(exporter.Columns()) }
-
 // line is a row's results line before the DELETE (or without one), with
 // the user's cells for the target's export columns.
 func (r *Row) line() results.Line {

@@ -47,6 +47,10 @@ type Guards struct {
 	// Resume is the earlier run's results file being continued: rows it
 	// settled (KeepOnResume) are neither looked up nor written again.
 	Resume *results.Prior
+	// OnCallAdvice is what a row kept at deletion time, because its user
+	// is now on a call, says to do; "" for offboard's own (rerun later,
+	// or --include-on-call).
+	OnCallAdvice string
 }
 
 // Result is how an offboard run ended.

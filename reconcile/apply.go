@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/exoroster/exoroster/engine"
+	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/halt"
+	"github.com/exoroster/exoroster/offboard"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
 )
@@ -19,21 +21,27 @@ type ApplyConfig struct {
 	Workers  int // concurrent requests; default engine.DefaultWorkers
 	Progress engine.Progress
 	// Backup is the file deleted users' records are appended to, and
-	// synced, before the first DELETE.
+	// synced, before each batch's DELETEs.
 	Backup string
+	// LockAdmins takes the account's admin-delete lock, shared with
+	// offboard (offboard.Guards.LockAdmins); nil: admin deletions are
+	// serialised within this process only.
+	LockAdmins func(ctx context.Context) (unlock func(), err error)
 	// Prior is an earlier apply's results file of the same plan, for
 	// --resume: actions it settled for good are not done again.
 	Prior *results.Prior
 }
 
 // Layout is an apply results file's layout: the leading columns, the
-// action and its roster row, a deleted user's record, then the roster's
-// columns. Roster columns that import reads are renamed input_<name>, so
-// importing the results file re-creates people from the records alone.
-func Layout(p *Plan, t Writer) results.Layout {
-	extra := append([]string{"action", "roster_row"}, t.SnapshotColumns()...)
-	in := make([]string, len(p.Roster.Header))
-	for i, name := range p.Roster.Header {
+// action and its roster row, a deleted user's record (as offboard writes
+// it), then the roster's columns. Roster columns that import reads are
+// renamed input_<name>, so importing the results file re-creates people
+// from the records alone.
+// header is the roster's, as read (Plan.Roster.Header).
+func Layout(header []string, t Writer) results.Layout {
+	extra := append([]string{"action", "roster_row"}, t.Offboarder(false).SnapshotColumns()...)
+	in := make([]string, len(header))
+	for i, name := range header {
 		in[i] = name
 		if _, ok := roster.FieldForHeader(name); ok {
 			in[i] = "input_" + strings.TrimSpace(name)
@@ -64,12 +72,17 @@ func AppliedOf(p *Plan, at time.Time) Applied {
 	return Applied{Roster: p.Roster.Path, SHA256: p.Roster.SHA256, Rows: p.Roster.Rows, At: at.UTC().Truncate(time.Second)}
 }
 
+// onCallAdvice ends the line of a user kept at deletion time because of a
+// call: sync has no --include-on-call.
+const onCallAdvice = "not deleted in this run; a later run deletes it"
+
 // job is one write on its way to a worker.
 type job struct {
 	a        *Action
-	m        *Member  // update, delete: the user as re-read just now
-	changes  []Change // update: what is still to change
-	mayExist bool     // create: an earlier apply may have made the user
+	m        *Member       // update: the user as re-read just now
+	changes  []Change      // update: what is still to change
+	mayExist bool          // create: an earlier apply may have made the user
+	row      *offboard.Row // delete: checked by the deleter, holding the fresh record
 }
 
 // applyRun is one Apply's shared state.
@@ -78,19 +91,28 @@ type applyRun struct {
 	p       *Plan
 	cfg     ApplyConfig
 	sw      *halt.Switch
-	lookups int
+	del     *offboard.Deleter
+	off     *offboard.Offboarder
+	lookups int // GETs of the re-reads before writing
 }
 
 // Apply carries out exactly p's actions and writes one line per action to
-// out (row: the action's number). Before it changes or deletes a user it
-// re-reads it (batched) and leaves it untouched, as stale, when its record
-// moved since the plan; deleted users' records go to cfg.Backup, synced,
-// before the first DELETE. Creates go first, then updates, then deletes.
-// The caller has checked the plan (CheckApply). Once sw flips nothing new
-// is sent and the rest are skipped; the error is run-level only (the
-// results file, or a resume that belongs to another plan).
+// out (row: the action's number). Creates go first, then updates and
+// deletes, each through the command that owns it. Right before it changes
+// or deletes users it reads them again, once each, 50 to a batch (Refresh):
+// an update whose user moved since the plan is stale and left untouched;
+// deletions take offboard's sequence (offboard.Deleter): a user that is
+// gone, changed (stale), became an admin or is on a call is not deleted,
+// the others' records are appended to cfg.Backup and synced before their
+// DELETEs, and an admin goes only under the account's admin lock, after a
+// fresh count of its admins. The caller has checked the plan (CheckApply).
+// Once sw flips nothing new is sent and the rest are skipped; the error is
+// run-level only (the results file, or a resume that belongs to another
+// plan).
 func Apply(ctx context.Context, sw *halt.Switch, t Target, p *Plan, out engine.Sink, cfg ApplyConfig) (*engine.Summary, error) {
-	r := &applyRun{t: t, p: p, cfg: cfg, sw: sw}
+	r := &applyRun{t: t, p: p, cfg: cfg, sw: sw, off: t.Offboarder(p.Settings.AllowAdmins)}
+	r.del = r.off.NewDeleter(sw, offboard.Guards{Backup: cfg.Backup, LockAdmins: cfg.LockAdmins, OnCallAdvice: onCallAdvice})
+	defer r.del.Close()
 	settled := map[results.Status]int{}
 	total := len(p.Actions)
 	if cfg.Prior != nil {
@@ -109,9 +131,9 @@ func Apply(ctx context.Context, sw *halt.Switch, t Target, p *Plan, out engine.S
 		Progress: cfg.Progress,
 		Produce:  r.feed,
 		Work:     r.work,
-		Skip:     func(j *job) results.Line { return r.line(j.a, j.m, results.Skipped, "not done: the run stopped first") },
+		Skip:     r.skip,
 	})
-	sum.Lookups = r.lookups
+	sum.Lookups = r.lookups + r.del.Requests()
 	return sum, err
 }
 
@@ -123,10 +145,13 @@ func (r *applyRun) prior(n int) (results.PriorRow, bool) {
 	return pr, ok
 }
 
-// feed records the actions that need no request, re-reads the users to
-// change or delete, writes the backup, then hands the writes on.
+// feed records the actions that need no request and hands the creates on;
+// then, 50 users at a time (updates first, then deletions), it reads the
+// users again, hands on the updates still to make and the deletions
+// offboard's checks let through.
 func (r *applyRun) feed(ctx context.Context, feed *engine.Feed[*job]) error {
 	var creates, checks []*Action
+	var deletes []*Action
 	for _, a := range r.p.Actions {
 		pr, seen := r.prior(a.N)
 		if seen && pr.InputHash != results.InputHash(a.Input) {
@@ -138,104 +163,120 @@ func (r *applyRun) feed(ctx context.Context, feed *engine.Feed[*job]) error {
 		switch a.Kind {
 		case Create:
 			creates = append(creates, a)
-		case Update, Delete:
+		case Update:
 			checks = append(checks, a)
+		case Delete:
+			deletes = append(deletes, a)
 		default:
 			feed.Line(r.settledLine(a))
 		}
 	}
+	checks = append(checks, deletes...)
 
-	var jobs []*job
 	for _, a := range creates {
 		pr, seen := r.prior(a.N)
 		// Resuming, a create the results do not mention may have been in
 		// flight when the earlier apply died; one whose answer was lost
 		// may have been carried out.
 		mayExist := r.cfg.Prior != nil && (!seen || (pr.Attempts > 0 && pr.HTTPStatus == 0))
-		jobs = append(jobs, &job{a: a, mayExist: mayExist})
+		feed.Send(&job{a: a, mayExist: mayExist})
 	}
-	if len(checks) > 0 {
-		fresh, errs, n, err := r.t.Refresh(ctx, r.sw, checks, r.p.AccountUsers)
-		r.lookups = n
-		if err != nil {
-			if !r.sw.Stopping() {
-				r.sw.Abort(err)
-			}
-			for _, a := range checks {
-				jobs = append(jobs, &job{a: a}) // recorded as skipped: the switch has flipped
-			}
-		} else {
-			jobs = append(jobs, r.checkAll(feed, checks, fresh, errs)...)
-		}
-	}
-	var doomed []*Member
-	for _, j := range jobs {
-		if j.a.Kind == Delete && j.m != nil {
-			doomed = append(doomed, j.m)
-		}
-	}
-	if len(doomed) > 0 && !r.sw.Stopping() {
-		if err := r.t.Backup(r.cfg.Backup, doomed); err != nil {
-			r.sw.Abort(fmt.Errorf("nothing was deleted: %w", err))
-		}
-	}
-	for _, j := range jobs {
-		feed.Send(j)
+	for start := 0; start < len(checks); start += exotel.MaxPageSize {
+		r.checkBatch(ctx, feed, checks[start:min(start+exotel.MaxPageSize, len(checks))])
 	}
 	return nil
 }
 
-// checkAll compares each re-read user with the plan's record: a user that
-// moved is stale and untouched. It returns the writes still to do, updates
-// before deletes.
-func (r *applyRun) checkAll(feed *engine.Feed[*job], checks []*Action, fresh map[string]*Member, errs map[string]error) []*job {
-	var updates, deletes []*job
-	for _, a := range checks {
-		m := fresh[a.UserID]
-		verb := "changed"
+// checkBatch reads up to 50 users to update or delete again, once each,
+// right before their writes: an update whose user moved since the plan is
+// stale and untouched; deletions are judged by offboard (Deleter.Check).
+func (r *applyRun) checkBatch(ctx context.Context, feed *engine.Feed[*job], batch []*Action) {
+	var updates, deletes []*Action
+	for _, a := range batch {
 		if a.Kind == Delete {
-			verb = "deleted"
-		}
-		if err := errs[a.UserID]; err != nil && m == nil {
-			l := r.line(a, nil, results.Failed, fmt.Sprintf("could not re-read the user before it was %s (%v): not %s", verb, err, verb))
-			feed.Line(l)
-			continue
-		}
-		if m == nil {
-			feed.Line(r.gone(a))
-			continue
-		}
-		diff := compareSeen(a, m)
-		switch {
-		case len(diff.stale) > 0:
-			feed.Line(r.line(a, m, Stale, fmt.Sprintf("the user changed since the plan (%s): not %s; plan again",
-				strings.Join(diff.stale, "; "), verb)))
-		case a.Kind == Delete && m.OnCall != "":
-			feed.Line(r.line(a, m, results.Protected, "on a call now ("+m.OnCall+"): not deleted in this run; a later run deletes it"))
-		case a.Kind == Delete:
-			deletes = append(deletes, &job{a: a, m: m})
-		case len(diff.remaining) == 0:
-			l := r.line(a, m, results.Updated, "already in place, made by an earlier apply: "+changeList(a.Changes))
-			l.HTTPStatus = 200
-			feed.Line(l)
-		default:
-			updates = append(updates, &job{a: a, m: m, changes: diff.remaining})
+			deletes = append(deletes, a)
+		} else {
+			updates = append(updates, a)
 		}
 	}
-	return append(updates, deletes...)
+	rows := make([]*offboard.Row, len(deletes))
+	byRow := make(map[*offboard.Row]*Action, len(deletes))
+	for i, a := range deletes {
+		rows[i] = r.off.Row(roster.Record{Row: a.N, Raw: a.Input}, r.t.Deleting(a))
+		byRow[rows[i]] = a
+	}
+	skipAll := func() {
+		for _, a := range updates {
+			feed.Send(&job{a: a}) // records the skip: the switch has flipped
+		}
+		for _, row := range rows {
+			feed.Line(r.decorateDelete(byRow[row], r.del.Skip(row)))
+		}
+	}
+	if r.sw.Stopping() {
+		skipAll()
+		return
+	}
+	fresh, errs, n, err := r.t.Refresh(ctx, r.sw, batch, r.p.AccountUsers)
+	r.lookups += n
+	if err != nil {
+		if !r.sw.Stopping() {
+			r.sw.Abort(err)
+		}
+		skipAll()
+		return
+	}
+	for _, a := range updates {
+		if j := r.checkUpdate(feed, a, fresh[a.UserID], errs[a.UserID]); j != nil {
+			feed.Send(j)
+		}
+	}
+	offFresh, offFailed := map[string]offboard.Member{}, map[string]error{}
+	for _, a := range deletes {
+		if m := fresh[a.UserID]; m != nil {
+			offFresh[a.UserID] = r.t.Offboard(m)
+		} else if err := errs[a.UserID]; err != nil {
+			offFailed[a.UserID] = err
+		}
+	}
+	keep, lines := r.del.Check(rows, offFresh, offFailed)
+	for _, l := range lines {
+		feed.Line(r.decorateDelete(r.p.Actions[l.Row-1], l))
+	}
+	for _, row := range keep {
+		feed.Send(&job{a: byRow[row], row: row})
+	}
 }
 
-// gone is the line of a user the re-read did not find.
-func (r *applyRun) gone(a *Action) results.Line {
-	if a.Kind == Update {
-		return r.line(a, nil, Stale, "the user no longer exists (deleted since the plan): nothing was sent; plan again")
+// checkUpdate compares an update's user, just read again (m; nil: gone),
+// with the plan's record: it returns the update still to send, or records
+// the action's line and returns nil.
+func (r *applyRun) checkUpdate(feed *engine.Feed[*job], a *Action, m *Member, readErr error) *job {
+	if _, ok := r.t.(Updater); !ok {
+		feed.Line(r.line(a, results.Failed, "the "+r.p.Account.Target+" target cannot change a user: nothing was sent"))
+		return nil
 	}
-	if pr, ok := r.prior(a.N); ok && pr.Attempts > 0 && pr.HTTPStatus == 0 {
-		l := r.line(a, nil, results.Deleted, "deleted by the earlier apply, whose answer was lost: the user is gone")
+	if readErr != nil && m == nil {
+		feed.Line(r.line(a, results.Failed, fmt.Sprintf("could not re-read the user before it was changed (%v): not changed", readErr)))
+		return nil
+	}
+	if m == nil {
+		feed.Line(r.line(a, results.Stale, "the user no longer exists (deleted since the plan): nothing was sent; plan again"))
+		return nil
+	}
+	diff := compareSeen(a, m)
+	switch {
+	case len(diff.stale) > 0:
+		feed.Line(r.line(a, results.Stale, fmt.Sprintf("the user changed since the plan (%s): not changed; plan again",
+			strings.Join(diff.stale, "; "))))
+	case len(diff.remaining) == 0:
+		l := r.line(a, results.Updated, "already in place, made by an earlier apply: "+changeList(a.Changes))
 		l.HTTPStatus = 200
-		return l
+		feed.Line(l)
+	default:
+		return &job{a: a, m: m, changes: diff.remaining}
 	}
-	return r.line(a, nil, results.NotFound, "already gone: deleted since the plan")
+	return nil
 }
 
 // seenDiff is how a re-read user compares with the plan's record.
@@ -313,16 +354,21 @@ func changeList(cs []Change) string {
 
 // work does one write through the target.
 func (r *applyRun) work(ctx context.Context, j *job) results.Line {
-	var l results.Line
 	switch j.a.Kind {
 	case Create:
-		l = r.t.Create(ctx, r.sw, j.a, j.mayExist)
+		return r.decorate(j.a, r.t.Create(ctx, r.sw, j.a, j.mayExist))
 	case Update:
-		l = r.t.Update(ctx, r.sw, j.a, j.m, j.changes)
-	case Delete:
-		l = r.t.Delete(ctx, r.sw, j.a, j.m)
+		return r.decorate(j.a, r.t.(Updater).Update(ctx, r.sw, j.a, j.m, j.changes))
 	}
-	return r.decorate(j.a, l)
+	return r.decorateDelete(j.a, r.del.Delete(ctx, j.row))
+}
+
+// skip is the line of a job the run stopped before.
+func (r *applyRun) skip(j *job) results.Line {
+	if j.row != nil {
+		return r.decorateDelete(j.a, r.del.Skip(j.row))
+	}
+	return r.line(j.a, results.Skipped, "not done: the run stopped first")
 }
 
 // decorate makes a target's line an apply line: the action's number and
@@ -337,14 +383,20 @@ func (r *applyRun) decorate(a *Action, l results.Line) results.Line {
 	return l
 }
 
-// line is a line apply writes itself.
-func (r *applyRun) line(a *Action, m *Member, st results.Status, msg string) results.Line {
-	l := results.Line{Row: a.N, Status: st, UserID: a.UserID, Message: msg, Input: a.Input,
-		Extra: []string{string(a.Kind), rosterRow(a)}}
-	if m != nil && a.Kind == Delete {
-		l.Extra = append(l.Extra, r.t.Snapshot(m)...)
+// decorateDelete is decorate for a deletion's line. Resuming, a user gone
+// whose earlier DELETE got no answer was deleted by that DELETE.
+func (r *applyRun) decorateDelete(a *Action, l results.Line) results.Line {
+	if pr, ok := r.prior(a.N); ok && l.Status == results.NotFound && pr.Attempts > 0 && pr.HTTPStatus == 0 {
+		l.Status, l.HTTPStatus = results.Deleted, 200
+		l.Message = "deleted by the earlier apply, whose answer was lost: the user is gone"
 	}
-	return l
+	return r.decorate(a, l)
+}
+
+// line is a line apply writes itself.
+func (r *applyRun) line(a *Action, st results.Status, msg string) results.Line {
+	return results.Line{Row: a.N, Status: st, UserID: a.UserID, Message: msg, Input: a.Input,
+		Extra: []string{string(a.Kind), rosterRow(a)}}
 }
 
 // settledLine is the line of an action that sends nothing.
@@ -357,7 +409,7 @@ func (r *applyRun) settledLine(a *Action) results.Line {
 	if a.Kind == Unchanged {
 		msg = "nothing to change"
 	}
-	return r.line(a, nil, st, msg)
+	return r.line(a, st, msg)
 }
 
 func rosterRow(a *Action) string {

@@ -1,10 +1,13 @@
 package reconcile
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/exoroster/exoroster/exotel/exoteltest"
 )
 
 // BenchmarkDecide plans a 5,000-row roster against a 5,000-user account:
@@ -44,4 +47,22 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(r.Wants))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkWebRTCList lists a 2,000-user app (40 pages) whose answers take
+// 5 ms: one worker pages one at a time, as the listing did before it went
+// through the exporter; more fetch the pages after the first concurrently.
+func BenchmarkWebRTCList(b *testing.B) {
+	e := newFakeEnvWith(b, exoteltest.Options{Latency: 5 * time.Millisecond})
+	e.srv.SeedWebRTC(exoteltest.SampleWebRTCUsers(2000, 1, testNow)...)
+	for _, workers := range []int{1, 4, 8} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			for b.Loop() {
+				l, err := e.appWith(Config{Workers: workers}).List(context.Background(), e.halt())
+				if err != nil || len(l.Members) != 2000 {
+					b.Fatalf("%v, %d members", err, len(l.Members))
+				}
+			}
+		})
+	}
 }

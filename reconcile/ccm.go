@@ -39,7 +39,7 @@ type Config struct {
 
 // CCM is the CCM Users API as a sync target. Every write goes through the
 // command that owns it: importer's create-and-settle, updater's PUTs,
-// offboard's DELETE and backup.
+// offboard's deletion sequence and backup.
 type CCM struct {
 	api     CCMAPI
 	pacer   Pacer
@@ -47,9 +47,14 @@ type CCM struct {
 	cfg     Config
 	im      *importer.Importer
 	up      *updater.Updater
-	off     *offboard.Offboarder
 	res     *resolve.Resolver
 }
+
+// The halves of a sync target CCM is.
+var (
+	_ Target  = (*CCM)(nil)
+	_ Updater = (*CCM)(nil)
+)
 
 // NewCCM returns the CCM target for acct. api and pacer may be nil for a
 // target that only reads rosters and compares (tests).
@@ -67,7 +72,6 @@ func NewCCM(api CCMAPI, pacer Pacer, acct Account, cfg Config) *CCM {
 		c.im = importer.New(api, pacer, importer.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts,
 			OnEmailTaken: importer.EmailTakenFail, Logger: cfg.Logger})
 		c.up = updater.New(api, pacer, updater.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})
-		c.off = offboard.New(api, pacer, offboard.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})
 		c.res = resolve.New(api, pacer, resolve.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})
 	}
 	return c
@@ -331,7 +335,7 @@ func (c *CCM) Create(ctx context.Context, sw *halt.Switch, a *Action, mayExist b
 	n := a.New
 	p := roster.Person{FirstName: n.FirstName, LastName: n.LastName, Email: n.Email, Phone: n.Phone,
 		Role: n.Role, DeviceName: n.DeviceName, SIPContact: n.SIPContact}
-	return c.im.CreateOne(ctx, sw, roster.Record{Row: a.N, Raw: a.Input}, p, mayExist)
+	return c.im.CreateOne(ctx, sw, roster.Record{Row: a.N, Raw: a.Input}, c.im.CCMPerson(p), mayExist)
 }
 
 // Update sends the changes with update's PUT logic: one user PUT for the
@@ -366,24 +370,24 @@ func (c *CCM) Update(ctx context.Context, sw *halt.Switch, a *Action, m *Member,
 	return c.up.Send(ctx, sw, roster.Record{Row: a.N, Raw: a.Input}, u, e)
 }
 
-// Delete deletes the user with offboard's DELETE logic; the line carries
-// its record.
-func (c *CCM) Delete(ctx context.Context, sw *halt.Switch, a *Action, m *Member) results.Line {
-	row := &offboard.Row{Rec: roster.Record{Row: a.N, Raw: a.Input}, Status: results.WouldDelete, User: m.User.(*exotel.User)}
-	return c.off.DeleteOne(ctx, sw, row)
+// Offboarder is offboard's, over the same API and limiter.
+func (c *CCM) Offboarder(allowAdmins bool) *offboard.Offboarder {
+	return offboard.New(c.api, c.pacer, offboard.Config{Workers: c.cfg.Workers, MaxAttempts: c.cfg.MaxAttempts,
+		AllowAdmins: allowAdmins, Logger: c.cfg.Logger})
 }
 
-// Backup appends the records to offboard's backup file, which import reads.
-func (c *CCM) Backup(path string, ms []*Member) error {
-	rows := make([]*offboard.Row, len(ms))
-	for i, m := range ms {
-		rows[i] = &offboard.Row{User: m.User.(*exotel.User)}
+// Offboard is m as offboard describes a CCM user.
+func (c *CCM) Offboard(m *Member) offboard.Member { return offboard.CCMMember(m.User.(*exotel.User)) }
+
+// Deleting is the user as the plan's record has it.
+func (c *CCM) Deleting(a *Action) offboard.Member {
+	f := a.Seen.Fields
+	u := &exotel.User{ID: a.UserID, FirstName: f["first_name"], LastName: f["last_name"], Email: f["email"], Role: f["role"]}
+	if f["phone"] != "" {
+		id, _ := strconv.ParseInt(f["phone_device"], 10, 64)
+		u.Devices = []exotel.Device{{ID: id, ContactURI: f["phone"]}}
 	}
-	return offboard.WriteBackup(path, rows)
+	return planned{Member: offboard.CCMMember(u), a: a, seen: func(now offboard.Member) *Seen {
+		return ccmMember(offboard.UserOf(now)).Seen
+	}}
 }
-
-// SnapshotColumns are offboard's: export's columns less the ids.
-func (c *CCM) SnapshotColumns() []string { return offboard.SnapshotColumns() }
-
-// Snapshot is m's record as offboard writes it.
-func (c *CCM) Snapshot(m *Member) []string { return offboard.Snapshot(m.User.(*exotel.User)) }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/exoroster/exoroster/halt"
+	"github.com/exoroster/exoroster/offboard"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
@@ -41,7 +42,11 @@ type Planner interface {
 	Compare(w *Want, m *Member, s Settings) Comparison
 }
 
-// Writer does an apply's requests, each through the target's own logic.
+// Writer does an apply's writes through the commands that own them, for
+// both targets alike: a create is importer's create-and-settle
+// (importer.CreateOne, through the target's importer.Person), a deletion
+// offboard's sequence (offboard.Deleter, through the target's
+// offboard.Target). A target whose API changes users is an Updater too.
 type Writer interface {
 	// Refresh re-reads the users of actions (batched: at most one GET per
 	// 50 users where the API allows; accountUsers is the plan's count of
@@ -51,17 +56,22 @@ type Writer interface {
 	Refresh(ctx context.Context, sw *halt.Switch, actions []*Action, accountUsers int) (fresh map[string]*Member, errs map[string]error, requests int, err error)
 	// Create creates a's user; mayExist: an earlier apply may have.
 	Create(ctx context.Context, sw *halt.Switch, a *Action, mayExist bool) results.Line
+	// Offboarder deletes the target's users; allowAdmins is the plan's
+	// --allow-admins.
+	Offboarder(allowAdmins bool) *offboard.Offboarder
+	// Deleting is a's user, to be deleted, as the plan saw it: offboard
+	// judges its fresh record against it, and its Changes name the plan's
+	// fingerprinted fields that moved since.
+	Deleting(a *Action) offboard.Member
+	// Offboard is m, as Refresh read it, as offboard's target describes it.
+	Offboard(m *Member) offboard.Member
+}
+
+// Updater is a Writer whose API can change a user (CCM's; the WebRTC app
+// users API has no update).
+type Updater interface {
 	// Update writes changes to m.
 	Update(ctx context.Context, sw *halt.Switch, a *Action, m *Member, changes []Change) results.Line
-	// Delete deletes m. The backup holds m already.
-	Delete(ctx context.Context, sw *halt.Switch, a *Action, m *Member) results.Line
-	// Backup appends the members' full records to path, in the form the
-	// target's import reads, and syncs it.
-	Backup(path string, ms []*Member) error
-	// SnapshotColumns name a deleted user's record in a results line;
-	// Snapshot gives its cells.
-	SnapshotColumns() []string
-	Snapshot(m *Member) []string
 }
 
 // Member is one user of the account as a plan sees it, whatever the target.
@@ -111,11 +121,6 @@ type Comparison struct {
 	// Protect: a guard keeps the user as it is (an admin's role).
 	Protect string
 }
-
-// Stale is the status of a user that changed between plan and apply: it
-// is left untouched. (results gains a Stale of its own on another branch;
-// the words are the same.)
-const Stale results.Status = "stale"
 
 // Statuses of apply's results lines that are plan actions of their own.
 const (

@@ -41,7 +41,7 @@ type MapEntry struct {
 }
 
 // mapFieldNames lists the field names --map accepts, for the usage message.
-const mapFieldNames = "first_name, last_name, name, email, phone, role, device_name, user_id, new_email, new_phone, or ignore"
+const mapFieldNames = "first_name, last_name, name, email, phone, role, device_name, user_id, new_email, new_phone, sip_enabled, or ignore"
 
 // ParseField reads the field side of a --map entry: a canonical column name
 // (first_name, email, phone or device_contact_uri, …), any header import

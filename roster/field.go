@@ -27,6 +27,9 @@ const (
 	// that also identifies the row (find by phone, change the phone).
 	FieldNewEmail
 	FieldNewPhone
+	// FieldSIPEnabled is a WebRTC app user's sip_enabled; the CCM target
+	// does not read it.
+	FieldSIPEnabled
 	fieldCount
 )
 
@@ -54,6 +57,8 @@ func (f Field) String() string {
 		return "new_email"
 	case FieldNewPhone:
 		return "new_phone"
+	case FieldSIPEnabled:
+		return "sip_enabled"
 	}
 	return "Field(" + strconv.Itoa(int(f)) + ")"
 }
@@ -85,6 +90,8 @@ func fieldForKey(k string) (Field, bool) {
 		"new contact", "new contact number", "new contact no", "new number", "new cell", "new msisdn",
 		"new device contact uri", "new contact uri":
 		return FieldNewPhone, true
+	case "sip enabled", "sipenabled", "enable sip":
+		return FieldSIPEnabled, true
 	}
 	return 0, false
 }
@@ -97,6 +104,9 @@ func isQuietKey(k string) bool {
 	// export columns
 	case "email verified", "device id", "device type", "device verified", "device available",
 		"device status", "extra devices", "last login", "active call", "date created", "date updated":
+		return true
+	// a WebRTC app's export columns, and its status in a results file
+	case "phone device", "sip device", "created at", "updated at", "user status":
 		return true
 	// results columns
 	case "row", "status", "http status", "error code", "message", "attempts":

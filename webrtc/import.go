@@ -14,8 +14,9 @@ import (
 // CheckHeader refuses a roster without a name column.
 func (t *Target) CheckHeader(h *roster.Header) error { return CheckHeader(h) }
 
-// Unknown lists the columns import passes over.
-func (t *Target) Unknown(h *roster.Header) []string { return UnknownColumns(h) }
+// Unknown lists the columns import passes over: roster's header knows
+// this target's columns (sip_enabled, the export's own).
+func (t *Target) Unknown(h *roster.Header) []string { return h.Unknown }
 
 // NewChecker reads this target's rows: user_id, name, phone, sip_enabled.
 func (t *Target) NewChecker(h *roster.Header, opts roster.Options) importer.Checker {
@@ -145,3 +146,7 @@ func (t *Target) FindAll(ctx context.Context, persons []importer.Person) ([]impo
 	}
 	return users, checked, nil
 }
+
+// Person is p on its way to the app, for a command that read the row
+// itself and creates it through importer.CreateOne (sync's apply).
+func (t *Target) Person(p Person) importer.Person { return &person{t: t, p: p} }

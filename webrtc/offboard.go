@@ -273,3 +273,15 @@ func (m member) Who() string {
 	b.WriteString(" (user_id " + m.u.UserID + ")")
 	return b.String()
 }
+
+// UserOf is the app user an offboard Member of this target describes; nil
+// for another target's Member.
+func UserOf(m offboard.Member) *User {
+	if w, ok := m.(member); ok {
+		return w.u
+	}
+	return nil
+}
+
+// NewMember is u as this target describes a user to offboard.
+func NewMember(u *User) offboard.Member { return member{u} }

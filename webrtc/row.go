@@ -62,47 +62,6 @@ func quoteOrNone(s string) string {
 	return strconv.Quote(s)
 }
 
-// The roster package's header does not know sip_enabled, nor the columns
-// this target's export adds; they are matched here by the same rule
-// (case, '_', '-', '.' and spaces ignored).
-const sipEnabledColumn = "sip_enabled"
-
-func isSIPEnabledKey(k string) bool {
-	switch k {
-	case "sip enabled", "sipenabled", "enable sip":
-		return true
-	}
-	return false
-}
-
-// isExportKey reports the export's descriptive columns, which a re-import
-// expects and ignores.
-func isExportKey(k string) bool {
-	switch k {
-	case "phone device", "sip device", "created at", "updated at":
-		return true
-	}
-	return false
-}
-
-// columnKey normalises a header cell as roster does: trimmed, lower case,
-// runs of '_', '-', '.' and spaces as one space.
-func columnKey(s string) string {
-	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return r == '_' || r == '-' || r == '.' || isTrimRune(r)
-	}), " ")
-}
-
-// isTrimRune is whitespace and the invisible characters copy-paste leaves
-// at the edges of cells, as roster trims them.
-func isTrimRune(r rune) bool {
-	switch r {
-	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
-		return true
-	}
-	return unicode.IsSpace(r)
-}
-
 // CheckHeader returns a run-level error when the file has no name column:
 // this target needs name, or first_name and/or last_name. A missing
 // user_id column is not run-level: each row is then invalid, saying so.
@@ -113,29 +72,14 @@ func CheckHeader(h *roster.Header) error {
 	return errors.New("no name column: the webrtc target needs a name column (or first_name and last_name)")
 }
 
-// UnknownColumns is h.Unknown without the columns this target reads or
-// writes (sip_enabled and the export's own), so a re-imported export draws
-// no warning.
-func UnknownColumns(h *roster.Header) []string {
-	var out []string
-	for _, name := range h.Unknown {
-		if k := columnKey(name); !isSIPEnabledKey(k) && !isExportKey(k) {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
 // Validator checks the rows of this target's roster and remembers the
 // user_ids and phones it has seen, to catch a person listed twice. It is
 // not safe for concurrent use.
 type Validator struct {
-	h       *roster.Header
-	region  string
-	sipCol  int // cell index of sip_enabled; -1 when the file has none
-	sipName string
-	ids     map[string]int // user_id → first row
-	phones  map[string]int // E.164 → first row
+	h      *roster.Header
+	region string
+	ids    map[string]int // user_id → first row
+	phones map[string]int // E.164 → first row
 }
 
 // NewValidator returns a Validator for rows read with header h (from
@@ -149,15 +93,7 @@ func NewValidator(h *roster.Header, opts roster.Options) *Validator {
 	if region == "" {
 		region = roster.DefaultRegion
 	}
-	v := &Validator{h: h, region: region, sipCol: -1, sipName: sipEnabledColumn,
-		ids: map[string]int{}, phones: map[string]int{}}
-	for i, name := range h.Names {
-		if isSIPEnabledKey(columnKey(name)) {
-			v.sipCol, v.sipName = i, strings.TrimFunc(name, isTrimRune)
-			break
-		}
-	}
-	return v
+	return &Validator{h: h, region: region, ids: map[string]int{}, phones: map[string]int{}}
 }
 
 // Check validates one record and returns the Person to create, with every
@@ -206,14 +142,11 @@ func (v *Validator) Check(rec roster.Record) (Person, []roster.Problem) {
 		}
 	}
 
-	sip := ""
-	if v.sipCol >= 0 && v.sipCol < len(rec.Raw) {
-		sip = strings.TrimFunc(rec.Raw[v.sipCol], isTrimRune)
-	}
+	sip := rec.Get(h, roster.FieldSIPEnabled)
 	if on, ok := parseSIPEnabled(sip); ok {
 		p.SIPEnabled = on
 	} else {
-		add(v.sipName, sip, "must be true or false (yes/no, 1/0; blank means true)")
+		add(h.Column(roster.FieldSIPEnabled), sip, "must be true or false (yes/no, 1/0; blank means true)")
 	}
 	return p, probs
 }

@@ -210,8 +210,8 @@ func TestHeaderChecks(t *testing.T) {
 		if err := CheckHeader(h); (err == nil) != tc.ok {
 			t.Errorf("%s: CheckHeader = %v", tc.header, err)
 		}
-		if got := UnknownColumns(h); !slices.Equal(got, tc.unknown) {
-			t.Errorf("%s: UnknownColumns = %q, want %q", tc.header, got, tc.unknown)
+		if got := h.Unknown; !slices.Equal(got, tc.unknown) {
+			t.Errorf("%s: Unknown = %q, want %q", tc.header, got, tc.unknown)
 		}
 	}
 }
@@ -232,8 +232,8 @@ func TestExportReimports(t *testing.T) {
 	}
 	w.Flush()
 	h, people, problems := readRows(t, buf.String())
-	if len(UnknownColumns(h)) != 0 || CheckHeader(h) != nil {
-		t.Errorf("header: unknown %q, check %v", UnknownColumns(h), CheckHeader(h))
+	if len(h.Unknown) != 0 || CheckHeader(h) != nil {
+		t.Errorf("header: unknown %q, check %v", h.Unknown, CheckHeader(h))
 	}
 	want := []Person{
 		{UserID: "agent_001", Name: "John Agent", Phone: "+919876543210", SIPEnabled: true},

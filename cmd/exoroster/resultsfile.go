@@ -35,6 +35,10 @@ type rowResults struct {
 	// check, when set, vets an earlier run's lines against the input
 	// before the file is touched; its error refuses the resume.
 	check func(prior *results.Prior) error
+	// noResume: the command has no --resume (sync starts afresh, its plan
+	// seeing what an earlier run did), so a refusal offers --overwrite and
+	// another file only.
+	noResume bool
 }
 
 // resultsMode is what the user asked for the results file: --resume,
@@ -108,6 +112,10 @@ func (a *app) openLocked(f resultsMode, r rowResults) (*openedResults, error) {
 				return nil, abortErr(err)
 			}
 			fmt.Fprintf(stderr, "note: the earlier results are kept as %s\n", bak)
+		case r.noResume:
+			return nil, abortErr(fmt.Errorf("%s already holds the results of an earlier run; to start afresh give --overwrite "+
+				"(the old file is then kept as %s.<timestamp>.bak), or give --results a new file for each run, such as applied-{date}.csv",
+				r.path, r.path))
 		default:
 			return nil, abortErr(&results.ExistsError{Path: r.path})
 		}

@@ -13,9 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/exoroster/exoroster/config"
-	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/halt"
-	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/reconcile"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
@@ -34,12 +32,9 @@ const DefaultMaxPlanAge = 24 * time.Hour
 // syncFlags are the flags of plan, apply and sync; each registers the ones
 // it takes.
 type syncFlags struct {
-	api  apiFlags
+	api  apiFlags // with --target, --customer-id and --app-id (connectTo)
 	lock lockFlags
 	read readFlags
-
-	target            string
-	customerID, appID string
 
 	// plan and sync
 	defaultRegion    string
@@ -56,6 +51,7 @@ type syncFlags struct {
 	resultsPath   string
 	backupPath    string
 	progressEvery time.Duration
+	overwrite     bool
 
 	// apply
 	resume     bool
@@ -82,16 +78,16 @@ func planCounts(p *reconcile.Plan) map[string]int {
 	return out
 }
 
+// registerTarget adds the connection flags, the shared --target,
+// --customer-id and --app-id among them, and the lock flags.
 func (f *syncFlags) registerTarget(fs *pflag.FlagSet) {
 	f.api.register(fs)
+	f.api.registerTarget(fs)
 	f.lock.register(fs)
 	registerMetricsFile(fs, &f.metricsFile)
-	fs.StringVar(&f.customerID, "customer-id", "", "webrtc: the customer id (env "+webrtc.EnvCustomerID+")")
-	fs.StringVar(&f.appID, "app-id", "", "webrtc: the app id (env "+webrtc.EnvAppID+")")
 }
 
 func (f *syncFlags) registerPlan(fs *pflag.FlagSet) {
-	fs.StringVar(&f.target, "target", "ccm", "API to sync: ccm (Exotel CCM users) or webrtc (WebRTC integrations app users)")
 	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
 	f.read.register(fs)
 	fs.StringVar(&f.match, "match", "", "how rows find their users: email, phone or user_id (default: email, then phone; webrtc: user_id)")
@@ -104,9 +100,37 @@ func (f *syncFlags) registerPlan(fs *pflag.FlagSet) {
 }
 
 func (f *syncFlags) registerApply(fs *pflag.FlagSet, input string) {
-	fs.StringVar(&f.resultsPath, "results", "", "results CSV (default <"+input+">.results.csv)")
+	fs.StringVar(&f.resultsPath, "results", "", "results CSV (default <"+input+">.results.csv); {date}, {time} and {target} are filled in, e.g. applied-{date}.csv")
 	fs.StringVar(&f.backupPath, "backup", "", "backup of the deleted users' records, appended to (default <results without .csv>.backup.csv)")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "start afresh over an earlier run's --results file, keeping it as <results>.<timestamp>.bak")
 	registerProgressEvery(fs, &f.progressEvery)
+}
+
+// outPaths are --results (else def) and --backup (else beside the
+// results) with their placeholders filled in for target.
+func (f *syncFlags) outPaths(def, target string, now time.Time) (resultsPath, backupPath string, err error) {
+	vars := config.OutVars{Target: target, Now: now}
+	resultsPath = def
+	if f.resultsPath != "" {
+		if resultsPath, err = config.ExpandOut(f.resultsPath, vars); err != nil {
+			return "", "", usageErr("--results %v", err)
+		}
+	}
+	backupPath = strings.TrimSuffix(resultsPath, ".csv") + ".backup.csv"
+	if f.backupPath != "" {
+		if backupPath, err = config.ExpandOut(f.backupPath, vars); err != nil {
+			return "", "", usageErr("--backup %v", err)
+		}
+	}
+	if same, _ := sameFile(resultsPath, backupPath); same || resultsPath == backupPath {
+		return "", "", usageErr("--backup %s is the results file", backupPath)
+	}
+	return resultsPath, backupPath, nil
+}
+
+// resultsMode is what openRowResults needs of the flags.
+func (f *syncFlags) resultsMode() resultsMode {
+	return resultsMode{resume: f.resume, overwrite: f.overwrite, stateDir: f.lock.stateDir}
 }
 
 // check returns a usage error for a flag that is wrong.
@@ -121,6 +145,8 @@ func (f *syncFlags) check() error {
 		return usageErr("--max-delete-percent %d: use 0 to 100", f.maxDeletePercent)
 	case f.maxPlanAge < 0:
 		return usageErr("--max-plan-age %v: use a duration like 24h", f.maxPlanAge)
+	case f.resume && f.overwrite:
+		return usageErr("--resume and --overwrite do not go together: --resume continues the earlier apply, --overwrite starts afresh")
 	}
 	if err := f.read.check(f.defaultRegion); err != nil {
 		return err
@@ -160,81 +186,31 @@ func (f *syncFlags) settings(t reconcile.Planner) (reconcile.Settings, error) {
 
 // syncSetup is a run's target and its connection.
 type syncSetup struct {
-	t     reconcile.Target
-	setup *apiSetup // the limiter, for the switch and the report
-	acct  reconcile.Account
+	t      reconcile.Target
+	setup  *apiSetup // the limiter, for the switch and the report
+	acct   reconcile.Account
+	target string // ccm or webrtc
 }
 
-// connectTarget builds the client of target (ccm or webrtc) and its
-// limiter. Its errors are one sentence.
-func (a *app) connectTarget(target string, f *syncFlags) (*syncSetup, error) {
+// connectSync connects to target with the shared wiring (connectTo) and
+// makes its sync target: the webrtc one through the app's one adapter
+// (appTarget), as import, offboard and export use it. Its errors are one
+// sentence.
+func (a *app) connectSync(target string, f *syncFlags) (*syncSetup, error) {
+	setup, err := a.connectTo(target, &f.api)
+	if err != nil {
+		return nil, err
+	}
 	cfg := reconcile.Config{Workers: f.api.workers, MaxAttempts: f.api.maxAttempts, Logger: a.log}
-	switch strings.ToLower(strings.TrimSpace(target)) {
-	case "", "ccm":
-		setup, err := a.connect(&f.api)
-		if err != nil {
-			return nil, err
-		}
-		acct := reconcile.Account{Target: "ccm", ID: strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID")), BaseURL: setup.baseURL}
-		return &syncSetup{t: reconcile.NewCCM(setup.client, setup.limiter, acct, cfg), setup: setup, acct: acct}, nil
-	case "webrtc":
-		client, setup, err := a.connectWebRTC(f)
-		if err != nil {
-			return nil, err
-		}
-		acct := reconcile.Account{Target: "webrtc", ID: f.customerID + "-" + f.appID, BaseURL: setup.baseURL}
-		return &syncSetup{t: reconcile.NewWebRTC(client, setup.limiter, acct, cfg), setup: setup, acct: acct}, nil
+	if target == targetWebRTC {
+		creds := webrtc.CredentialsFromEnv(a.env.Getenv)
+		acct := reconcile.Account{Target: targetWebRTC, BaseURL: setup.baseURL,
+			ID: firstSet(f.api.customerID, creds.CustomerID) + "-" + firstSet(f.api.appID, creds.AppID)}
+		return &syncSetup{t: reconcile.NewWebRTC(a.appTarget(setup, &f.api), setup.limiter, acct, cfg),
+			setup: setup, acct: acct, target: target}, nil
 	}
-	return nil, usageErr("--target %q: use ccm or webrtc", target)
-}
-
-// connectWebRTC builds a WebRTC app client with its shared limiter, from
-// EXOTEL_WEBRTC_TOKEN, --customer-id/--app-id (else their variables) and
-// --base-url (else EXOTEL_BASE_URL, else the integrations host). It fills
-// in f's ids from the environment.
-func (a *app) connectWebRTC(f *syncFlags) (*webrtc.Client, *apiSetup, error) {
-	if err := f.api.check(); err != nil {
-		return nil, nil, err
-	}
-	creds := webrtc.CredentialsFromEnv(a.env.Getenv)
-	if f.customerID != "" {
-		creds.CustomerID = f.customerID
-	}
-	if f.appID != "" {
-		creds.AppID = f.appID
-	}
-	f.customerID, f.appID = creds.CustomerID, creds.AppID
-	if err := webrtc.CheckCredentials(creds); err != nil {
-		return nil, nil, abortErr(err)
-	}
-	override := f.api.baseURL
-	if override == "" {
-		override = strings.TrimSpace(a.env.Getenv("EXOTEL_BASE_URL"))
-	}
-	base, err := webrtc.ResolveBaseURL(override)
-	if err != nil {
-		return nil, nil, abortErr(err)
-	}
-	perSecond, _ := ratelimit.ParseRate(f.api.rate)
-	limiter, err := ratelimit.New(ratelimit.Config{Rate: perSecond, Burst: f.api.burst, Logger: a.log})
-	if err != nil {
-		return nil, nil, usageErr("--rate: %v", err)
-	}
-	requests := newCountingPacer(limiter)
-	client, err := webrtc.New(webrtc.Options{
-		BaseURL:     base,
-		Credentials: creds,
-		HTTPClient:  exotel.NewHTTPClient(f.api.workers, f.api.timeout),
-		Pacer:       requests,
-		UserAgent:   "exoroster/" + version,
-		Logger:      a.log,
-	})
-	if err != nil {
-		return nil, nil, abortErr(err)
-	}
-	a.log.Debug("connecting", "base_url", base, "customer", creds.CustomerID, "app", creds.AppID,
-		"token", creds.Token, "rate", f.api.rate)
-	return client, &apiSetup{limiter: limiter, requests: requests, baseURL: base, rate: perSecond}, nil
+	acct := reconcile.Account{Target: targetCCM, ID: strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID")), BaseURL: setup.baseURL}
+	return &syncSetup{t: reconcile.NewCCM(setup.client, setup.limiter, acct, cfg), setup: setup, acct: acct, target: target}, nil
 }
 
 // lockSync takes the run lock of the setup's account.
@@ -300,15 +276,21 @@ func (a *app) applyCommand() *cobra.Command {
 		Long: `Creates, updates and deletes exactly what the plan says, through the shared
 rate limit, with a results line per action (row = the action's number).
 
-Before it changes or deletes a user it re-reads it (one GET per 50 users) and
+Creates go through import's create-and-settle, deletions through offboard's
+deletion sequence. Right before it changes or deletes a user it reads it again
+(ccm: one GET per 50 users, by email or phone; webrtc: one GET per user) and
 compares it with the plan's fingerprint: a user that changed since the plan is
-stale and left untouched. Deleted users' full records go to the results line
-and, synced before the first DELETE, to a backup file that import reads. A
-plan older than --max-plan-age (24h), made for another account, or whose
-guards tripped is refused before any request that changes anything.
+stale and left untouched; one now on a call, or promoted to admin, is
+protected. Each user is read again once. Deleted users' full records go to the
+results line and, synced before their DELETEs, to a backup file that import
+reads. An admin is deleted only under the account's admin lock, after a fresh
+count of its admins. A plan older than --max-plan-age (24h), made for another
+account, or whose guards tripped is refused before any request that changes
+anything. The plan names its target: --target, if given, must agree.
 
 An interrupted apply continues with --resume: writes already done are not
-made again, and creates whose answer was lost are looked up first.
+made again, and creates whose answer was lost are looked up first. Without
+--resume an earlier run's results file is not replaced unless --overwrite.
 
 Exit codes: 0 every action done or deliberately left alone; 3 some actions
 invalid, conflict, stale, failed or skipped; 1 the plan was refused or the
@@ -337,10 +319,13 @@ Without --yes it asks on a terminal before changing anything, and refuses
 (exit 2) where there is no terminal to ask on.
 
 An interrupted sync is continued by running it again: the new plan sees what
-the last one did.
+the last one did. An earlier run's results file is never replaced by
+accident: a nightly job gives --results a {date} path (applied-{date}.csv) or
+passes --overwrite (the old file is kept as <results>.<timestamp>.bak).
 
 Exit codes: as apply's; with --dry-run, as plan's (4: changes pending).`,
-		Example: `  exoroster sync roster.csv --results applied.csv --yes
+		Example: `  exoroster sync roster.csv --results 'applied-{date}.csv' --yes
+  exoroster sync roster.csv --results applied.csv --overwrite --yes
   exoroster sync roster.csv --prune --dry-run`,
 		Args: oneFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runSync(cmd, args[0], f) },
@@ -363,18 +348,41 @@ type planned struct {
 	// release ends the account's run lock; stateDir holds the state file.
 	release  func()
 	stateDir string
+	// results is sync's results file, opened before the listing; nil for
+	// plan and sync --dry-run.
+	results *openedResults
 }
 
-// makePlan reads the roster and the account and decides. On success the
-// caller owns the switch and the lock (close both).
-func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned, error) {
+// close ends what makePlan started: the switch, the results file and the
+// locks.
+func (pl *planned) close() {
+	pl.sw.Close()
+	if pl.results != nil {
+		pl.results.out.Close()
+		pl.results.release()
+	}
+	pl.release()
+}
+
+// openResults opens sync's results file for the roster r, once the roster
+// is read and before the account is listed, so a refusal costs no request.
+type openResults func(r *reconcile.Roster, s *syncSetup) (*openedResults, error)
+
+// makePlan reads the roster and the account and decides. open, when set,
+// opens the results file first (sync). On success the caller owns what it
+// started (pl.close).
+func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags, open openResults) (*planned, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
 	if same, _ := sameFile(input, f.out); same {
 		return nil, usageErr("--out %s is the roster", f.out)
 	}
-	s, err := a.connectTarget(f.target, f)
+	target, err := a.targetOf(&f.api)
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.connectSync(target, f)
 	if err != nil {
 		return nil, err
 	}
@@ -382,23 +390,12 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned
 	if err != nil {
 		return nil, err
 	}
-	open := func() (io.ReadCloser, error) { return os.Open(input) }
-	r, err := reconcile.ReadRoster(input, open, s.t, roster.Options{DefaultRegion: f.defaultRegion},
-		f.read.options(f.defaultRegion))
+	r, err := reconcile.ReadRoster(input, func() (io.ReadCloser, error) { return os.Open(input) }, s.t,
+		roster.Options{DefaultRegion: f.defaultRegion}, f.read.options(f.defaultRegion))
 	if err != nil {
 		return nil, rosterErr(err)
 	}
-	if s.acct.Target == config.TargetWebRTC {
-		// roster's mapping names CCM fields; the app users API reads its
-		// own columns, so only the file line and what it ignores apply.
-		file, _, _ := strings.Cut(r.Describe, "\n")
-		fmt.Fprintln(a.env.Stdout, file)
-		if unknown := webrtc.UnknownColumns(r.Header); len(unknown) > 0 {
-			fmt.Fprintf(a.env.Stdout, "columns: ignored: %s\n", strings.Join(unknown, ", "))
-		}
-	} else {
-		reportColumns(a.env.Stdout, input, r.Describe, r.Header)
-	}
+	reportColumns(a.env.Stdout, input, r.Describe, r.Header)
 	dir, err := statedir.Resolve(a.env.Getenv, f.lock.stateDir)
 	if err != nil {
 		return nil, abortErr(err)
@@ -407,39 +404,43 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned
 	if err != nil {
 		return nil, err
 	}
+	pl := &planned{s: s, release: release, stateDir: dir, sw: a.newSwitch(cmd.Context(), s.setup)}
+	fail := func(err error) (*planned, error) {
+		pl.close()
+		return nil, err
+	}
+	if open != nil {
+		if pl.results, err = open(r, s); err != nil {
+			return fail(err)
+		}
+	}
 	last, err := reconcile.LoadApplied(dir, s.acct)
 	if err != nil {
-		release()
-		return nil, abortErr(err)
+		return fail(abortErr(err))
 	}
-	sw := a.newSwitch(cmd.Context(), s.setup)
-	l, err := s.t.List(cmd.Context(), sw)
+	l, err := s.t.List(cmd.Context(), pl.sw)
 	if err != nil {
-		sw.Close()
-		release()
-		if errors.Is(err, reconcile.ErrInterrupted) || sw.Interrupted() {
+		if errors.Is(err, reconcile.ErrInterrupted) || pl.sw.Interrupted() {
 			err = &exitError{code: ExitInterrupted, err: reconcile.ErrInterrupted}
 		} else {
 			err = abortErr(err)
 		}
+		fail(err) // closes the switch and the lock
 		// The listing was the run: a refused token or a server down ends it.
 		return nil, a.recordRun(f.runMetrics(cmd, s.setup), nil, nil, err)
 	}
 	a.log.Info("listed the account", "users", len(l.Members), "requests", l.Requests)
 	p := reconcile.Decide(r, l, s.t, settings, last, time.Now())
+	pl.plan = p
 	if err := p.WriteTable(a.env.Stdout); err != nil {
-		sw.Close()
-		release()
-		return nil, abortErr(err)
+		return fail(abortErr(err))
 	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(a.env.Stderr, "note: %s\n", n)
 	}
 	if f.out != "" {
 		if err := p.Save(f.out); err != nil {
-			sw.Close()
-			release()
-			return nil, abortErr(err)
+			return fail(abortErr(err))
 		}
 		hint := fmt.Sprintf(" (apply with: exoroster apply %s)", shellQuote(f.out))
 		if len(p.Guards.Tripped) > 0 || p.ChangesPending() == 0 {
@@ -447,7 +448,7 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned
 		}
 		fmt.Fprintf(a.env.Stdout, "plan: %s%s\n", f.out, hint)
 	}
-	return &planned{s: s, plan: p, sw: sw, release: release, stateDir: dir}, nil
+	return pl, nil
 }
 
 // planExit is a plan's exit: a tripped guard 1, rows to fix 3, changes
@@ -474,12 +475,11 @@ func countNoun(n int, one, many string) string {
 }
 
 func (a *app) runPlan(cmd *cobra.Command, input string, f *syncFlags) error {
-	pl, err := a.makePlan(cmd, input, f)
+	pl, err := a.makePlan(cmd, input, f, nil)
 	if err != nil {
 		return err
 	}
-	pl.sw.Close()
-	pl.release()
+	pl.close()
 	return a.recordRun(f.runMetrics(cmd, pl.s.setup), planCounts(pl.plan), nil, planExit(a.env.Stderr, pl.plan))
 }
 
@@ -489,19 +489,36 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) (exit erro
 		return usageErr("sync changes the account and there is no terminal to confirm on: " +
 			"pass --yes to apply, or --dry-run to see the plan")
 	}
-	resultsPath := ""
+	var open openResults
+	var resultsPath, backupPath string
 	if !f.dryRun {
-		var err error
-		if resultsPath, err = resultsPathFor(input, f.resultsPath, false); err != nil {
+		target, err := a.targetOf(&f.api)
+		if err != nil {
 			return err
 		}
+		def, err := resultsPathFor(input, "", false)
+		if err != nil {
+			return err
+		}
+		if resultsPath, backupPath, err = f.outPaths(def, target, time.Now()); err != nil {
+			return err
+		}
+		if same, _ := sameFile(input, resultsPath); same {
+			return usageErr("--results %s is the input file", resultsPath)
+		}
+		open = func(r *reconcile.Roster, s *syncSetup) (*openedResults, error) {
+			return a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
+				command: "sync" + targetFlag(s.target), input: input, inputSHA: r.SHA256, exactInput: true,
+				inputRows: len(r.Wants), path: resultsPath, layout: reconcile.Layout(r.Header.Names, s.t),
+				keep: reconcile.KeepOnResume, noResume: true,
+			})
+		}
 	}
-	pl, err := a.makePlan(cmd, input, f)
+	pl, err := a.makePlan(cmd, input, f, open)
 	if err != nil {
 		return err
 	}
-	defer pl.release()
-	defer pl.sw.Close()
+	defer pl.close()
 	p := pl.plan
 	applying := false // applyPlan's report writes the metrics of a sync that applies
 	defer func() {
@@ -528,9 +545,8 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) (exit erro
 			return abortErr(errors.New("nothing was applied: the confirmation was not given"))
 		}
 	}
-	state := results.State{Command: "sync", Input: input, InputSHA256: p.Roster.SHA256, InputRows: len(p.Actions), Updated: time.Now().UTC()}
 	applying = true
-	return a.applyPlan(cmd, pl, f, resultsPath, state, nil)
+	return a.applyPlan(cmd, pl, f, input, resultsPath, backupPath)
 }
 
 func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error {
@@ -541,7 +557,19 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 	if err != nil {
 		return abortErr(err)
 	}
-	s, err := a.connectTarget(p.Account.Target, f)
+	// The plan names its target; a --target that disagrees is a mistake.
+	if t := strings.ToLower(strings.TrimSpace(f.api.target)); t != "" && t != p.Account.Target {
+		return usageErr("--target %s, but %s is a plan for the %s target", t, planPath, p.Account.Target)
+	}
+	resultsPath, backupPath, err := f.outPaths(strings.TrimSuffix(planPath, filepath.Ext(planPath))+".results.csv",
+		p.Account.Target, time.Now())
+	if err != nil {
+		return err
+	}
+	if same, _ := sameFile(planPath, resultsPath); same {
+		return usageErr("--results %s is the plan file", resultsPath)
+	}
+	s, err := a.connectSync(p.Account.Target, f)
 	if err != nil {
 		return err
 	}
@@ -549,18 +577,12 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 	if err != nil {
 		return abortErr(err)
 	}
-	resultsPath := f.resultsPath
-	if resultsPath == "" {
-		resultsPath = strings.TrimSuffix(planPath, filepath.Ext(planPath)) + ".results.csv"
-	}
-	if same, _ := sameFile(planPath, resultsPath); same {
-		return usageErr("--results %s is the plan file", resultsPath)
-	}
 	release, err := a.lockSync(cmd, s, f.lock)
 	if err != nil {
 		return err
 	}
-	defer release()
+	pl := &planned{s: s, plan: p, release: release, stateDir: dir, sw: a.newSwitch(cmd.Context(), s.setup)}
+	defer pl.close()
 	last, err := reconcile.LoadApplied(dir, s.acct)
 	if err != nil {
 		return abortErr(err)
@@ -568,52 +590,54 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 	if err := p.CheckApply(s.acct, time.Now(), f.maxPlanAge, last); err != nil {
 		return abortErr(err)
 	}
-	sw := a.newSwitch(cmd.Context(), s.setup)
-	defer sw.Close()
-	pl := &planned{s: s, plan: p, sw: sw, stateDir: dir}
-	state := results.State{Command: "apply", Input: planPath, InputSHA256: planSHA, InputRows: len(p.Actions), Updated: time.Now().UTC()}
-	return a.applyPlan(cmd, pl, f, resultsPath, state, &f.resume)
+	pl.results, err = a.openRowResults(cmd.Context(), f.resultsMode(), rowResults{
+		command: "apply", input: planPath, inputSHA: planSHA, exactInput: true, inputRows: len(p.Actions),
+		path: resultsPath, layout: reconcile.Layout(p.Roster.Header, s.t), keep: reconcile.KeepOnResume,
+		check: func(prior *results.Prior) error {
+			for row := range prior.Rows {
+				if row > len(p.Actions) {
+					return fmt.Errorf("%s belongs to another plan: it has row %d, the plan has %d actions", resultsPath, row, len(p.Actions))
+				}
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	return a.applyPlan(cmd, pl, f, planPath, resultsPath, backupPath)
 }
 
-// applyPlan carries out pl's plan and reports. resume is nil for sync,
-// which starts its results afresh.
-func (a *app) applyPlan(cmd *cobra.Command, pl *planned, f *syncFlags, resultsPath string, state results.State, resume *bool) error {
+// applyPlan carries out pl's plan into its open results file and reports.
+// input is the plan file (apply) or the roster (sync).
+func (a *app) applyPlan(cmd *cobra.Command, pl *planned, f *syncFlags, input, resultsPath, backupPath string) error {
 	p, t := pl.plan, pl.s.t
-	backupPath := f.backupPath
-	if backupPath == "" {
-		backupPath = strings.TrimSuffix(resultsPath, ".csv") + ".backup.csv"
-	}
-	if same, _ := sameFile(resultsPath, backupPath); same || resultsPath == backupPath {
-		return usageErr("--backup %s is the results file", backupPath)
-	}
-	layout := reconcile.Layout(p, t)
-	out, prior, err := openApplyResults(a.env.Stderr, p, layout, state, resultsPath, resume != nil && *resume)
-	if err != nil {
-		return abortErr(err)
-	}
-	if err := results.SaveState(resultsPath, state); err != nil {
-		out.Close()
-		return abortErr(err)
-	}
-	sum, runErr := reconcile.Apply(cmd.Context(), pl.sw, t, p, out, reconcile.ApplyConfig{
+	cfg := reconcile.ApplyConfig{
 		Workers:  f.api.workers,
-		Progress: a.newProgress("apply", f.progressEvery),
+		Progress: a.newProgress(cmd.Name(), f.progressEvery),
 		Backup:   backupPath,
-		Prior:    prior,
-	})
-	runErr = errors.Join(runErr, out.Close())
-	report := rowReport{verb: "apply", timed: true, sum: sum, setup: pl.s.setup, results: resultsPath,
-		metrics: f.runMetrics(cmd, pl.s.setup),
-		details: []string{fmt.Sprintf("lookups before writing: %d requests", sum.Lookups)}}
-	if sum.Counts[results.Deleted] > 0 {
-		report.after = append(report.after, fmt.Sprintf("backup: %s (re-create with: exoroster import %s)", backupPath, shellQuote(backupPath)))
+		Prior:    pl.results.prior,
 	}
-	if state.Command == "apply" {
-		report.interrupted = fmt.Sprintf("Interrupted. To continue where this apply stopped:\n  exoroster apply %s --results %s --resume",
-			shellQuote(state.Input), shellQuote(resultsPath))
+	if pl.s.target == targetCCM {
+		// The lock offboard takes too: two runs deleting this account's
+		// admins count them one after the other.
+		cfg.LockAdmins = a.adminLocker(f.lock.stateDir, pl.s.acct.ID)
+	}
+	out := pl.results.out
+	sum, runErr := reconcile.Apply(cmd.Context(), pl.sw, t, p, out, cfg)
+	runErr = closeResults(runErr, out)
+	report := rowReport{verb: cmd.Name(), timed: true, sum: sum, setup: pl.s.setup, results: resultsPath,
+		metrics: f.runMetrics(cmd, pl.s.setup),
+		details: []string{fmt.Sprintf("read again before writing: %d requests", sum.Lookups)}}
+	if sum.Counts[results.Deleted] > 0 {
+		report.after = append(report.after, fmt.Sprintf("backup: %s (re-create with: exoroster import %s%s)",
+			backupPath, shellQuote(backupPath), targetFlag(pl.s.target)))
+	}
+	if cmd.Name() == "apply" {
+		report.rerun = rerunCommand("apply", input, resultsPath)
+		report.interrupted = fmt.Sprintf("Interrupted. To continue where this apply stopped:\n  %s", report.rerun)
 	} else {
-		report.verb = "sync"
-		report.interrupted = "Interrupted; actions not yet done are recorded as skipped. Run the same sync again: its plan sees what this one did."
+		report.interrupted = "Interrupted; actions not yet done are recorded as skipped. Run the same sync again (with --overwrite, or another --results): its plan sees what this one did."
 	}
 	if runErr == nil && sum.Aborted == nil && !sum.Interrupted {
 		// The roster is applied: the next plan's shrinkage guard compares
@@ -623,45 +647,6 @@ func (a *app) applyPlan(cmd *cobra.Command, pl *planned, f *syncFlags, resultsPa
 		}
 	}
 	return a.finishRun(cmd.OutOrStdout(), report, runErr)
-}
-
-// openApplyResults creates the results file, or for --resume checks that
-// the existing one belongs to this plan and reopens it.
-func openApplyResults(stderr io.Writer, p *reconcile.Plan, layout results.Layout, state results.State, path string, resume bool) (*results.Writer, *results.Prior, error) {
-	if !resume {
-		w, err := results.Create(path, layout)
-		return w, nil, err
-	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(stderr, "note: %s does not exist yet; starting from the first action\n", path)
-		w, err := results.Create(path, layout)
-		return w, nil, err
-	}
-	old, ok, err := results.LoadState(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if ok && (old.Command != state.Command || old.InputSHA256 != state.InputSHA256) {
-		return nil, nil, fmt.Errorf("%s belongs to another plan (%s %s, which has changed since or is another file); "+
-			"resume with the same plan, or choose a new --results", path, old.Command, old.Input)
-	}
-	prior, err := results.Load(path, layout)
-	if err != nil {
-		return nil, nil, err
-	}
-	for row := range prior.Rows {
-		if row > len(p.Actions) {
-			return nil, nil, fmt.Errorf("%s belongs to another plan: it has row %d, the plan has %d actions", path, row, len(p.Actions))
-		}
-	}
-	if prior.TornLine {
-		fmt.Fprintf(stderr, "note: %s ended in a partial line (the last run was killed); it was dropped and that action will be checked\n", path)
-	}
-	w, err := results.Reopen(path, layout, reconcile.KeepOnResume)
-	if err != nil {
-		return nil, nil, err
-	}
-	return w, prior, nil
 }
 
 // confirmApply asks question on w and reads the answer from in; only "yes"

@@ -385,15 +385,19 @@ func (f *Fake) Tombstone(emails ...string) {
 // API cannot), so a test can change a user between a tool's lookup and
 // its action. It reports whether the user exists.
 func (f *Fake) SetRole(id, role string) bool {
-	return f.change(id, func(u *user) { u.role = role })
+	return f.change(id, true, func(u *user) { u.role = role })
 }
 
-// SetActiveCall puts a user on a call (callSid) or, with "", off it.
+// SetActiveCall puts a user on a call (callSid) or, with "", off it. A
+// call is not an update of the user: date_updated stays, as in the
+// document's example of a user on a call.
 func (f *Fake) SetActiveCall(id, callSid string) bool {
-	return f.change(id, func(u *user) { u.activeCall = callSid })
+	return f.change(id, false, func(u *user) { u.activeCall = callSid })
 }
 
-func (f *Fake) change(id string, fn func(*user)) bool {
+// change applies fn to user id; updated: fn is an update of the user,
+// which moves its date_updated.
+func (f *Fake) change(id string, updated bool, fn func(*user)) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	u := f.userByID(id)
@@ -401,7 +405,9 @@ func (f *Fake) change(id string, fn func(*user)) bool {
 		return false
 	}
 	fn(u)
-	u.updated = f.now()
+	if updated {
+		u.updated = f.now()
+	}
 	return true
 }
 
