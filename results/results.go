@@ -110,6 +110,7 @@ type Writer struct {
 	csv        *csv.Writer
 	layout     Layout
 	lastSync   time.Time
+	lastFlush  time.Time // when buffered lines last reached the OS
 	syncEvery  time.Duration
 	extraWidth int
 	inputWidth int
@@ -142,7 +143,7 @@ func Append(path string, layout Layout) (*Writer, error) {
 }
 
 func newWriter(f *os.File, layout Layout) *Writer {
-	w := &Writer{f: f, layout: layout, lastSync: time.Now(), syncEvery: DefaultSyncInterval,
+	w := &Writer{f: f, layout: layout, lastSync: time.Now(), lastFlush: time.Now(), syncEvery: DefaultSyncInterval,
 		extraWidth: len(layout.Extra), inputWidth: len(layout.Input)}
 	w.csv = csv.NewWriter(&w.buf)
 	return w
@@ -151,8 +152,13 @@ func newWriter(f *os.File, layout Layout) *Writer {
 // Path returns the file's name.
 func (w *Writer) Path() string { return w.f.Name() }
 
-// Write appends one line. The line reaches the operating system before Write
-// returns, so a killed process loses nothing already written.
+// Write appends one line. A line that records a request (anything the API
+// was asked) reaches the operating system before Write returns, together
+// with any lines held before it, so a killed process loses nothing the API
+// did. A line decided without a request (invalid, or a dry run's would_*)
+// may wait in memory for up to localHold bytes or syncEvery: a rerun
+// decides such a row again the same way, and a dry run of a large roster
+// must not cost a system call per row.
 func (w *Writer) Write(l Line) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -160,7 +166,32 @@ func (w *Writer) Write(l Line) error {
 		return w.err
 	}
 	w.csv.Write(w.record(l))
+	if decidedLocally(l) {
+		w.csv.Flush()
+		if err := w.csv.Error(); err != nil {
+			w.err = err
+			return err
+		}
+		if w.buf.Len() < localHold && time.Since(w.lastFlush) < w.syncEvery {
+			return nil
+		}
+	}
 	return w.flushLocked(time.Since(w.lastSync) >= w.syncEvery)
+}
+
+// localHold bounds the lines decided without a request that wait in memory.
+const localHold = 64 << 10
+
+// decidedLocally reports whether l was decided without asking the API.
+func decidedLocally(l Line) bool {
+	if l.Attempts != 0 || l.HTTPStatus != 0 {
+		return false
+	}
+	switch l.Status {
+	case Invalid, WouldCreate, WouldDelete, WouldUpdate:
+		return true
+	}
+	return false
 }
 
 func (w *Writer) record(l Line) []string {
@@ -205,6 +236,7 @@ func (w *Writer) flushLocked(sync bool) error {
 		}
 		w.buf.Reset()
 	}
+	w.lastFlush = time.Now()
 	if sync {
 		if err := w.f.Sync(); err != nil {
 			w.err = fmt.Errorf("syncing results: %w", err)

@@ -265,3 +265,59 @@ func TestOnly(t *testing.T) {
 		t.Error("no rows need no attention")
 	}
 }
+
+// A line decided without a request may wait in memory; the first line that
+// records a request takes it to the file with it, in order, so a kill loses
+// nothing the API did and a dry run costs no system call per row.
+func TestWriterHoldsLocalLinesUntilARequestLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	w, err := Create(path, Layout{Input: []string{"email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for i, st := range []Status{Invalid, WouldCreate} {
+		if err := w.Write(Line{Row: i + 1, Status: st, Input: []string{"a@x.com"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(readAll(t, path)); got != 1 {
+		t.Fatalf("%d lines on disk after two local lines, want the header alone", got)
+	}
+	if err := w.Write(Line{Row: 3, Status: Created, UserID: "u3", HTTPStatus: 200, Attempts: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, rec := range readAll(t, path)[1:] {
+		rows = append(rows, rec[0]+":"+rec[1])
+	}
+	if want := []string{"1:invalid", "2:would_create", "3:created"}; !slices.Equal(rows, want) {
+		t.Errorf("on disk %q, want %q: the request line must bring the held lines, in order", rows, want)
+	}
+	// A skipped row after a request is not local either: a resume reads it.
+	if err := w.Write(Line{Row: 4, Status: Skipped, Attempts: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(readAll(t, path)); got != 5 {
+		t.Errorf("%d lines on disk, want 5", got)
+	}
+}
+
+func TestWriterCloseWritesHeldLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	w, err := Create(path, Layout{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := w.Write(Line{Row: i + 1, Status: Invalid}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(readAll(t, path)); got != 4 {
+		t.Errorf("%d lines after Close, want the header and 3", got)
+	}
+}
