@@ -13,9 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/exoroster/exoroster/config"
-	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/halt"
-	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/reconcile"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
@@ -67,7 +65,7 @@ type syncFlags struct {
 
 func (f *syncFlags) registerTarget(fs *pflag.FlagSet) {
 	f.api.register(fs)
-	f.lock.register(fs)
+	f.lock.register(fs, stateDirHelpState)
 	fs.StringVar(&f.customerID, "customer-id", "", "webrtc: the customer id (env "+webrtc.EnvCustomerID+")")
 	fs.StringVar(&f.appID, "app-id", "", "webrtc: the app id (env "+webrtc.EnvAppID+")")
 }
@@ -147,87 +145,23 @@ type syncSetup struct {
 	acct  reconcile.Account
 }
 
-// connectTarget builds the client of target (ccm or webrtc) and its
-// limiter. Its errors are one sentence.
-func (a *app) connectTarget(target string, f *syncFlags) (*syncSetup, error) {
+// connectTarget builds the client of the run's target (ccm or webrtc, from
+// its settings) and its limiter. Its errors are one sentence.
+func (a *app) connectTarget(f *syncFlags) (*syncSetup, error) {
+	s, err := f.api.resolved()
+	if err != nil {
+		return nil, err
+	}
 	cfg := reconcile.Config{Workers: f.api.workers, MaxAttempts: f.api.maxAttempts, Logger: a.log}
-	switch strings.ToLower(strings.TrimSpace(target)) {
-	case "", "ccm":
-		setup, err := a.connect(&f.api)
-		if err != nil {
-			return nil, err
-		}
-		acct := reconcile.Account{Target: "ccm", ID: strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID")), BaseURL: setup.baseURL}
-		return &syncSetup{t: reconcile.NewCCM(setup.client, setup.limiter, acct, cfg), setup: setup, acct: acct}, nil
-	case "webrtc":
-		client, setup, err := a.connectWebRTC(f)
-		if err != nil {
-			return nil, err
-		}
-		acct := reconcile.Account{Target: "webrtc", ID: f.customerID + "-" + f.appID, BaseURL: setup.baseURL}
-		return &syncSetup{t: reconcile.NewWebRTC(client, setup.limiter, acct, cfg), setup: setup, acct: acct}, nil
-	}
-	return nil, usageErr("--target %q: use ccm or webrtc", target)
-}
-
-// connectWebRTC builds a WebRTC app client with its shared limiter, from
-// EXOTEL_WEBRTC_TOKEN, --customer-id/--app-id (else their variables) and
-// --base-url (else EXOTEL_BASE_URL, else the integrations host). It fills
-// in f's ids from the environment.
-func (a *app) connectWebRTC(f *syncFlags) (*webrtc.Client, *apiSetup, error) {
-	if err := f.api.check(); err != nil {
-		return nil, nil, err
-	}
-	creds := webrtc.CredentialsFromEnv(a.env.Getenv)
-	if f.customerID != "" {
-		creds.CustomerID = f.customerID
-	}
-	if f.appID != "" {
-		creds.AppID = f.appID
-	}
-	f.customerID, f.appID = creds.CustomerID, creds.AppID
-	if err := webrtc.CheckCredentials(creds); err != nil {
-		return nil, nil, abortErr(err)
-	}
-	override := f.api.baseURL
-	if override == "" {
-		override = strings.TrimSpace(a.env.Getenv("EXOTEL_BASE_URL"))
-	}
-	base, err := webrtc.ResolveBaseURL(override)
+	setup, err := a.connectTo(s.Target.V, &f.api)
 	if err != nil {
-		return nil, nil, abortErr(err)
+		return nil, err
 	}
-	perSecond, _ := ratelimit.ParseRate(f.api.rate)
-	limiter, err := ratelimit.New(ratelimit.Config{Rate: perSecond, Burst: f.api.burst, Logger: a.log})
-	if err != nil {
-		return nil, nil, usageErr("--rate: %v", err)
+	acct := reconcile.Account{Target: s.Target.V, ID: s.AccountKey(), BaseURL: setup.baseURL}
+	if s.Target.V == config.TargetWebRTC {
+		return &syncSetup{t: reconcile.NewWebRTC(setup.app, setup.limiter, acct, cfg), setup: setup, acct: acct}, nil
 	}
-	client, err := webrtc.New(webrtc.Options{
-		BaseURL:     base,
-		Credentials: creds,
-		HTTPClient:  exotel.NewHTTPClient(f.api.workers, f.api.timeout),
-		Pacer:       limiter,
-		UserAgent:   "exoroster/" + version,
-		Logger:      a.log,
-	})
-	if err != nil {
-		return nil, nil, abortErr(err)
-	}
-	a.log.Debug("connecting", "base_url", base, "customer", creds.CustomerID, "app", creds.AppID,
-		"token", creds.Token, "rate", f.api.rate)
-	return client, &apiSetup{limiter: limiter, baseURL: base, rate: perSecond}, nil
-}
-
-// lockSync takes the run lock of the setup's account.
-func (a *app) lockSync(cmd *cobra.Command, s *syncSetup, f lockFlags) (func(), error) {
-	settings := &config.Settings{Target: config.Value[string]{V: s.acct.Target}}
-	if s.acct.Target == config.TargetWebRTC {
-		customer, app, _ := strings.Cut(s.acct.ID, "-")
-		settings.CustomerID.V, settings.AppID.V = customer, app
-	} else {
-		settings.AccountSID.V = s.acct.ID
-	}
-	return a.lockAccount(cmd.Context(), settings, f)
+	return &syncSetup{t: reconcile.NewCCM(setup.client, setup.limiter, acct, cfg), setup: setup, acct: acct}, nil
 }
 
 func (a *app) planCommand() *cobra.Command {
@@ -346,16 +280,21 @@ type planned struct {
 	stateDir string
 }
 
-// makePlan reads the roster and the account and decides. On success the
-// caller owns the switch and the lock (close both).
-func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned, error) {
+// makePlan reads the roster and the account and decides. With lock (a
+// sync that will apply) it holds the account's run lock from before the
+// first request; plan and a dry run take none. On success the caller owns
+// the switch and the lock (close both).
+func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags, lock bool) (*planned, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
 	if same, _ := sameFile(input, f.out); same {
 		return nil, usageErr("--out %s is the roster", f.out)
 	}
-	s, err := a.connectTarget(f.target, f)
+	if _, err := a.resolveAPI(cmd, &f.api, &f.defaultRegion); err != nil {
+		return nil, err
+	}
+	s, err := a.connectTarget(f)
 	if err != nil {
 		return nil, err
 	}
@@ -384,9 +323,11 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags) (*planned
 	if err != nil {
 		return nil, abortErr(err)
 	}
-	release, err := a.lockSync(cmd, s, f.lock)
-	if err != nil {
-		return nil, err
+	release := func() {}
+	if lock {
+		if release, err = a.lockAccount(cmd.Context(), f.api.settings, f.lock); err != nil {
+			return nil, err
+		}
 	}
 	last, err := reconcile.LoadApplied(dir, s.acct)
 	if err != nil {
@@ -452,7 +393,7 @@ func countNoun(n int, one, many string) string {
 }
 
 func (a *app) runPlan(cmd *cobra.Command, input string, f *syncFlags) error {
-	pl, err := a.makePlan(cmd, input, f)
+	pl, err := a.makePlan(cmd, input, f, false)
 	if err != nil {
 		return err
 	}
@@ -474,7 +415,7 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) error {
 			return err
 		}
 	}
-	pl, err := a.makePlan(cmd, input, f)
+	pl, err := a.makePlan(cmd, input, f, !f.dryRun)
 	if err != nil {
 		return err
 	}
@@ -512,7 +453,10 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 	if err != nil {
 		return abortErr(err)
 	}
-	s, err := a.connectTarget(p.Account.Target, f)
+	if err := a.resolveForPlan(cmd, f, planPath, p.Account.Target); err != nil {
+		return err
+	}
+	s, err := a.connectTarget(f)
 	if err != nil {
 		return err
 	}
@@ -527,7 +471,7 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 	if same, _ := sameFile(planPath, resultsPath); same {
 		return usageErr("--results %s is the plan file", resultsPath)
 	}
-	release, err := a.lockSync(cmd, s, f.lock)
+	release, err := a.lockAccount(cmd.Context(), f.api.settings, f.lock)
 	if err != nil {
 		return err
 	}
@@ -544,6 +488,23 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 	pl := &planned{s: s, plan: p, sw: sw, stateDir: dir}
 	state := results.State{Command: "apply", Input: planPath, InputSHA256: planSHA, InputRows: len(p.Actions), Updated: time.Now().UTC()}
 	return a.applyPlan(cmd, pl, f, resultsPath, state, &f.resume)
+}
+
+// resolveForPlan resolves apply's settings for the plan's target: the
+// target a plan was made for is apply's default, and a --target,
+// EXOTEL_TARGET or profile that says otherwise is refused.
+func (a *app) resolveForPlan(cmd *cobra.Command, f *syncFlags, planPath, target string) error {
+	in := a.settingsInput(cmd.Flags())
+	in.Defaults.Target = target
+	s, err := config.Resolve(in)
+	if err != nil {
+		return settingsErr(err)
+	}
+	if s.Target.V != target {
+		return abortErr(fmt.Errorf("%s is a plan for the %s target, but %s says %s", planPath, target, s.Target.From, s.Target.V))
+	}
+	a.useSettings(s, &f.api, nil)
+	return nil
 }
 
 // applyPlan carries out pl's plan and reports. resume is nil for sync,
