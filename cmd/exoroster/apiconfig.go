@@ -23,7 +23,6 @@ type apiFlags struct {
 	// reads the credentials and host from them.
 	settings *config.Settings
 
-
 	target      string
 	customerID  string
 	appID       string
