@@ -51,6 +51,9 @@ func (a *app) runExportProfiles(cmd *cobra.Command, f *exportFlags, now time.Tim
 		return settingsErr(err)
 	}
 	for _, t := range f.pathTemplates() {
+		if *t.value == "" && t.flag != "out" {
+			continue // not asked for
+		}
 		if err := config.CheckOutTemplate(t.flag, *t.value, len(all)); err != nil {
 			return settingsErr(err)
 		}

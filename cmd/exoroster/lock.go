@@ -83,14 +83,21 @@ func (a *app) lockAccount(ctx context.Context, s *config.Settings, f lockFlags) 
 		Wait: f.wait,
 		Poll: lockPoll,
 		OnWait: func(h runlock.Holder) {
-			fmt.Fprintf(a.env.Stderr, "exoroster: waiting up to %v for the run holding the lock for %s (%s).\n", f.wait, target.Purpose, h)
+			fmt.Fprintf(a.env.Stderr, "exoroster: another run (%s) is working on %s; waiting up to %v for it to finish.\n", h, target.Purpose, f.wait)
 		},
 	})
+	var held *runlock.HeldError
 	switch {
 	case err == nil:
 		return func() { _ = lock.Release() }, nil
 	case errors.Is(err, context.Canceled):
 		return noop, &exitError{code: ExitInterrupted, err: errors.New("interrupted while waiting for the account's lock; nothing was done")}
+	case errors.As(err, &held) && held.Waited > 0:
+		return noop, abortErr(fmt.Errorf("after waiting %v, another run (%s) is still working on %s; nothing was done (lock file %s)",
+			held.Waited, held.Holder, target.Purpose, target.Path))
+	case errors.As(err, &held):
+		return noop, abortErr(fmt.Errorf("another run (%s) is working on %s: wait for it to finish, or give --wait-lock 10m to wait (lock file %s)",
+			held.Holder, target.Purpose, target.Path))
 	}
 	return noop, abortErr(err)
 }
