@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, env Env) ExitCode {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.ExecuteContext(ctx)
+	err := app.explainCredentials(root.ExecuteContext(ctx))
 	code := reportExit(env.Stderr, err)
 	app.logEnd(code, err)
 	return code

@@ -65,7 +65,7 @@ func (a *app) runExportProfiles(cmd *cobra.Command, f *exportFlags, now time.Tim
 		sub.useSettings(s, &one.api, &one.defaultRegion)
 		err := one.expandPaths(config.OutVars{Profile: s.Profile.V, Target: s.Target.V, Now: now})
 		if err == nil {
-			err = sub.runExport(cmd, &one)
+			err = sub.explainCredentials(sub.runExport(cmd, &one))
 		}
 		code := reportExit(sub.env.Stderr, err)
 		sub.logEnd(code, err)

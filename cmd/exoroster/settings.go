@@ -32,6 +32,8 @@ type runInfo struct {
 	// outcome is one line of what the run did, for a multi-profile run's
 	// table ("export finished in 2s: 120 users written to …").
 	outcome string
+	// settings are the run's resolved settings, once resolved.
+	settings *config.Settings
 }
 
 // registerRootFlags adds the flags every command takes: the config file and
@@ -145,6 +147,7 @@ func (a *app) resolveAPI(cmd *cobra.Command, f *apiFlags, defaultRegion *string)
 // run's log lines.
 func (a *app) useSettings(s *config.Settings, f *apiFlags, defaultRegion *string) {
 	applySettings(s, f, defaultRegion)
+	a.info.settings = s
 	a.log = a.newLogger(s.Account())
 }
 
@@ -188,4 +191,41 @@ func (a *app) noteRowSummary(r rowReport) {
 		a.noteSummary(slog.Int("requests", st.Requests), slog.Int("throttled", st.Throttled))
 	}
 	a.noteSummary(slog.String("results", r.results))
+}
+
+// The hints a refused run's sentence ends with (exotel.ExplainAuth,
+// webrtc.ExplainAuth): right when the credentials came from those variables.
+const (
+	ccmAuthHint    = "check EXOTEL_API_KEY and EXOTEL_API_TOKEN"
+	webrtcAuthHint = "check EXOTEL_WEBRTC_TOKEN, EXOTEL_CUSTOMER_ID and EXOTEL_APP_ID"
+)
+
+// explainCredentials points a refused run at where its credentials came
+// from when that was a profile or a token file rather than the variables
+// the API packages name.
+func (a *app) explainCredentials(err error) error {
+	s := a.info.settings
+	var ee *exitError
+	if s == nil || !errors.As(err, &ee) || ee.err == nil {
+		return err
+	}
+	if !s.Profile.Set() && s.Token.File == "" {
+		return err
+	}
+	token := "the token (" + s.Token.Describe()
+	if s.Token.Env == "" || s.Token.From.Kind != config.FromEnv {
+		token += ", named by " + s.Token.From.String()
+	}
+	token += ")"
+	msg := ee.err.Error()
+	switch {
+	case strings.Contains(msg, ccmAuthHint):
+		msg = strings.Replace(msg, ccmAuthHint, "check the API key ("+s.APIKey.From.String()+") and "+token, 1)
+	case strings.Contains(msg, webrtcAuthHint):
+		msg = strings.Replace(msg, webrtcAuthHint, "check "+token+", the customer id ("+s.CustomerID.From.String()+
+			") and the app id ("+s.AppID.From.String()+")", 1)
+	default:
+		return err
+	}
+	return &exitError{code: ee.code, err: errors.New(msg)}
 }
