@@ -98,7 +98,7 @@ func (a *app) logEnd(code ExitCode, err error) {
 	}
 	attrs := []slog.Attr{
 		slog.Int("exit", int(code)),
-		slog.Float64("elapsed_seconds", time.Since(a.info.started).Round(time.Millisecond).Seconds()),
+		slog.Float64("elapsed_seconds", float64(time.Since(a.info.started).Milliseconds())/1000),
 	}
 	var ee *exitError
 	if errors.As(err, &ee) && ee.err != nil {
