@@ -475,10 +475,15 @@ func TestJSONLogs(t *testing.T) {
 	}
 	opsNoSecret(t, r, "acme-token-secret", "acme-key", email, url.QueryEscape(email))
 
-	// A run that finishes says what it did, in the same line.
-	ok := opsFake(t, exoteltest.Options{APIKey: "acme-key", APIToken: "acme-token-secret", AccountSID: "acme1"}, 4)
+	// A run that finishes says what it did, in the same line; its progress
+	// lines (without a terminal) are JSON lines too.
+	ok := opsFake(t, exoteltest.Options{APIKey: "acme-key", APIToken: "acme-token-secret", AccountSID: "acme1",
+		Latency: 20 * time.Millisecond}, 4)
 	e.vars["EXOROSTER_CONFIG"] = opsConfig(e, ok, ok, ok)
-	r = e.run("export", "--profile", "acme", "--out", filepath.Join(e.dir, "y.csv"), "--log-format", "json")
+	r = e.run("export", "--profile", "acme", "--out", filepath.Join(e.dir, "y.csv"), "--log-format", "json", "--progress-every", "1ms")
+	if strings.Contains(r.stderr, "exoroster: ") {
+		t.Errorf("a run that finished wrote a line that is not JSON:\n%s", r.stderr)
+	}
 	lines = opsJSONLines(t, r.stderr)
 	if r.code != ExitOK || len(lines) == 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
