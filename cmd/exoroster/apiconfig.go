@@ -113,8 +113,8 @@ func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 		return nil, abortErr(err)
 	}
 	// The key is a credential too: logs name it, never show it.
-	a.log.Debug("connecting", "base_url", base, "account_sid", creds.AccountSID, "api_key", exotel.NewSecret(creds.APIKey),
-		"token", creds.APIToken, "token_from", s.Token.Describe(), "rate", f.rate)
+	a.log.Debug("connecting", "base_url", base, "account", creds.AccountSID, "api_key", exotel.NewSecret(creds.APIKey),
+		"token", creds.APIToken, "rate", f.rate)
 	return &apiSetup{client: client, limiter: limiter, baseURL: base, rate: perSecond}, nil
 }
 

@@ -123,14 +123,15 @@ func sentence(err error) string {
 
 // app holds what every command shares.
 type app struct {
-	env      Env
-	logLevel string
-	log      *slog.Logger
 	// profile picks the config file and named account (root flags);
 	// logFormat and info shape the run's log lines (settings.go).
 	profile   profileFlags
 	logFormat string
 	info      runInfo
+
+	env      Env
+	logLevel string
+	log      *slog.Logger
 }
 
 func (a *app) rootCommand() *cobra.Command {

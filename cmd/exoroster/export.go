@@ -17,6 +17,12 @@ import (
 )
 
 type exportFlags struct {
+	// lock is the account's run lock; profiles and allProfiles export
+	// several named accounts at once (exportprofiles.go).
+	lock        lockFlags
+	profiles    []string
+	allProfiles bool
+
 	api           apiFlags
 	out           string
 	format        string
@@ -30,11 +36,6 @@ type exportFlags struct {
 	summaryJSON   string
 	allowPartial  bool
 	progressEvery time.Duration
-	// lock is the account's run lock; profiles and allProfiles export
-	// several named accounts at once (exportprofiles.go).
-	lock        lockFlags
-	profiles    []string
-	allProfiles bool
 }
 
 // exportSummaryBesideOut is --summary-json's value when given without one.
@@ -142,6 +143,9 @@ accounts; a folder a template names is created.`,
 	fs := cmd.Flags()
 	f.api.register(fs)
 	f.api.registerTarget(fs)
+	f.lock.register(fs, stateDirHelpLocks)
+	fs.StringSliceVar(&f.profiles, "profiles", nil, "export these named accounts of the config file at once (comma-separated); --out must hold {profile}")
+	fs.BoolVar(&f.allProfiles, "all-profiles", false, "export every named account of the config file at once; --out must hold {profile}")
 	fs.StringVar(&f.out, "out", "", "report file to write (required); - for stdout; may hold {profile}, {target}, {date} and {time}")
 	fs.StringVar(&f.format, "format", string(exporter.FormatCSV), "csv, or json (JSON Lines, one user per line)")
 	fs.StringSliceVar(&f.emails, "email", nil, "export only these users, by email (comma-separated, repeatable)")
@@ -155,9 +159,6 @@ accounts; a folder a template names is created.`,
 	fs.Lookup("summary-json").NoOptDefVal = exportSummaryBesideOut
 	fs.BoolVar(&f.allowPartial, "allow-partial", false, "write the report even when fewer users came back than the API's total promised (exit 3)")
 	registerProgressEvery(fs, &f.progressEvery)
-	f.lock.register(fs, stateDirHelpLocks)
-	fs.StringSliceVar(&f.profiles, "profiles", nil, "export these named accounts of the config file at once (comma-separated); --out must hold {profile}")
-	fs.BoolVar(&f.allProfiles, "all-profiles", false, "export every named account of the config file at once; --out must hold {profile}")
 	return cmd
 }
 

@@ -232,11 +232,11 @@ func attentionOrder(command string) []results.Status {
 // attention 3.
 func (a *app) finishRun(w io.Writer, r rowReport, runErr error) error {
 	sum := r.sum
-	a.noteRowSummary(r)
 	took := ""
 	if r.timed {
 		took = fmt.Sprintf(" in %v", roundDuration(sum.Elapsed))
 	}
+	a.noteRowSummary(r)
 	stopped := sum.Aborted
 	if runErr != nil {
 		stopped = runErr

@@ -99,7 +99,7 @@ func (a *app) connectApp(f *apiFlags) (*apiSetup, error) {
 		return nil, abortErr(err)
 	}
 	a.log.Debug("connecting", "target", targetWebRTC, "base_url", base, "customer_id", creds.CustomerID,
-		"app_id", creds.AppID, "token", creds.Token, "token_from", s.Token.Describe(), "rate_per_min", math.Round(perSecond*60))
+		"app_id", creds.AppID, "token", creds.Token, "rate_per_min", math.Round(perSecond*60))
 	return &apiSetup{app: client, limiter: limiter, baseURL: base, rate: perSecond}, nil
 }
 
