@@ -664,3 +664,29 @@ func TestExportOutTemplateSingleAccount(t *testing.T) {
 		}
 	}
 }
+
+// A profile's base_url that names a plain-http server as https: the fix
+// names the profile's setting, not a flag or variable the run never read.
+func TestProfileBaseURLMisconfigurationNamesTheProfile(t *testing.T) {
+	srv := opsFake(t, exoteltest.Options{}, 1)
+	e := newOpsEnv(t)
+	e.file("acme.token", "test-token\n", 0o600)
+	host := strings.TrimPrefix(srv.URL(), "http://")
+	cfg := e.file("config.toml", "[profiles.acme]\naccount_sid = \"test-sid\"\napi_key = \"test-key\"\napi_token_file = \"acme.token\"\nbase_url = \"https://"+host+"\"\n", 0o644)
+	e.vars["EXOROSTER_CONFIG"] = cfg
+	r := e.run("export", "--profile", "acme", "--out", filepath.Join(e.dir, "x.csv"))
+	want := "the server at " + host + " speaks plain http, not https: use http://" + host + " as the base_url of profile acme in " + cfg
+	if r.code != ExitAborted || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want %q", r.code, r.stderr, want)
+	}
+	// Given by the variable, the sentence names the variable, as before.
+	delete(e.vars, "EXOROSTER_CONFIG")
+	for k, v := range map[string]string{"EXOTEL_API_KEY": "test-key", "EXOTEL_API_TOKEN": "test-token",
+		"EXOTEL_ACCOUNT_SID": "test-sid", "EXOTEL_BASE_URL": "https://" + host} {
+		e.vars[k] = v
+	}
+	r = e.run("export", "--out", filepath.Join(e.dir, "y.csv"))
+	if r.code != ExitAborted || !strings.Contains(r.stderr, "as --base-url or EXOTEL_BASE_URL") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -193,38 +193,39 @@ func (a *app) noteRowSummary(r rowReport) {
 	a.noteSummary(slog.String("results", r.results))
 }
 
-// The hints a refused run's sentence ends with (exotel.ExplainAuth,
-// webrtc.ExplainAuth): right when the credentials came from those variables.
+// The hints a stopped run's sentence ends with (exotel.ExplainAuth,
+// webrtc.ExplainAuth, exotel's misconfiguration fixes): right when the
+// setting came from those flags and variables.
 const (
 	ccmAuthHint    = "check EXOTEL_API_KEY and EXOTEL_API_TOKEN"
 	webrtcAuthHint = "check EXOTEL_WEBRTC_TOKEN, EXOTEL_CUSTOMER_ID and EXOTEL_APP_ID"
+	baseURLHint    = "--base-url or EXOTEL_BASE_URL"
 )
 
-// explainCredentials points a refused run at where its credentials came
-// from when that was a profile or a token file rather than the variables
-// the API packages name.
+// explainCredentials points a stopped run at where its credentials or host
+// came from when that was a profile or a token file rather than the flags
+// and variables the API packages name.
 func (a *app) explainCredentials(err error) error {
 	s := a.info.settings
 	var ee *exitError
 	if s == nil || !errors.As(err, &ee) || ee.err == nil {
 		return err
 	}
-	if !s.Profile.Set() && s.Token.File == "" {
-		return err
-	}
-	token := "the token (" + s.Token.Describe()
-	if s.Token.Env == "" || s.Token.From.Kind != config.FromEnv {
-		token += ", named by " + s.Token.From.String()
-	}
-	token += ")"
 	msg := ee.err.Error()
-	switch {
-	case strings.Contains(msg, ccmAuthHint):
+	if s.Profile.Set() || s.Token.File != "" {
+		token := "the token (" + s.Token.Describe()
+		if s.Token.Env == "" || s.Token.From.Kind != config.FromEnv {
+			token += ", named by " + s.Token.From.String()
+		}
+		token += ")"
 		msg = strings.Replace(msg, ccmAuthHint, "check the API key ("+s.APIKey.From.String()+") and "+token, 1)
-	case strings.Contains(msg, webrtcAuthHint):
 		msg = strings.Replace(msg, webrtcAuthHint, "check "+token+", the customer id ("+s.CustomerID.From.String()+
 			") and the app id ("+s.AppID.From.String()+")", 1)
-	default:
+	}
+	if s.BaseURL.From.Kind == config.FromProfile {
+		msg = strings.Replace(msg, baseURLHint, "the base_url of "+s.BaseURL.From.String(), 1)
+	}
+	if msg == ee.err.Error() {
 		return err
 	}
 	return &exitError{code: ee.code, err: errors.New(msg)}
