@@ -143,7 +143,7 @@ accounts; a folder a template names is created.`,
 	fs := cmd.Flags()
 	f.api.register(fs)
 	f.api.registerTarget(fs)
-	f.lock.register(fs, stateDirHelpLocks)
+	f.lock.registerAs(fs, stateDirHelpLocks)
 	fs.StringSliceVar(&f.profiles, "profiles", nil, "export these named accounts of the config file at once (comma-separated); --out must hold {profile}")
 	fs.BoolVar(&f.allProfiles, "all-profiles", false, "export every named account of the config file at once; --out must hold {profile}")
 	fs.StringVar(&f.out, "out", "", "report file to write (required); - for stdout; may hold {profile}, {target}, {date} and {time}")

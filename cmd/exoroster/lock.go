@@ -29,7 +29,11 @@ const (
 	stateDirHelpState = "directory for run locks and per-account state (default $XDG_STATE_HOME/exoroster, else ~/.local/state/exoroster)"
 )
 
-func (f *lockFlags) register(fs *pflag.FlagSet, stateDirHelp string) {
+// register adds the flags with plan, apply and sync's --state-dir help.
+func (f *lockFlags) register(fs *pflag.FlagSet) { f.registerAs(fs, stateDirHelpState) }
+
+// registerAs adds the flags, --state-dir with its help text.
+func (f *lockFlags) registerAs(fs *pflag.FlagSet, stateDirHelp string) {
 	fs.StringVar(&f.stateDir, "state-dir", "", stateDirHelp)
 	fs.DurationVar(&f.wait, "wait-lock", 0, "when another run holds this account, wait up to this long (e.g. 10m) instead of stopping at once")
 	fs.BoolVar(&f.noLock, "no-lock", false, "do not take the account's run lock (two runs against one account share its rate limit)")

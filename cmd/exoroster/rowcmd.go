@@ -54,7 +54,7 @@ func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
 	registerProgressEvery(fs, &f.progressEvery)
 	fs.BoolVar(&f.resume, "resume", false, h.resume)
 	fs.BoolVar(&f.overwrite, "overwrite", false, "start afresh over an earlier run's --results file, keeping it as <results>.<timestamp>.bak")
-	f.lock.register(fs, stateDirHelpLocks)
+	f.lock.registerAs(fs, stateDirHelpLocks)
 }
 
 // check returns a usage error (exit 2) for a shared flag that is wrong.

@@ -65,7 +65,7 @@ type syncFlags struct {
 
 func (f *syncFlags) registerTarget(fs *pflag.FlagSet) {
 	f.api.register(fs)
-	f.lock.register(fs, stateDirHelpState)
+	f.lock.register(fs)
 	fs.StringVar(&f.customerID, "customer-id", "", "webrtc: the customer id (env "+webrtc.EnvCustomerID+")")
 	fs.StringVar(&f.appID, "app-id", "", "webrtc: the app id (env "+webrtc.EnvAppID+")")
 }
