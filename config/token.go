@@ -154,6 +154,10 @@ func (s *Settings) missing(key string) string {
 			lit, file, s.Profile.V, s.ConfigFile.V)
 	}
 	if !s.Profile.Set() {
+		// The webrtc ids have flags too, and have always said so.
+		if flag := map[string]string{"customer_id": "--customer-id", "app_id": "--app-id"}[key]; flag != "" {
+			return envName + " (or " + flag + ") is not set"
+		}
 		return envName + " is not set"
 	}
 	return fmt.Sprintf("%s is not set and profile %s in %s has no %s", envName, s.Profile.V, s.ConfigFile.V, key)

@@ -199,6 +199,11 @@ func checkPod(t *testing.T, name string, pod podSpec) container {
 	if m := argValue(c.Args, "--metrics-file"); !onVolume(m, c, pod, isClaim) || path.Dir(m) != "/data/metrics" {
 		t.Errorf("%s: --metrics-file %q is not in /data/metrics on the data volume, where the metrics reader looks", name, m)
 	}
+	// A cluster ships pod logs to a collector: every line one JSON object
+	// naming the run and the account.
+	if f := argValue(c.Args, "--log-format"); f != "json" {
+		t.Errorf("%s: --log-format %q: a cluster's log collector wants --log-format=json", name, f)
+	}
 	if s := envValue(c, "XDG_STATE_HOME"); !onVolume(s, c, pod, isClaim) {
 		t.Errorf("%s: the state directory (XDG_STATE_HOME %q) is not on the data volume: a run lock must outlive the pod's file system", name, s)
 	}

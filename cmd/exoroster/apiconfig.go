@@ -1,12 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/exoroster/exoroster/config"
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/ratelimit"
@@ -15,8 +16,13 @@ import (
 
 // apiFlags are the flags of every command that talks to Exotel: which API
 // (the target), where to (the region or base URL; credentials come from the
-// environment), how fast and how persistently.
+// environment or a profile), how fast and how persistently.
 type apiFlags struct {
+	// settings are the run's resolved settings (resolveAPI), which the
+	// target, rate, workers and ids below were filled in from; connect
+	// reads the credentials and host from them.
+	settings *config.Settings
+
 	target      string
 	customerID  string
 	appID       string
@@ -74,27 +80,23 @@ type apiSetup struct {
 	requests *countingPacer
 }
 
-// connect reads the CCM credentials from the environment and builds the
-// client and its shared limiter. Its errors are one sentence naming what is
-// wrong.
+// connect builds the CCM client and its shared limiter from the run's
+// settings: the credentials (the token read now, from its variable or
+// file) and the host. Its errors are one sentence naming what is wrong.
 func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	getenv := a.env.Getenv
-	creds := exotel.Credentials{
-		APIKey:     strings.TrimSpace(getenv("EXOTEL_API_KEY")),
-		APIToken:   exotel.NewSecret(strings.TrimSpace(getenv("EXOTEL_API_TOKEN"))),
-		AccountSID: strings.TrimSpace(getenv("EXOTEL_ACCOUNT_SID")),
+	s, err := f.resolved()
+	if err != nil {
+		return nil, err
 	}
-	if err := exotel.CheckCredentials(creds); err != nil {
+	creds, warnings, err := s.CCMCredentials()
+	a.warnAll(warnings)
+	if err != nil {
 		return nil, abortErr(err)
 	}
-	override := f.baseURL
-	if override == "" {
-		override = strings.TrimSpace(getenv("EXOTEL_BASE_URL"))
-	}
-	base, err := exotel.ResolveBaseURL(f.region, override)
+	base, err := exotel.ResolveBaseURL(s.Region.V, s.BaseURL.V)
 	if err != nil {
 		return nil, abortErr(err)
 	}
@@ -119,6 +121,14 @@ func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 	a.log.Debug("connecting", "base_url", base, "account", creds.AccountSID, "api_key", exotel.NewSecret(creds.APIKey),
 		"token", creds.APIToken, "rate", f.rate)
 	return &apiSetup{client: client, limiter: limiter, requests: requests, baseURL: base, rate: perSecond}, nil
+}
+
+// resolved is the run's settings; a command connects only after resolveAPI.
+func (f *apiFlags) resolved() (*config.Settings, error) {
+	if f.settings == nil {
+		return nil, abortErr(errors.New("the run's settings were not resolved before connecting"))
+	}
+	return f.settings, nil
 }
 
 // formatRate writes requests per second as a per-minute figure.

@@ -76,19 +76,27 @@ func run(ctx context.Context, args []string, env Env) ExitCode {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.ExecuteContext(ctx)
+	err := app.explainCredentials(root.ExecuteContext(ctx))
+	code := reportExit(env.Stderr, err)
+	app.logEnd(code, err)
+	return code
+}
+
+// reportExit says why a command failed, in one sentence on stderr, and
+// returns its exit code.
+func reportExit(stderr io.Writer, err error) ExitCode {
 	if err == nil {
 		return ExitOK
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(env.Stderr, "exoroster: %s\n", sentence(ee.err))
+			fmt.Fprintf(stderr, "exoroster: %s\n", sentence(ee.err))
 		}
 		return ee.code
 	}
 	// Errors cobra makes itself: unknown commands, flags and arguments.
-	fmt.Fprintf(env.Stderr, "exoroster: %s\nRun 'exoroster --help' for usage.\n", sentence(err))
+	fmt.Fprintf(stderr, "exoroster: %s\nRun 'exoroster --help' for usage.\n", sentence(err))
 	return ExitUsage
 }
 
@@ -115,6 +123,12 @@ func sentence(err error) string {
 
 // app holds what every command shares.
 type app struct {
+	// profile picks the config file and named account (root flags);
+	// logFormat and info shape the run's log lines (settings.go).
+	profile   profileFlags
+	logFormat string
+	info      runInfo
+
 	env      Env
 	logLevel string
 	log      *slog.Logger
@@ -137,14 +151,26 @@ EXOTEL_ACCOUNT_SID (EXOTEL_BASE_URL overrides the region's host).
 --target webrtc (or EXOTEL_TARGET=webrtc) works on the users of a WebRTC
 integrations app instead, with its own credentials: EXOTEL_WEBRTC_TOKEN,
 EXOTEL_CUSTOMER_ID and EXOTEL_APP_ID. import, export, offboard and validate
-take it; update does not (the API documents no update).`,
+take it; update does not (the API documents no update).
+
+The token may come from a file instead (EXOTEL_API_TOKEN_FILE,
+EXOTEL_WEBRTC_TOKEN_FILE: a mounted Secret). Named accounts live in a config
+file (--config, EXOROSTER_CONFIG; default $XDG_CONFIG_HOME/exoroster/config.toml)
+and --profile NAME (EXOTEL_PROFILE) picks one: flags beat the environment,
+which beats the profile, which beats the defaults. 'exoroster config show'
+prints what a run would use and where each value came from.
+
+One run per account and target at a time: import, export, offboard, update,
+apply and sync take the account's lock and refuse (exit 1, naming the PID
+that holds it) while another run has it; --wait-lock 10m waits instead.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return a.setupLogging()
+			return a.setupLogging(cmd)
 		},
 	}
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log detail on stderr: debug, info, warn or error")
+	a.registerRootFlags(root.PersistentFlags())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 	root.AddCommand(
 		a.importCommand(),
@@ -161,15 +187,6 @@ take it; update does not (the API documents no update).`,
 		a.configCommand(),
 	)
 	return root
-}
-
-func (a *app) setupLogging() error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
-		return usageErr("--log-level %q: use debug, info, warn or error", a.logLevel)
-	}
-	a.log = slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: level}))
-	return nil
 }
 
 // version is set at build time with -ldflags "-X main.version=…".

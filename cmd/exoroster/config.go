@@ -12,9 +12,8 @@ import (
 	"github.com/exoroster/exoroster/statedir"
 )
 
-// profileFlags pick the config file and the named account. They belong on
-// the root command (every command takes them); until that wiring lands they
-// are the config command's own.
+// profileFlags pick the config file and the named account: root flags,
+// so every command takes them.
 type profileFlags struct {
 	config, profile, profileIndex string
 }
@@ -26,7 +25,6 @@ func (f *profileFlags) register(fs *pflag.FlagSet) {
 }
 
 func (a *app) configCommand() *cobra.Command {
-	pf := &profileFlags{}
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Show the settings a run would use, and the config file's named accounts",
@@ -37,7 +35,6 @@ per account. --profile NAME (or EXOTEL_PROFILE) picks one. A value given as a
 flag beats the environment, which beats the profile, which beats the default.`,
 		Args: noArgs,
 	}
-	pf.register(cmd.PersistentFlags())
 	cmd.AddCommand(a.configShowCommand(), a.configProfilesCommand())
 	return cmd
 }

@@ -18,6 +18,12 @@ import (
 )
 
 type exportFlags struct {
+	// lock is the account's run lock; profiles and allProfiles export
+	// several named accounts at once (exportprofiles.go).
+	lock        lockFlags
+	profiles    []string
+	allProfiles bool
+
 	api           apiFlags
 	out           string
 	format        string
@@ -133,8 +139,17 @@ sip_device, created_at, updated_at), re-importable with import --target
 webrtc, under the same rules: the temporary file, the formula guard, JSON with
 the API's types, paging that stops at the total or a repeated page, and the
 refusal of a partial report. The CCM filters and the audit summary do not
-apply.`,
+apply.
+
+Named accounts (see 'exoroster config --help'): --profile NAME exports one;
+--profiles a,b,c or --all-profiles exports several at once, each under its own
+rate limit and run lock, and prints one line per account at the end; the exit
+code is the worst of theirs, and an account that fails does not stop the
+others. --out (and --summary-json) may hold {profile}, {target}, {date}
+(2006-01-02) and {time} (150405), required to hold {profile} with several
+accounts; a folder a template names is created.`,
 		Example: `  exoroster export --out users.csv
+  exoroster export --all-profiles --out 'reports/{profile}-{date}.csv'
   exoroster export --out admins.csv --role admin
   exoroster export --out stale.csv --inactive-days 90 --summary
   exoroster export --out some.csv --email a@x.com,b@x.com --phone 098765-43210
@@ -148,12 +163,15 @@ apply.`,
 			}
 			return noArgs(nil, args)
 		},
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runExport(cmd, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runExportCommand(cmd, f) },
 	}
 	fs := cmd.Flags()
 	f.api.register(fs)
 	f.api.registerTarget(fs)
-	fs.StringVar(&f.out, "out", "", "report file to write (required); - for stdout")
+	f.lock.registerAs(fs, stateDirHelpLocks)
+	fs.StringSliceVar(&f.profiles, "profiles", nil, "export these named accounts of the config file at once (comma-separated); --out must hold {profile}")
+	fs.BoolVar(&f.allProfiles, "all-profiles", false, "export every named account of the config file at once; --out must hold {profile}")
+	fs.StringVar(&f.out, "out", "", "report file to write (required); - for stdout; may hold {profile}, {target}, {date} and {time}")
 	fs.StringVar(&f.format, "format", string(exporter.FormatCSV), "csv, or json (JSON Lines, one user per line)")
 	fs.StringSliceVar(&f.emails, "email", nil, "export only these users, by email (comma-separated, repeatable)")
 	fs.StringSliceVar(&f.phones, "phone", nil, "export only these users, by device number (comma-separated, repeatable; local numbers read in --default-region)")
@@ -338,6 +356,13 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	if err != nil {
 		return err
 	}
+	// A run refused by another run's lock has not started: it writes no
+	// metrics, as a run refused for its flags does not.
+	release, err := a.lockAccount(cmd.Context(), f.api.settings, f.lock)
+	if err != nil {
+		return err
+	}
+	defer release()
 	// The metrics are the run's last word, whatever its end.
 	var sum *exporter.Summary
 	var res *audit.Result
@@ -348,8 +373,8 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	// The report goes to a temporary file that only a finished export puts
 	// in place; stdout cannot be taken back, so it is written as it comes.
 	toStdout := f.out == "-"
-	status := cmd.OutOrStdout() // where the outcome and the summary go
-	var dest io.Writer = cmd.OutOrStdout()
+	status := a.env.Stdout // where the outcome and the summary go (a profile's own, in a multi-profile run)
+	var dest io.Writer = a.env.Stdout
 	var file *exporter.File
 	if toStdout {
 		status = a.env.Stderr
@@ -416,8 +441,10 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	if toStdout {
 		where = "stdout"
 	}
-	fmt.Fprintf(status, "export finished in %v: %s written to %s (%s), %d fetched with %s\n",
+	done := fmt.Sprintf("export finished in %v: %s written to %s (%s), %d fetched with %s",
 		roundDuration(sum.Elapsed), exportCount(sum.Report.Users, "user"), where, o.format, sum.Seen, exportCount(sum.Requests, "request"))
+	fmt.Fprintln(status, done)
+	a.noteExportSummary(done, f.out, sum, setup)
 	fmt.Fprintf(status, "rate: %s\n", setup.limiter.Stats().Describe())
 	if f.summary {
 		if err := sum.WriteText(status); err != nil {

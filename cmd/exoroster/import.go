@@ -83,6 +83,9 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	if err := f.check(); err != nil {
 		return err
 	}
+	if _, err := a.resolveAPI(cmd, &f.api, &f.defaultRegion); err != nil {
+		return err
+	}
 	policy := importer.EmailTaken(f.onEmailTaken)
 	if policy != importer.EmailTakenFail && policy != importer.EmailTakenPlus {
 		return usageErr("--on-email-taken %q: use fail or plus", f.onEmailTaken)
@@ -124,6 +127,11 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 		if setup, err = a.connectTo(target, &f.api); err != nil {
 			return err
 		}
+		release, err := a.lockAccount(cmd.Context(), f.api.settings, f.lock)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	im := a.newImporter(target, setup, &f.api, cfg)
 

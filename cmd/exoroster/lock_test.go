@@ -97,7 +97,7 @@ func TestLockAccountWaitEndsOnInterrupt(t *testing.T) {
 		done <- err
 	}()
 	// Interrupt once the second run says it is waiting.
-	for !strings.Contains(syncString(errb), "waiting up to 1h0m0s") {
+	for !strings.Contains(syncString(errb), "waiting up to 1h0m0s for it to finish") {
 		time.Sleep(time.Millisecond)
 	}
 	close(interrupt)

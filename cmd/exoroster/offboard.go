@@ -89,6 +89,9 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if err := f.check(); err != nil {
 		return err
 	}
+	if _, err := a.resolveAPI(cmd, &f.api, &f.defaultRegion); err != nil {
+		return err
+	}
 	if f.maxDelete < 1 {
 		return usageErr("--max-delete %d: use 1 or more", f.maxDelete)
 	}
@@ -127,6 +130,13 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if err != nil {
 		return err
 	}
+	if !f.dryRun {
+		release, err := a.lockAccount(cmd.Context(), f.api.settings, f.lock)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	o := a.newOffboarder(target, setup, &f.api, offboard.Config{
 		Workers:       f.api.workers,
 		MaxAttempts:   f.api.maxAttempts,
@@ -151,7 +161,7 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	out := opened.out
 	account := a.accountName(target, &f.api)
 	guards := offboard.Guards{DryRun: f.dryRun, MaxDelete: f.maxDelete, Backup: backupPath, Notes: stderr,
-		Resume: opened.prior, LockAdmins: a.adminLocker(f.stateDir, account)}
+		Resume: opened.prior, LockAdmins: a.adminLocker(f.lock.stateDir, account)}
 	if !f.yes {
 		guards.Confirm = &offboard.Prompt{In: orEmpty(a.env.Stdin), Out: stderr, Account: account}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -76,4 +77,54 @@ func worseExit(a, b ExitCode) ExitCode {
 		return b
 	}
 	return a
+}
+
+// prefixWriters are one account's stdout and stderr in a multi-profile run:
+// each whole line goes out at once with the prefix, so accounts running at
+// the same time never split each other's lines.
+type prefixWriters struct {
+	stdout, stderr *prefixWriter
+}
+
+func newPrefixWriters(stdout, stderr io.Writer, prefix string) *prefixWriters {
+	return &prefixWriters{stdout: &prefixWriter{w: stdout, prefix: prefix}, stderr: &prefixWriter{w: stderr, prefix: prefix}}
+}
+
+// flush writes out a last line left without its newline.
+func (p *prefixWriters) flush() {
+	p.stdout.flush()
+	p.stderr.flush()
+}
+
+type prefixWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte // a line not yet ended
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		line := append([]byte(p.prefix), p.buf[:i+1]...)
+		p.buf = p.buf[i+1:]
+		if _, err := p.w.Write(line); err != nil {
+			return len(b), err
+		}
+	}
+}
+
+func (p *prefixWriter) flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.buf) > 0 {
+		_, _ = p.w.Write(append(append([]byte(p.prefix), p.buf...), '\n'))
+		p.buf = nil
+	}
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/results"
+	"github.com/exoroster/exoroster/runlog"
 )
 
 // newProgress draws a bar when stderr is a terminal, and otherwise (cron,
@@ -20,7 +23,11 @@ func (a *app) newProgress(verb string, interval time.Duration) engine.Progress {
 	if a.env.IsTerminal {
 		return &barProgress{w: a.env.Stderr, verb: verb}
 	}
-	return &lineProgress{w: a.env.Stderr, verb: verb, every: interval}
+	p := &lineProgress{w: a.env.Stderr, verb: verb, every: interval}
+	if a.info.format == runlog.FormatJSON {
+		p.log = a.log // a collector reads only JSON lines: progress is one too
+	}
+	return p
 }
 
 // tally counts finished rows by status.
@@ -68,6 +75,14 @@ func (t *tally) line() string {
 	return b.String()
 }
 
+// attrs are the progress so far as log attributes: rows done, of total,
+// and the count of each status.
+func (t *tally) attrs() []slog.Attr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return []slog.Attr{slog.Int("done", t.done), slog.Int("total", t.total), countsAttr("counts", t.counts)}
+}
+
 // statusOrder lists statuses successes first, for summaries.
 func statusOrder(counts map[results.Status]int) []results.Status {
 	rank := map[results.Status]int{
@@ -110,6 +125,7 @@ func writeCounts(w io.Writer, counts map[results.Status]int) {
 // lineProgress prints a plain line every so often: readable in a log file.
 type lineProgress struct {
 	w     io.Writer
+	log   *slog.Logger // when set, each line is a log record (info) instead
 	verb  string
 	every time.Duration
 	t     tally
@@ -131,6 +147,10 @@ func (p *lineProgress) Start(total int) {
 		for {
 			select {
 			case <-tick.C:
+				if p.log != nil {
+					p.log.LogAttrs(context.Background(), slog.LevelInfo, "progress", p.t.attrs()...)
+					continue
+				}
 				fmt.Fprintf(p.w, "%s: %s\n", p.verb, p.t.line())
 			case <-p.stop:
 				return

@@ -29,11 +29,12 @@ type rowFlags struct {
 	resultsPath   string
 	dryRun        bool
 	progressEvery time.Duration
-	// resume, overwrite and stateDir say what to do with a results file an
-	// earlier run left, and where its lock lives (openRowResults).
+	// resume and overwrite say what to do with a results file an earlier
+	// run left (openRowResults); lock is where its lock and the account's
+	// run lock live, and how to wait for the latter.
 	resume    bool
 	overwrite bool
-	stateDir  string
+	lock      lockFlags
 }
 
 // rowHelp is what the shared flags' help says differently per command.
@@ -55,7 +56,7 @@ func (f *rowFlags) register(fs *pflag.FlagSet, h rowHelp) {
 	registerProgressEvery(fs, &f.progressEvery)
 	fs.BoolVar(&f.resume, "resume", false, h.resume)
 	fs.BoolVar(&f.overwrite, "overwrite", false, "start afresh over an earlier run's --results file, keeping it as <results>.<timestamp>.bak")
-	fs.StringVar(&f.stateDir, "state-dir", "", "directory for run locks (default $XDG_STATE_HOME/exoroster, else ~/.local/state/exoroster)")
+	f.lock.registerAs(fs, stateDirHelpLocks)
 }
 
 // check returns a usage error (exit 2) for a shared flag that is wrong.
@@ -72,12 +73,15 @@ func (f *rowFlags) check() error {
 	case f.resume && f.overwrite:
 		return usageErr("--resume and --overwrite do not go together: --resume continues the earlier run, --overwrite starts afresh")
 	}
+	if err := f.lock.check(); err != nil {
+		return err
+	}
 	return f.api.check()
 }
 
 // resultsMode is what openRowResults needs of the flags.
 func (f *rowFlags) resultsMode() resultsMode {
-	return resultsMode{resume: f.resume, overwrite: f.overwrite, dryRun: f.dryRun, stateDir: f.stateDir}
+	return resultsMode{resume: f.resume, overwrite: f.overwrite, dryRun: f.dryRun, stateDir: f.lock.stateDir}
 }
 
 // rosterOptions are the options for reading the input's rows.
@@ -237,6 +241,7 @@ func (a *app) finishRun(w io.Writer, r rowReport, runErr error) (exit error) {
 	if r.timed {
 		took = fmt.Sprintf(" in %v", roundDuration(sum.Elapsed))
 	}
+	a.noteRowSummary(r)
 	stopped := sum.Aborted
 	if runErr != nil {
 		stopped = runErr

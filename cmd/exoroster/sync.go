@@ -18,7 +18,6 @@ import (
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
 	"github.com/exoroster/exoroster/statedir"
-	"github.com/exoroster/exoroster/webrtc"
 )
 
 // ExitChangesPending is plan's (and sync --dry-run's) exit when the account
@@ -202,27 +201,12 @@ func (a *app) connectSync(target string, f *syncFlags) (*syncSetup, error) {
 		return nil, err
 	}
 	cfg := reconcile.Config{Workers: f.api.workers, MaxAttempts: f.api.maxAttempts, Logger: a.log}
+	acct := reconcile.Account{Target: target, ID: f.api.settings.AccountKey(), BaseURL: setup.baseURL}
 	if target == targetWebRTC {
-		creds := webrtc.CredentialsFromEnv(a.env.Getenv)
-		acct := reconcile.Account{Target: targetWebRTC, BaseURL: setup.baseURL,
-			ID: firstSet(f.api.customerID, creds.CustomerID) + "-" + firstSet(f.api.appID, creds.AppID)}
 		return &syncSetup{t: reconcile.NewWebRTC(a.appTarget(setup, &f.api), setup.limiter, acct, cfg),
 			setup: setup, acct: acct, target: target}, nil
 	}
-	acct := reconcile.Account{Target: targetCCM, ID: strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID")), BaseURL: setup.baseURL}
 	return &syncSetup{t: reconcile.NewCCM(setup.client, setup.limiter, acct, cfg), setup: setup, acct: acct, target: target}, nil
-}
-
-// lockSync takes the run lock of the setup's account.
-func (a *app) lockSync(cmd *cobra.Command, s *syncSetup, f lockFlags) (func(), error) {
-	settings := &config.Settings{Target: config.Value[string]{V: s.acct.Target}}
-	if s.acct.Target == config.TargetWebRTC {
-		customer, app, _ := strings.Cut(s.acct.ID, "-")
-		settings.CustomerID.V, settings.AppID.V = customer, app
-	} else {
-		settings.AccountSID.V = s.acct.ID
-	}
-	return a.lockAccount(cmd.Context(), settings, f)
 }
 
 func (a *app) planCommand() *cobra.Command {
@@ -378,6 +362,9 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags, open open
 	if same, _ := sameFile(input, f.out); same {
 		return nil, usageErr("--out %s is the roster", f.out)
 	}
+	if _, err := a.resolveAPI(cmd, &f.api, &f.defaultRegion); err != nil {
+		return nil, err
+	}
 	target, err := a.targetOf(&f.api)
 	if err != nil {
 		return nil, err
@@ -400,9 +387,13 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags, open open
 	if err != nil {
 		return nil, abortErr(err)
 	}
-	release, err := a.lockSync(cmd, s, f.lock)
-	if err != nil {
-		return nil, err
+	// Only a sync that will apply holds the account: plan and a dry run
+	// change nothing.
+	release := func() {}
+	if open != nil {
+		if release, err = a.lockAccount(cmd.Context(), f.api.settings, f.lock); err != nil {
+			return nil, err
+		}
 	}
 	pl := &planned{s: s, release: release, stateDir: dir, sw: a.newSwitch(cmd.Context(), s.setup)}
 	fail := func(err error) (*planned, error) {
@@ -492,6 +483,9 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) (exit erro
 	var open openResults
 	var resultsPath, backupPath string
 	if !f.dryRun {
+		if _, err := a.resolveAPI(cmd, &f.api, &f.defaultRegion); err != nil {
+			return err
+		}
 		target, err := a.targetOf(&f.api)
 		if err != nil {
 			return err
@@ -569,6 +563,9 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 	if same, _ := sameFile(planPath, resultsPath); same {
 		return usageErr("--results %s is the plan file", resultsPath)
 	}
+	if err := a.resolveForPlan(cmd, f, planPath, p.Account.Target); err != nil {
+		return err
+	}
 	s, err := a.connectSync(p.Account.Target, f)
 	if err != nil {
 		return err
@@ -577,7 +574,7 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 	if err != nil {
 		return abortErr(err)
 	}
-	release, err := a.lockSync(cmd, s, f.lock)
+	release, err := a.lockAccount(cmd.Context(), f.api.settings, f.lock)
 	if err != nil {
 		return err
 	}
@@ -606,6 +603,23 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 		return err
 	}
 	return a.applyPlan(cmd, pl, f, planPath, resultsPath, backupPath)
+}
+
+// resolveForPlan resolves apply's settings for the plan's target: the
+// target a plan was made for is apply's default, and a --target,
+// EXOTEL_TARGET or profile that says otherwise is refused.
+func (a *app) resolveForPlan(cmd *cobra.Command, f *syncFlags, planPath, target string) error {
+	in := a.settingsInput(cmd.Flags())
+	in.Defaults.Target = target
+	s, err := config.Resolve(in)
+	if err != nil {
+		return settingsErr(err)
+	}
+	if s.Target.V != target {
+		return abortErr(fmt.Errorf("%s is a plan for the %s target, but %s says %s", planPath, target, s.Target.From, s.Target.V))
+	}
+	a.useSettings(s, &f.api, nil)
+	return nil
 }
 
 // applyPlan carries out pl's plan into its open results file and reports.

@@ -59,29 +59,25 @@ func (a *app) connectTo(target string, f *apiFlags) (*apiSetup, error) {
 	return a.connect(f)
 }
 
-// connectApp connects to the webrtc target with its own credentials
-// (EXOTEL_WEBRTC_TOKEN, and the ids from --customer-id and --app-id or
-// their variables): no CCM variable is read.
+// connectApp connects to the webrtc target with its own credentials from
+// the run's settings (the token from EXOTEL_WEBRTC_TOKEN, its _FILE twin or
+// the profile; the ids from --customer-id and --app-id, their variables or
+// the profile): no CCM setting is read.
 func (a *app) connectApp(f *apiFlags) (*apiSetup, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	getenv := a.env.Getenv
-	creds := webrtc.CredentialsFromEnv(getenv)
-	if id := strings.TrimSpace(f.customerID); id != "" {
-		creds.CustomerID = id
+	s, err := f.resolved()
+	if err != nil {
+		return nil, err
 	}
-	if id := strings.TrimSpace(f.appID); id != "" {
-		creds.AppID = id
-	}
-	if err := webrtc.CheckCredentials(creds); err != nil {
+	app, warnings, err := s.WebRTCCredentials()
+	a.warnAll(warnings)
+	if err != nil {
 		return nil, abortErr(err)
 	}
-	override := f.baseURL
-	if override == "" {
-		override = strings.TrimSpace(getenv("EXOTEL_BASE_URL"))
-	}
-	base, err := webrtc.ResolveBaseURL(override)
+	creds := webrtc.Credentials{Token: app.Token, CustomerID: app.CustomerID, AppID: app.AppID}
+	base, err := webrtc.ResolveBaseURL(s.BaseURL.V)
 	if err != nil {
 		return nil, abortErr(err)
 	}
@@ -167,19 +163,12 @@ func (a *app) readTargetList(target, path string, read roster.ReadOptions, opts 
 // accountName is the account a confirmation names.
 func (a *app) accountName(target string, f *apiFlags) string {
 	if target == targetWebRTC {
-		creds := webrtc.CredentialsFromEnv(a.env.Getenv)
-		return firstSet(f.appID, creds.AppID) + " (a WebRTC app of customer " + firstSet(f.customerID, creds.CustomerID) + ")"
+		return f.appID + " (a WebRTC app of customer " + f.customerID + ")"
 	}
-	return strings.TrimSpace(a.env.Getenv("EXOTEL_ACCOUNT_SID"))
-}
-
-func firstSet(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
+	if f.settings == nil {
+		return ""
 	}
-	return ""
+	return f.settings.AccountSID.V
 }
 
 // targetFlag is what a command line printed for the user to run next needs

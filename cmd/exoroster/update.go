@@ -52,6 +52,9 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	if err := f.check(); err != nil {
 		return err
 	}
+	if _, err := a.resolveAPI(cmd, &f.api, &f.defaultRegion); err != nil {
+		return err
+	}
 	if target, err := a.targetOf(&f.api); err != nil {
 		return err
 	} else if target == targetWebRTC {
@@ -79,6 +82,13 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	setup, err := a.connect(&f.api)
 	if err != nil {
 		return err
+	}
+	if !f.dryRun {
+		release, err := a.lockAccount(cmd.Context(), f.api.settings, f.lock)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	up := updater.New(setup.client, setup.limiter, updater.Config{
 		Workers:     f.api.workers,

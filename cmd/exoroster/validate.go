@@ -40,10 +40,15 @@ user_id (required), name, phone and sip_enabled.`,
 			if err := f.read.check(f.defaultRegion); err != nil {
 				return err
 			}
-			t, err := a.pickTarget(f.target)
+			if _, err := a.pickTarget(f.target); err != nil {
+				return err
+			}
+			// A profile's target and default_region apply here too.
+			s, err := a.resolveAPI(cmd, nil, &f.defaultRegion)
 			if err != nil {
 				return err
 			}
+			t := s.Target.V
 			return a.runValidate(cmd.OutOrStdout(), args[0], a.importRows(t, &apiFlags{}), f.read.options(f.defaultRegion),
 				roster.Options{DefaultRegion: f.defaultRegion, RequirePhone: f.requirePhone})
 		},
