@@ -100,19 +100,13 @@ func (a *app) connect(f *apiFlags) (*apiSetup, error) {
 	if err != nil {
 		return nil, abortErr(err)
 	}
-	perSecond, _ := ratelimit.ParseRate(f.rate)
-	limiter, err := ratelimit.New(ratelimit.Config{Rate: perSecond, Burst: f.burst, Logger: a.log})
+	perSecond, limiter, requests, err := a.newPacing(f)
 	if err != nil {
-		return nil, usageErr("--rate: %v", err)
+		return nil, err
 	}
-	requests := newCountingPacer(limiter)
 	client, err := exotel.New(exotel.Options{
-		BaseURL:     base,
-		Credentials: creds,
-		HTTPClient:  exotel.NewHTTPClient(f.workers, f.timeout),
-		Pacer:       requests,
-		UserAgent:   "exoroster/" + version,
-		Logger:      a.log,
+		BaseURL: base, Credentials: creds, HTTPClient: exotel.NewHTTPClient(f.workers, f.timeout),
+		Pacer: requests, UserAgent: userAgent(), Logger: a.log,
 	})
 	if err != nil {
 		return nil, abortErr(err)
@@ -135,3 +129,18 @@ func (f *apiFlags) resolved() (*config.Settings, error) {
 func formatRate(perSecond float64) string {
 	return fmt.Sprintf("%.1f/min", perSecond*60)
 }
+
+// newPacing makes a run's one limiter at --rate (auto: the server's stated
+// limit) and the counting pacer the client is given, which counts answers
+// by status for --metrics-file.
+func (a *app) newPacing(f *apiFlags) (perSecond float64, limiter *ratelimit.Limiter, requests *countingPacer, err error) {
+	perSecond, _ = ratelimit.ParseRate(f.rate)
+	limiter, err = ratelimit.New(ratelimit.Config{Rate: perSecond, Burst: f.burst, Logger: a.log})
+	if err != nil {
+		return 0, nil, nil, usageErr("--rate: %v", err)
+	}
+	return perSecond, limiter, newCountingPacer(limiter), nil
+}
+
+// userAgent names exoroster and its version to the API.
+func userAgent() string { return "exoroster/" + version }

@@ -8,7 +8,6 @@ import (
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/importer"
 	"github.com/exoroster/exoroster/offboard"
-	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/roster"
 	"github.com/exoroster/exoroster/webrtc"
@@ -81,19 +80,13 @@ func (a *app) connectApp(f *apiFlags) (*apiSetup, error) {
 	if err != nil {
 		return nil, abortErr(err)
 	}
-	perSecond, _ := ratelimit.ParseRate(f.rate)
-	limiter, err := ratelimit.New(ratelimit.Config{Rate: perSecond, Burst: f.burst, Logger: a.log})
+	perSecond, limiter, requests, err := a.newPacing(f)
 	if err != nil {
-		return nil, usageErr("--rate: %v", err)
+		return nil, err
 	}
-	requests := newCountingPacer(limiter)
 	client, err := webrtc.New(webrtc.Options{
-		BaseURL:     base,
-		Credentials: creds,
-		HTTPClient:  exotel.NewHTTPClient(f.workers, f.timeout),
-		Pacer:       requests,
-		UserAgent:   "exoroster/" + version,
-		Logger:      a.log,
+		BaseURL: base, Credentials: creds, HTTPClient: exotel.NewHTTPClient(f.workers, f.timeout),
+		Pacer: requests, UserAgent: userAgent(), Logger: a.log,
 	})
 	if err != nil {
 		return nil, abortErr(err)
