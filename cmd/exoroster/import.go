@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/importer"
+	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
 )
 
@@ -161,10 +163,14 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 		details = append(details, fmt.Sprintf("no phone: Exotel refused row %d without one (400 1402: this account needs a phone for every user), "+
 			"so the other rows without one were skipped, not sent; list them with: exoroster validate %s --require-phone", refusedRow, shellQuote(input)))
 	}
+	var after []string
+	if n := sum.Counts[results.Invalid]; n > 0 && runErr == nil && sum.Aborted == nil && !sum.Interrupted {
+		after = append(after, importInvalidNote(sum, f.dryRun, targetFlag(target), input, resultsPath))
+	}
 	return a.finishRun(cmd.OutOrStdout(), rowReport{
 		metrics: metricsFor(f.metricsFile, "import", f.dryRun,
 			setup), // a dry run has no setup: it sends nothing
-		verb: "import", timed: true, sum: sum, details: details, setup: setup, results: resultsPath,
+		verb: "import", timed: true, sum: sum, details: details, after: after, setup: setup, results: resultsPath,
 		rerun: rerunFor(f.dryRun, command, input, resultsPath),
 		interrupted: fmt.Sprintf("Interrupted. To continue where this run stopped:\n  exoroster import %s --results %s --resume%s",
 			shellQuote(input), shellQuote(resultsPath), targetFlag(target)),
@@ -181,6 +187,20 @@ func sameFile(a, b string) (bool, error) {
 		return false, err
 	}
 	return os.SameFile(sa, sb), nil
+}
+
+// importInvalidNote names the rows import refused to send and says how to
+// create them once fixed: --resume needs the input unchanged, so the way on
+// is a fresh run over the fixed roster that finds the users already there.
+func importInvalidNote(sum *engine.Summary, dryRun bool, target, input, resultsPath string) string {
+	rows := rowList(results.Invalid, sum.Counts[results.Invalid], sum.Examples[results.Invalid])
+	why := fmt.Sprintf("exoroster validate %s%s says why", shellQuote(input), target)
+	if dryRun {
+		return rows + ": " + why
+	}
+	n := sum.Counts[results.Invalid]
+	return fmt.Sprintf("%s %s not sent (%s); once fixed, create %s with: exoroster import %s --results %s%s --overwrite --check-existing, which finds the users already created",
+		rows, plural(n, "was", "were"), why, plural(n, "it", "them"), shellQuote(input), shellQuote(resultsPath), target)
 }
 
 // shellQuote quotes a path for a command line the user may paste.

@@ -172,9 +172,9 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 
 	sum, plan := res.Summary, res.Plan
 	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath, rerun: rerunFor(f.dryRun, "offboard"+targetFlag(target), input, resultsPath),
-		details: []string{fmt.Sprintf("lookups: %d requests (%s)", plan.Requests, plan.Strategy)}}
+		details: []string{fmt.Sprintf("lookups: %s (%s)", exportCount(plan.Requests, "request"), plan.Strategy)}}
 	if res.Rechecks > 0 {
-		report.details = append(report.details, fmt.Sprintf("read again before deleting: %d requests", res.Rechecks))
+		report.details = append(report.details, "read again before deleting: "+exportCount(res.Rechecks, "request"))
 	}
 	if plan.Admins >= 0 {
 		report.details = append(report.details, fmt.Sprintf("admins in the account: %d", plan.Admins))

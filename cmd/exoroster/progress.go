@@ -20,10 +20,17 @@ import (
 // newProgress draws a bar when stderr is a terminal, and otherwise (cron,
 // CI) prints a plain line every interval; interval 0 prints nothing.
 func (a *app) newProgress(verb string, interval time.Duration) engine.Progress {
-	if a.env.IsTerminal {
-		return &barProgress{w: a.env.Stderr, verb: verb}
+	unit := "rows"
+	switch verb {
+	case "export":
+		unit = "users"
+	case "apply", "sync":
+		unit = "actions"
 	}
-	p := &lineProgress{w: a.env.Stderr, verb: verb, every: interval}
+	if a.env.IsTerminal {
+		return &barProgress{w: a.env.Stderr, verb: verb, unit: unit}
+	}
+	p := &lineProgress{w: a.env.Stderr, verb: verb, every: interval, t: tally{unit: unit}}
 	if a.info.format == runlog.FormatJSON {
 		p.log = a.log // a collector reads only JSON lines: progress is one too
 	}
@@ -32,6 +39,7 @@ func (a *app) newProgress(verb string, interval time.Duration) engine.Progress {
 
 // tally counts finished rows by status.
 type tally struct {
+	unit   string // what is counted: rows, users, actions
 	mu     sync.Mutex
 	total  int
 	done   int
@@ -58,7 +66,7 @@ func (t *tally) line() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d/%d rows", t.done, t.total)
+	fmt.Fprintf(&b, "%d/%d %s", t.done, t.total, t.unit)
 	if t.total > 0 {
 		fmt.Fprintf(&b, " (%d%%)", t.done*100/t.total)
 	}
@@ -66,7 +74,7 @@ func (t *tally) line() string {
 	elapsed := time.Since(t.start)
 	if t.done > 0 && elapsed > 0 {
 		perMin := float64(t.done) / elapsed.Minutes()
-		fmt.Fprintf(&b, ", %.1f rows/min", perMin)
+		fmt.Fprintf(&b, ", %.1f %s/min", perMin, t.unit)
 		if left := t.total - t.done; left > 0 {
 			eta := time.Duration(float64(left) / perMin * float64(time.Minute))
 			fmt.Fprintf(&b, ", about %v left", eta.Round(time.Second))
@@ -169,10 +177,14 @@ func (p *lineProgress) Finish() {
 	}
 }
 
-// barProgress draws progressbar/v3's bar with rate and ETA.
+// barProgress draws progressbar/v3's bar with rate and ETA. Rows skipped
+// (never sent: the run was interrupted or stopped) do not move it, so an
+// interrupted run's bar stops where the work stopped instead of jumping
+// to 100%.
 type barProgress struct {
 	w    io.Writer
 	verb string
+	unit string
 	bar  *progressbar.ProgressBar
 }
 
@@ -182,7 +194,7 @@ func (p *barProgress) Start(total int) {
 		progressbar.OptionSetDescription(p.verb),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("rows"),
+		progressbar.OptionSetItsString(p.unit),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(150*time.Millisecond),
 		progressbar.OptionSetRenderBlankState(true),
@@ -190,7 +202,11 @@ func (p *barProgress) Start(total int) {
 	)
 }
 
-func (p *barProgress) Row(results.Status) { _ = p.bar.Add(1) }
+func (p *barProgress) Row(s results.Status) {
+	if s != results.Skipped {
+		_ = p.bar.Add(1)
+	}
+}
 
 func (p *barProgress) Finish() {
 	if p.bar != nil && !p.bar.IsFinished() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -200,6 +201,9 @@ func (a *app) newSwitch(ctx context.Context, setup *apiSetup) *halt.Switch {
 // rowReport is what a row command says when its run ends.
 type rowReport struct {
 	verb string // "import", "offboard dry run"
+	// noun is what the summary counts: "rows" when empty; apply and sync
+	// count a plan's actions.
+	noun string
 	// metrics is where --metrics-file puts the run's figures.
 	metrics runMetrics
 	// timed: the first line says how long the run took.
@@ -246,19 +250,22 @@ func (a *app) finishRun(w io.Writer, r rowReport, runErr error) (exit error) {
 	if runErr != nil {
 		stopped = runErr
 	}
-	fmt.Fprintf(w, "%s %s%s: %d rows\n", r.verb, runState(stopped, sum.Interrupted), took, sum.Rows)
+	noun := r.noun
+	if noun == "" {
+		noun = "rows"
+	}
+	fmt.Fprintf(w, "%s %s%s: %d %s\n", r.verb, runState(stopped, sum.Interrupted), took, sum.Rows, noun)
 	writeCounts(w, sum.Counts)
 	for _, d := range r.details {
 		fmt.Fprintln(w, d)
 	}
 	if r.setup != nil {
+		// No requests-a-minute average here: over a short run, or over
+		// sync's apply alone while its plan's requests count too, it reads
+		// as more than the pace the rate line states.
 		s := r.setup.limiter.Stats()
-		perMin := 0.0
-		if m := sum.Elapsed.Minutes(); m > 0 {
-			perMin = float64(s.Requests) / m
-		}
-		fmt.Fprintf(w, "requests: %d (%.1f/min), throttled (429): %d, held by the rate limit %v\n",
-			s.Requests, perMin, s.Throttled, roundDuration(s.Held))
+		fmt.Fprintf(w, "requests: %d, throttled (429): %d, held by the rate limit %v\n",
+			s.Requests, s.Throttled, roundDuration(s.Held))
 		fmt.Fprintf(w, "rate: %s\n", s.Describe())
 	}
 	fmt.Fprintf(w, "results: %s\n", r.results)
@@ -310,15 +317,7 @@ func writeNextStep(w io.Writer, r rowReport, runErr error) {
 		if n == 0 {
 			continue
 		}
-		rows := make([]string, 0, len(sum.Examples[st]))
-		for _, l := range sum.Examples[st] {
-			rows = append(rows, strconv.Itoa(l.Row))
-		}
-		g := fmt.Sprintf("%s %s %s", st, plural(n, "row", "rows"), strings.Join(rows, ", "))
-		if n > len(rows) {
-			g += fmt.Sprintf(" and %d more", n-len(rows))
-		}
-		groups = append(groups, g)
+		groups = append(groups, rowList(st, n, sum.Examples[st]))
 	}
 	if len(groups) == 0 {
 		return
@@ -342,6 +341,26 @@ func writeNextStep(w io.Writer, r rowReport, runErr error) {
 		next += "  (" + strings.Join(when, "; ") + ")"
 	}
 	fmt.Fprintln(w, next)
+}
+
+// rowList names the rows of one status, in input order: "failed rows 2,
+// 7 and 3 more" (examples are the first rows to finish, not the first in
+// the file, so the ones named are sorted, not the lowest).
+func rowList(st results.Status, n int, examples []results.Line) string {
+	nums := make([]int, 0, len(examples))
+	for _, l := range examples {
+		nums = append(nums, l.Row)
+	}
+	slices.Sort(nums)
+	rows := make([]string, 0, len(nums))
+	for _, r := range nums {
+		rows = append(rows, strconv.Itoa(r))
+	}
+	g := fmt.Sprintf("%s %s %s", st, plural(n, "row", "rows"), strings.Join(rows, ", "))
+	if n > len(rows) {
+		g += fmt.Sprintf(" and %d more", n-len(rows))
+	}
+	return g
 }
 
 func plural(n int, one, many string) string {

@@ -640,9 +640,9 @@ func (a *app) applyPlan(cmd *cobra.Command, pl *planned, f *syncFlags, input, re
 	out := pl.results.out
 	sum, runErr := reconcile.Apply(cmd.Context(), pl.sw, t, p, out, cfg)
 	runErr = closeResults(runErr, out)
-	report := rowReport{verb: cmd.Name(), timed: true, sum: sum, setup: pl.s.setup, results: resultsPath,
+	report := rowReport{verb: cmd.Name(), noun: "actions", timed: true, sum: sum, setup: pl.s.setup, results: resultsPath,
 		metrics: f.runMetrics(cmd, pl.s.setup),
-		details: []string{fmt.Sprintf("read again before writing: %d requests", sum.Lookups)}}
+		details: []string{"read again before writing: " + exportCount(sum.Lookups, "request")}}
 	if sum.Counts[results.Deleted] > 0 {
 		report.after = append(report.after, fmt.Sprintf("backup: %s (re-create with: exoroster import %s%s)",
 			backupPath, shellQuote(backupPath), targetFlag(pl.s.target)))

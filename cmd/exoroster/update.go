@@ -119,7 +119,7 @@ func (a *app) runUpdate(cmd *cobra.Command, input string, f *updateFlags) error 
 	sum, runErr := up.Run(cmd.Context(), sw, plan, out)
 	runErr = closeResults(runErr, out)
 	report := rowReport{verb: "update", timed: true, sum: sum, setup: setup, results: resultsPath, rerun: rerunFor(f.dryRun, "update", input, resultsPath),
-		details: []string{fmt.Sprintf("lookups: %d requests", sum.Lookups)},
+		details: []string{"lookups: " + exportCount(sum.Lookups, "request")},
 		interrupted: "Interrupted; rows not yet sent are recorded as skipped. To continue:\n  " +
 			rerunCommand("update", input, resultsPath)}
 	if f.dryRun {
