@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -85,6 +86,9 @@ unreadable or wrong, or a required setting is missing; 2 wrong flags.`,
 			for _, w := range warnings {
 				fmt.Fprintf(a.env.Stderr, "exoroster: warning: %s.\n", w)
 			}
+			if missing := unusableSettings(lines); len(missing) > 0 {
+				return abortErr(fmt.Errorf("a run with these settings would stop: %s", strings.Join(missing, "; ")))
+			}
 			return nil
 		},
 	}
@@ -97,6 +101,23 @@ unreadable or wrong, or a required setting is missing; 2 wrong flags.`,
 	fs.StringVar(&defaultRegion, "default-region", config.StandardDefaults().DefaultRegion, "country of phone numbers written without +country code")
 	fs.StringVar(&stateDir, "state-dir", "", "directory for run locks and per-account state (default $XDG_STATE_HOME/exoroster)")
 	return cmd
+}
+
+// unusableSettings names the settings a run needs that config show found
+// unset or unreadable, so that its exit code says whether a run could start.
+func unusableSettings(lines []config.Line) []string {
+	required := map[string]bool{"account_sid": true, "api_key": true, "customer_id": true, "app_id": true, "api_token": true}
+	var out []string
+	for _, l := range lines {
+		switch {
+		case !required[l.Key]:
+		case l.Value == "(not set)":
+			out = append(out, l.Key+" is not set")
+		case strings.HasPrefix(l.Value, "unreadable: "):
+			out = append(out, l.Key+" is "+l.Value)
+		}
+	}
+	return out
 }
 
 func (a *app) configProfilesCommand() *cobra.Command {

@@ -105,6 +105,11 @@ func TestConfigShowErrors(t *testing.T) {
 		{"profile and index", nil, []string{"--config", cfg, "--profile", "acme", "--profile-index", "0"}, ExitUsage, "not both"},
 		{"token variable and file", map[string]string{"EXOTEL_API_TOKEN": "a", "EXOTEL_API_TOKEN_FILE": "/b"}, []string{"--config", cfg}, ExitAborted, "both set"},
 		{"bad flag", nil, []string{"--rate", "fast"}, ExitUsage, ""},
+		// The table is printed, and the exit says a run would not start.
+		{"token file unreadable", map[string]string{"EXOTEL_API_TOKEN_FILE": filepath.Join(dir, "missing.token")}, []string{"--config", cfg, "--profile", "acme"},
+			ExitAborted, "a run with these settings would stop: api_token is unreadable"},
+		{"token variable unset", nil, []string{"--config", cfg, "--profile", "soft"}, ExitAborted, "api_token is unreadable: SOFT_TOKEN is not set"},
+		{"no account", nil, nil, ExitAborted, "account_sid is not set; api_key is not set; api_token is not set"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
