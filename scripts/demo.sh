@@ -49,6 +49,11 @@ fi
 echo
 echo "== what happened to the invalid rows ($results)"
 grep -E '^[0-9]+,invalid,' "$results" | cut -d, -f1,2,7- | cut -c1-150
+# The sandbox's bucket refills one request a second, and the export is a
+# new process that does not know the import's last request has just left:
+# without a pause its first page draws a 429 (and the summary says the pace
+# was cut), which is the fake being faithful, not the demo's point.
+sleep 1
 echo
 echo "== exoroster export --out demo-export.csv --summary   (the nightly report)"
 "$bin" export --out demo-export.csv --summary --rate "$rate" --progress-every 0

@@ -139,7 +139,9 @@ func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "exoroster",
 		Short: "Bulk-manage Exotel contact-center users from CSV files",
-		Long: `exoroster imports, exports, offboards and updates Exotel CCM users in bulk.
+		Long: `exoroster imports, exports, offboards and updates Exotel CCM users in bulk,
+makes an account match an HR roster (plan, apply, sync), and audits exports
+(diff). 'exoroster sandbox' serves a fake API to try it on, with no account.
 
 Every command respects Exotel's limit of about 50 user-management requests a
 minute, retries what is safe to retry, and writes one results line per input
@@ -150,8 +152,9 @@ EXOTEL_ACCOUNT_SID (EXOTEL_BASE_URL overrides the region's host).
 
 --target webrtc (or EXOTEL_TARGET=webrtc) works on the users of a WebRTC
 integrations app instead, with its own credentials: EXOTEL_WEBRTC_TOKEN,
-EXOTEL_CUSTOMER_ID and EXOTEL_APP_ID. import, export, offboard and validate
-take it; update does not (the API documents no update).
+EXOTEL_CUSTOMER_ID and EXOTEL_APP_ID. validate, import, export, offboard,
+plan, apply, sync and sandbox take it; update refuses it (the API documents
+no update), and diff reads either target's reports.
 
 The token may come from a file instead (EXOTEL_API_TOKEN_FILE,
 EXOTEL_WEBRTC_TOKEN_FILE: a mounted Secret). Named accounts live in a config
@@ -213,7 +216,15 @@ func noArgs(_ *cobra.Command, args []string) error {
 
 func oneFileArg(_ *cobra.Command, args []string) error {
 	if len(args) != 1 {
-		return usageErr("want exactly one CSV file, got %d arguments", len(args))
+		return usageErr("want exactly one CSV file (or .xlsx workbook), got %d arguments", len(args))
+	}
+	return nil
+}
+
+// onePlanArg is apply's: its one argument is a plan file, not a roster.
+func onePlanArg(_ *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageErr("want exactly one plan file (what exoroster plan --out wrote), got %d arguments", len(args))
 	}
 	return nil
 }

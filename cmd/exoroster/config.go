@@ -94,12 +94,9 @@ unreadable or wrong, or a required setting is missing; 2 wrong flags.`,
 	}
 	fs := cmd.Flags()
 	api.register(fs)
-	if fs.Lookup("target") == nil {
-		var target string
-		fs.StringVar(&target, "target", "", "API: ccm (default) or webrtc")
-	}
+	api.registerTarget(fs) // --target, --customer-id and --app-id, as a run takes them
 	fs.StringVar(&defaultRegion, "default-region", config.StandardDefaults().DefaultRegion, "country of phone numbers written without +country code")
-	fs.StringVar(&stateDir, "state-dir", "", "directory for run locks and per-account state (default $XDG_STATE_HOME/exoroster)")
+	fs.StringVar(&stateDir, "state-dir", "", stateDirHelpState)
 	return cmd
 }
 

@@ -443,6 +443,10 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	}
 	done := fmt.Sprintf("export finished in %v: %s written to %s (%s), %d fetched with %s",
 		roundDuration(sum.Elapsed), exportCount(sum.Report.Users, "user"), where, o.format, sum.Seen, exportCount(sum.Requests, "request"))
+	if n := setup.limiter.Stats().Throttled; n > 0 {
+		// The rate line below says the pace was cut; this says why.
+		done += fmt.Sprintf(" (%d answered 429)", n)
+	}
 	fmt.Fprintln(status, done)
 	a.noteExportSummary(done, f.out, sum, setup)
 	fmt.Fprintf(status, "rate: %s\n", setup.limiter.Stats().Describe())

@@ -186,7 +186,7 @@ func (a *app) finishExportAudit(status io.Writer, ea *exportAudit, sum *exporter
 		return nil, nil
 	}
 	if ea.firstRun {
-		fmt.Fprintf(status, "note: %s does not exist yet, so there is nothing to compare with; the next export will be.\n", ea.plan.against)
+		fmt.Fprintf(status, "note: %s does not exist yet, so there is nothing to compare with; the next export compares with this one.\n", ea.plan.against)
 	}
 	days := sum.InactiveDays
 	if days < 1 {

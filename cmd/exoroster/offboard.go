@@ -51,8 +51,8 @@ be undone, so:
   - right before their DELETEs the users are read again, 50 to a request: a
     user who changed since the lookup is stale (or protected, if now an
     admin or on a call) and is not deleted;
-  - the dry run and the confirmation list users on a call, admins and names
-    that match only in part by name;
+  - the dry run and the confirmation list, by name, the users on a call, the
+    admins, and the rows whose names match their user only in part;
   - more deletions than --max-delete (default 50) delete nothing;
   - without --yes it asks for confirmation on a terminal, and refuses (exit 2)
     elsewhere;

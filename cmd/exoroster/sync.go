@@ -249,6 +249,12 @@ conflict); 1 a guard trips, or the run stopped; 2 usage; 130 interrupted.`,
 	f.registerTarget(fs)
 	f.registerPlan(fs)
 	fs.StringVar(&f.out, "out", "", "write the plan here, for exoroster apply")
+	// plan changes nothing and takes no run lock: its help does not offer
+	// the lock flags, which it still accepts so that a script may pass
+	// plan the flags it passes sync.
+	for _, name := range []string{"no-lock", "wait-lock"} {
+		_ = fs.MarkHidden(name)
+	}
 	return cmd
 }
 
@@ -281,7 +287,7 @@ invalid, conflict, stale, failed or skipped; 1 the plan was refused or the
 run stopped; 2 usage; 130 interrupted.`,
 		Example: `  exoroster apply plan.json --results applied.csv
   exoroster apply plan.json --results applied.csv --resume`,
-		Args: oneFileArg,
+		Args: onePlanArg,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runApply(cmd, args[0], f) },
 	}
 	fs := cmd.Flags()
