@@ -36,6 +36,9 @@ echo "== exoroster validate samples/roster.csv"
 "$bin" validate samples/roster.csv || true
 
 results=demo-results.csv
+# Each demo imports into a fresh sandbox, so the last demo's results describe
+# an account that is gone: clear them, or import refuses to replace them.
+rm -f "$results" "$results.state.json"
 echo
 echo "== exoroster import samples/roster.csv --rate $rate --results $results"
 status=0
