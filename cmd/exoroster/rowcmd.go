@@ -315,7 +315,12 @@ func writeNextStep(w io.Writer, r rowReport, runErr error) {
 			rows = append(rows, strconv.Itoa(l.Row))
 		}
 		g := fmt.Sprintf("%s %s %s", st, plural(n, "row", "rows"), strings.Join(rows, ", "))
-		if n > len(rows) {
+		switch {
+		case len(rows) == 0:
+			// Rows an earlier step settled (apply's plan-time protected
+			// rows) are counted without examples: give the count alone.
+			g = fmt.Sprintf("%d %s %s", n, st, plural(n, "row", "rows"))
+		case n > len(rows):
 			g += fmt.Sprintf(" and %d more", n-len(rows))
 		}
 		groups = append(groups, g)
