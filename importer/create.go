@@ -108,6 +108,15 @@ func (r *run) handleCreateError(ctx context.Context, a *attempt, err error) (res
 	case exotel.KindConflict:
 		return r.resolveConflict(ctx, a, err)
 	case exotel.KindServer:
+		// A 5xx may come after the user was made. A row with an email
+		// or phone is settled by the 409 its next create draws; one with
+		// neither would be made twice, so it gets the lost answer's rule.
+		if !a.j.person.CanLookUp() && !r.im.cfg.RetryUnverifiable {
+			a.uncertain = true
+			return r.failed(a, "the API answered with a server error, so the user may have been created; "+
+				"the row has neither email nor phone to check, so it was not sent again "+
+				"(check the dashboard, or rerun with --retry-unverifiable)"), true
+		}
 	case exotel.KindTransport:
 		if exotel.IsAmbiguous(err) {
 			canLookUp := a.j.person.CanLookUp()

@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -130,5 +131,39 @@ func TestDescribe(t *testing.T) {
 		if got := tc.s.Describe(); got != tc.want {
 			t.Errorf("Describe() = %q, want %q", got, tc.want)
 		}
+	}
+}
+
+// A run that ends inside the first window it saw headers for has no
+// per-minute limit to report: the provisional pace (what was left of the
+// window over the time left of it) is not one, and must not read as one.
+func TestDescribeBeforeTheWindowIsLearned(t *testing.T) {
+	tests := []struct {
+		name        string
+		answers     []quota
+		provisional bool
+	}{
+		{"one window, 6 ms before its reset", []quota{{20, 13, 6 * time.Millisecond}}, true},
+		{"one window, a second before its reset", []quota{{20, 19, time.Second}, {20, 18, time.Second}}, true},
+		{"two windows: learned", []quota{{20, 15, 1200 * time.Millisecond}, {20, 19, 3200 * time.Millisecond}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := mustNew(t, Config{Rate: Auto})
+			for _, q := range tc.answers {
+				reply(l, withQuota(q))
+			}
+			s := l.Stats()
+			if s.Provisional != tc.provisional {
+				t.Fatalf("Provisional = %v, want %v (%+v)", s.Provisional, tc.provisional, s)
+			}
+			d := s.Describe()
+			if tc.provisional && (strings.Contains(d, "/min") || !strings.Contains(d, "first window")) {
+				t.Errorf("Describe() = %q, want no per-minute figure, and why", d)
+			}
+			if !tc.provisional && d != "600/min, from the server's X-RateLimit headers" {
+				t.Errorf("Describe() = %q", d)
+			}
+		})
 	}
 }

@@ -145,11 +145,20 @@ type Stats struct {
 	// over the window's length), requests/second; 0 until learned. With
 	// an explicit rate it is only reported, never followed.
 	Stated float64
+	// Provisional: under Auto the headers state an allowance but the run
+	// has not yet seen the window's length, so Limit is only what was left
+	// of the first window spread over the time left of it (it can read
+	// 186133/min in a run that ended 6 ms before a reset), not a limit.
+	Provisional bool
 }
 
 // Describe says in a few words the rate a run went at and why, for the end
 // of a run: "600/min, from the server's X-RateLimit headers".
 func (s Stats) Describe() string {
+	if s.Provisional {
+		return "as the server's X-RateLimit headers allow; the run ended within their first window, " +
+			"before its length (and so a limit per minute) was learned"
+	}
 	out := PerMinute(s.Limit) + ", from " + string(s.Source)
 	if s.Limit > 0 && s.Rate < s.Limit*(1-headroom)*0.99 {
 		out += "; paced at " + PerMinute(s.Rate) + " after the server's 429s"
@@ -266,6 +275,7 @@ func (l *Limiter) Stats() Stats {
 	}
 	s.Rate, s.Limit, s.Source = l.current, l.limit, l.source
 	s.Stated = l.stated.rate()
+	s.Provisional = l.learning()
 	return s
 }
 

@@ -356,11 +356,15 @@ func rowList(st results.Status, n int, examples []results.Line) string {
 	for _, r := range nums {
 		rows = append(rows, strconv.Itoa(r))
 	}
-	g := fmt.Sprintf("%s %s %s", st, plural(n, "row", "rows"), strings.Join(rows, ", "))
-	if n > len(rows) {
-		g += fmt.Sprintf(" and %d more", n-len(rows))
+	switch {
+	case len(rows) == 0:
+		// Rows an earlier step settled (apply's plan-time protected rows)
+		// are counted without examples: give the count alone.
+		return fmt.Sprintf("%d %s %s", n, st, plural(n, "row", "rows"))
+	case n > len(rows):
+		return fmt.Sprintf("%s %s %s and %d more", st, plural(n, "row", "rows"), strings.Join(rows, ", "), n-len(rows))
 	}
-	return g
+	return fmt.Sprintf("%s %s %s", st, plural(n, "row", "rows"), strings.Join(rows, ", "))
 }
 
 func plural(n int, one, many string) string {
