@@ -118,10 +118,10 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if backupPath == "" {
 		backupPath = strings.TrimSuffix(resultsPath, ".csv") + ".backup.csv"
 	}
-	if same, _ := sameFile(input, backupPath); same {
+	if sameFile(input, backupPath) {
 		return usageErr("--backup %s is the input file", backupPath)
 	}
-	if same, _ := sameFile(resultsPath, backupPath); same || resultsPath == backupPath {
+	if sameFile(resultsPath, backupPath) || resultsPath == backupPath {
 		return usageErr("--backup %s is the results file", backupPath)
 	}
 

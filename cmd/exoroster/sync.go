@@ -122,7 +122,7 @@ func (f *syncFlags) outPaths(def, target string, now time.Time) (resultsPath, ba
 			return "", "", usageErr("--backup %v", err)
 		}
 	}
-	if same, _ := sameFile(resultsPath, backupPath); same || resultsPath == backupPath {
+	if sameFile(resultsPath, backupPath) || resultsPath == backupPath {
 		return "", "", usageErr("--backup %s is the results file", backupPath)
 	}
 	return resultsPath, backupPath, nil
@@ -360,7 +360,7 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags, open open
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	if same, _ := sameFile(input, f.out); same {
+	if sameFile(input, f.out) {
 		return nil, usageErr("--out %s is the roster", f.out)
 	}
 	if _, err := a.resolveAPI(cmd, &f.api, &f.defaultRegion); err != nil {
@@ -491,7 +491,7 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) (exit erro
 		if resultsPath, backupPath, err = f.outPaths(def, target, time.Now()); err != nil {
 			return err
 		}
-		if same, _ := sameFile(input, resultsPath); same {
+		if sameFile(input, resultsPath) {
 			return usageErr("--results %s is the input file", resultsPath)
 		}
 		open = func(r *reconcile.Roster, s *syncSetup) (*openedResults, error) {
@@ -554,7 +554,7 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 	if err != nil {
 		return err
 	}
-	if same, _ := sameFile(planPath, resultsPath); same {
+	if sameFile(planPath, resultsPath) {
 		return usageErr("--results %s is the plan file", resultsPath)
 	}
 	if err := a.resolveForPlan(cmd, f, planPath, p.Account.Target); err != nil {
