@@ -3,7 +3,6 @@ package exporter_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -186,11 +185,6 @@ func (s *stubAPI) ListUsers(_ context.Context, o exotel.ListOptions) (*exotel.Pa
 	}
 	p.Count = len(p.Users) + len(p.Errors)
 	return p, nil
-}
-
-func offsetOf(q url.Values) int {
-	n, _ := strconv.Atoi(q.Get("offset"))
-	return n
 }
 
 // newSwitch returns a run's stop switch, flipped when interrupt closes.
