@@ -199,11 +199,7 @@ func oldValues(u *exotel.User) []string {
 func neutralized(cells []string) []string {
 	out := make([]string, len(cells))
 	for i, c := range cells {
-		if exporter.IsE164(c) {
-			out[i] = c
-			continue
-		}
-		out[i] = results.Neutralize(c)
+		out[i] = exporter.SafeCell(c, true)
 	}
 	return out
 }
