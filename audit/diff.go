@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/exoroster/exoroster/exporter"
 )
 
 // volatile columns change without anyone changing the user (a login, a
@@ -211,9 +213,9 @@ func Compare(old, cur *Report, now time.Time, inactiveDays int) (*Diff, error) {
 		case strings.TrimSpace(oldLogin) == "" && strings.TrimSpace(newLogin) != "":
 			add(FirstLogin, u, oldLogin, newLogin)
 		case trackInactive:
-			to, okOld := parseTime(oldLogin)
-			tn, okNew := parseTime(newLogin)
-			if okOld && okNew && !inactiveAt(to, old.Taken, inactiveDays) && inactiveAt(tn, now, inactiveDays) {
+			to, okOld := exporter.ParseTime(oldLogin)
+			tn, okNew := exporter.ParseTime(newLogin)
+			if okOld && okNew && !exporter.AtLeastDaysAgo(to, old.Taken, inactiveDays) && exporter.AtLeastDaysAgo(tn, now, inactiveDays) {
 				add(NewlyInactive, u, oldLogin, newLogin)
 			}
 		}
@@ -245,22 +247,16 @@ func detail(kind Transition, u User, oldV, newV string, now time.Time) string {
 		}
 		return "device is no longer verified"
 	case NewlyInactive:
-		if t, ok := parseTime(newV); ok {
+		if t, ok := exporter.ParseTime(newV); ok {
 			return fmt.Sprintf("last login %d days ago (%s)", int(now.Sub(t)/(24*time.Hour)), t.Format(time.DateOnly))
 		}
 	case FirstLogin:
-		if t, ok := parseTime(newV); ok {
+		if t, ok := exporter.ParseTime(newV); ok {
 			return "first login " + t.Format(time.DateOnly)
 		}
 		return "first login " + newV
 	}
 	return oldV + " → " + newV
-}
-
-// inactiveAt reports whether a last login at t is at least days×24h before
-// at: export's --inactive-days rule.
-func inactiveAt(t, at time.Time, days int) bool {
-	return !t.After(at.Add(-time.Duration(days) * 24 * time.Hour))
 }
 
 func isElevated(role string) bool { return role == "admin" || role == "supervisor" }
@@ -291,16 +287,4 @@ func isFalse(s string) bool {
 		return true
 	}
 	return false
-}
-
-// parseTime reads the API's ISO 8601 dates, and the zone-less and
-// date-only forms other servers write, taken as UTC (as export does).
-func parseTime(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", time.DateOnly} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
 }

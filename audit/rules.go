@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/exoroster/exoroster/exporter"
 )
 
 // Defaults, from the team-management guide: review users quarterly (90
@@ -203,11 +205,11 @@ func evaluate(rule Rule, r *Report, d *Diff, o Options) (f Finding, skip string)
 			if strings.TrimSpace(u.Get(colLastLogin)) != "" {
 				continue
 			}
-			created, ok := parseTime(u.Get(colDateCreated))
+			created, ok := exporter.ParseTime(u.Get(colDateCreated))
 			if !ok {
-				created, ok = parseTime(u.Get(colCreatedAt))
+				created, ok = exporter.ParseTime(u.Get(colCreatedAt))
 			}
-			if ok && inactiveAt(created, o.Now, o.StaleAfter) {
+			if ok && exporter.AtLeastDaysAgo(created, o.Now, o.StaleAfter) {
 				f.Users = append(f.Users, refOf(u))
 			}
 		}
@@ -278,7 +280,7 @@ func Summarize(r *Report, o Options) Stats {
 				s.Inactive++
 			case 6:
 			default:
-				if t, _ := parseTime(u.Get(colLastLogin)); inactiveAt(t, o.Now, o.InactiveDays) {
+				if t, _ := exporter.ParseTime(u.Get(colLastLogin)); exporter.AtLeastDaysAgo(t, o.Now, o.InactiveDays) {
 					s.Inactive++
 				}
 			}
@@ -308,7 +310,7 @@ func loginBucket(lastLogin string, now time.Time) int {
 	if strings.TrimSpace(lastLogin) == "" {
 		return 5
 	}
-	t, ok := parseTime(lastLogin)
+	t, ok := exporter.ParseTime(lastLogin)
 	if !ok {
 		return 6
 	}

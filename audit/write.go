@@ -66,10 +66,7 @@ func WriteCSV(w io.Writer, res *Result) error {
 	write := func(change string, u UserRef, column, old, new, detail string) {
 		cells := []string{change, u.ID, u.Name, u.Email, u.Phone, column, old, new, detail}
 		for i, c := range cells {
-			if exporter.IsE164(c) {
-				continue // a phone number stays as it is, as in export's device column
-			}
-			cells[i] = exporter.Neutralize(c)
+			cells[i] = exporter.SafeCell(c, true) // any column may hold a phone: old and new do
 		}
 		_ = cw.Write(cells) // buffered; an error shows at Flush
 	}

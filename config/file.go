@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -252,9 +251,4 @@ func (f *File) namesList() string {
 		return "it has no [profiles.NAME] sections"
 	}
 	return "it has " + strings.Join(names, ", ")
-}
-
-// has reports whether name is a profile in f.
-func (f *File) has(name string) bool {
-	return f != nil && slices.Contains(f.Names(), name)
 }

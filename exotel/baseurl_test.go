@@ -150,7 +150,7 @@ func TestCheckCredentials(t *testing.T) {
 			}
 			// New reports the same thing.
 			if _, nerr := New(Options{BaseURL: "https://ccm-api.exotel.com", Credentials: tc.creds,
-				HTTPClient: http.DefaultClient}); nerr == nil || nerr.Error() != err.Error() {
+				HTTPClient: &http.Client{}}); nerr == nil || nerr.Error() != err.Error() {
 				t.Errorf("New: %v, want %v", nerr, err)
 			}
 		})
@@ -164,8 +164,8 @@ func TestNewOptions(t *testing.T) {
 		wantErr string
 	}{
 		{name: "no HTTP client", opts: Options{BaseURL: "https://ccm-api.exotel.com", Credentials: testCreds()}, wantErr: "HTTP client"},
-		{name: "bad base URL", opts: Options{BaseURL: "http://example.com", Credentials: testCreds(), HTTPClient: http.DefaultClient}, wantErr: "plain http"},
-		{name: "ok", opts: Options{BaseURL: "https://ccm-api.exotel.com/", Credentials: testCreds(), HTTPClient: http.DefaultClient}},
+		{name: "bad base URL", opts: Options{BaseURL: "http://example.com", Credentials: testCreds(), HTTPClient: &http.Client{}}, wantErr: "plain http"},
+		{name: "ok", opts: Options{BaseURL: "https://ccm-api.exotel.com/", Credentials: testCreds(), HTTPClient: &http.Client{}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

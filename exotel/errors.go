@@ -155,6 +155,15 @@ func RetryVerdict(err error) ratelimit.Verdict {
 	return ratelimit.Stop
 }
 
+// StoppedBeforeDone reports whether a write's final err is the run
+// stopping rather than the API's last word: the stopped limiter kept the
+// request back (ratelimit.WasNotSent), or the run stopped (stopping) between
+// attempts of a request that would have been tried again. Its row is
+// skipped, not failed: a rerun sends it.
+func StoppedBeforeDone(err error, stopping bool) bool {
+	return ratelimit.WasNotSent(err) || (stopping && RetryVerdict(err) != ratelimit.Stop)
+}
+
 // AsAPIError returns the *APIError in err's chain, or nil.
 func AsAPIError(err error) *APIError {
 	var ae *APIError

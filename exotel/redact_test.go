@@ -80,6 +80,30 @@ func TestMayHaveApplied(t *testing.T) {
 	}
 }
 
+func TestStoppedBeforeDone(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		stopping bool
+		want     bool
+	}{
+		{"refused by the stopped limiter", ratelimit.NotSent(context.Canceled), false, true},
+		{"a 5xx, run going on", &APIError{Kind: KindServer, HTTPStatus: 502}, false, false},
+		{"a 5xx, run stopping", &APIError{Kind: KindServer, HTTPStatus: 502}, true, true},
+		{"a 429, run stopping", &APIError{Kind: KindThrottled, HTTPStatus: 429}, true, true},
+		{"no answer, run stopping", &TransportError{Sent: true, Err: errors.New("EOF")}, true, true},
+		{"a 400, run stopping: final", &APIError{Kind: KindInvalid, HTTPStatus: 400}, true, false},
+		{"a 401, run stopping: final", &APIError{Kind: KindAuth, HTTPStatus: 401}, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := StoppedBeforeDone(tc.err, tc.stopping); got != tc.want {
+				t.Errorf("StoppedBeforeDone(%v, %v) = %v, want %v", tc.err, tc.stopping, got, tc.want)
+			}
+		})
+	}
+}
+
 // refusingPacer is a pacer that lets nothing out.
 type refusingPacer struct{ err error }
 

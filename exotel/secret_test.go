@@ -20,7 +20,7 @@ type holder struct {
 func TestSecretFmt(t *testing.T) {
 	s := NewSecret(testToken)
 	creds := testCreds()
-	client, err := New(Options{BaseURL: "https://ccm-api.exotel.com", Credentials: creds, HTTPClient: http.DefaultClient})
+	client, err := New(Options{BaseURL: "https://ccm-api.exotel.com", Credentials: creds, HTTPClient: &http.Client{}})
 	if err != nil {
 		t.Fatal(err)
 	}

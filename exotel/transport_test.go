@@ -151,7 +151,7 @@ func TestTransportErrors(t *testing.T) {
 // error can show it.
 func TestNewRefusesUserinfo(t *testing.T) {
 	_, err := New(Options{BaseURL: "http://" + testKey + ":" + testToken + "@127.0.0.1:1",
-		Credentials: testCreds(), HTTPClient: http.DefaultClient})
+		Credentials: testCreds(), HTTPClient: &http.Client{}})
 	if err == nil {
 		t.Fatal("New accepted a base URL with credentials")
 	}

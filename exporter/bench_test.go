@@ -43,7 +43,7 @@ func BenchmarkExport(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				client := newClient(b, srv.URL(), limiter)
+				client := newClient(b, srv, limiter)
 				w := exporter.NewWriter(io.Discard, exporter.FormatCSV)
 				start := time.Now()
 				sum, err := exporter.New(client, limiter, exporter.Config{Workers: c.workers}).Run(newSwitch(b, nil), w)

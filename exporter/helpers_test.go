@@ -3,7 +3,6 @@ package exporter_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -31,7 +30,7 @@ func newEnv(tb testing.TB, opts exoteltest.Options) *env {
 	srv := exoteltest.NewServer(opts)
 	tb.Cleanup(srv.Close)
 	e := &env{srv: srv, limiter: newLimiter(tb, 2000)}
-	e.client = newClient(tb, srv.URL(), e.limiter)
+	e.client = newClient(tb, srv, e.limiter)
 	return e
 }
 
@@ -46,14 +45,9 @@ func newLimiter(tb testing.TB, perSecond float64) *ratelimit.Limiter {
 	return l
 }
 
-func newClient(tb testing.TB, baseURL string, pacer exotel.Pacer) *exotel.Client {
+func newClient(tb testing.TB, srv *exoteltest.Server, pacer exotel.Pacer) *exotel.Client {
 	tb.Helper()
-	c, err := exotel.New(exotel.Options{
-		BaseURL:     baseURL,
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret("test-token"), AccountSID: "test-sid"},
-		HTTPClient:  exotel.NewHTTPClient(8, 5*time.Second),
-		Pacer:       pacer,
-	})
+	c, err := srv.NewClient("test-token", pacer)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -186,11 +180,6 @@ func (s *stubAPI) ListUsers(_ context.Context, o exotel.ListOptions) (*exotel.Pa
 	}
 	p.Count = len(p.Users) + len(p.Errors)
 	return p, nil
-}
-
-func offsetOf(q url.Values) int {
-	n, _ := strconv.Atoi(q.Get("offset"))
-	return n
 }
 
 // newSwitch returns a run's stop switch, flipped when interrupt closes.

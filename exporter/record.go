@@ -127,10 +127,7 @@ func (r Record) Cells() []string {
 	cells := r.Strings()
 	const contactColumn = 6
 	for i, c := range cells {
-		if i == contactColumn && IsE164(c) {
-			continue
-		}
-		cells[i] = Neutralize(c)
+		cells[i] = SafeCell(c, i == contactColumn)
 	}
 	return cells
 }
@@ -156,6 +153,18 @@ func recordFromStrings(v []string) Record {
 // single quote, which spreadsheets show as text and import strips again.
 // Results files use the same rule (results.Neutralize).
 func Neutralize(cell string) string { return results.Neutralize(cell) }
+
+// SafeCell is cell made safe to open in a spreadsheet (Neutralize), except
+// an E.164 number in a phone column, which stays exactly as it is: a
+// leading quote would stop the file re-importing, and +digits is no formula
+// a spreadsheet runs. Every file exoroster writes for people to open keeps
+// its cells by this rule.
+func SafeCell(cell string, phoneColumn bool) string {
+	if phoneColumn && IsE164(cell) {
+		return cell
+	}
+	return Neutralize(cell)
+}
 
 // IsE164 reports whether s is + and 8 to 15 digits, the first not 0.
 func IsE164(s string) bool {

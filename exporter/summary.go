@@ -95,16 +95,26 @@ func loginState(lastLogin string, now time.Time, days int) (never, inactive bool
 	if s == "" {
 		return true, false
 	}
-	t, ok := parseTime(s)
+	t, ok := ParseTime(s)
 	if !ok {
 		return false, false
 	}
-	return false, !t.After(now.Add(-time.Duration(days) * 24 * time.Hour))
+	return false, AtLeastDaysAgo(t, now, days)
 }
 
-// parseTime reads the API's ISO 8601 dates (2021-07-28T02:59:34+05:30), and
-// the zone-less and date-only forms other servers write, taken as UTC.
-func parseTime(s string) (time.Time, bool) {
+// AtLeastDaysAgo reports whether t is at least days×24h before now:
+// --inactive-days's rule, which export's filter and summary and the audit
+// of a report (inactive users, stale invitations) all apply.
+func AtLeastDaysAgo(t, now time.Time, days int) bool {
+	return !t.After(now.Add(-time.Duration(days) * 24 * time.Hour))
+}
+
+// ParseTime reads the API's ISO 8601 dates (2021-07-28T02:59:34+05:30), and
+// the zone-less and date-only forms other servers write, taken as UTC;
+// spaces around it are ignored. Export and the audit of its reports read
+// dates by this one rule.
+func ParseTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
 	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", time.DateOnly} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true

@@ -228,9 +228,21 @@ func newChart(id, title, caption string, labels []string, counts []int, colors [
 	return c
 }
 
-var roleColors = map[string]string{"admin": "#b91c1c", "supervisor": "#d97706", "user": "#2563eb"}
-
 const otherColor = "#6b7280"
+
+// roleColor is a role's bar colour: the API's three roles their own,
+// anything else grey.
+func roleColor(role string) string {
+	switch role {
+	case "admin":
+		return "#b91c1c"
+	case "supervisor":
+		return "#d97706"
+	case "user":
+		return "#2563eb"
+	}
+	return otherColor
+}
 
 func roleChart(byRole map[string]int) *chart {
 	roles := []string{"admin", "supervisor", "user"}
@@ -252,11 +264,7 @@ func roleChart(byRole map[string]int) *chart {
 		case "":
 			label = "(no role)"
 		}
-		color, ok := roleColors[r]
-		if !ok {
-			color = otherColor
-		}
-		labels, counts, colors = append(labels, label), append(counts, byRole[r]), append(colors, color)
+		labels, counts, colors = append(labels, label), append(counts, byRole[r]), append(colors, roleColor(r))
 	}
 	return newChart("roles-chart", "Users by role", "How many users hold each role.", labels, counts, colors)
 }
@@ -278,16 +286,33 @@ func statusChart(byStatus map[string]int) *chart {
 	return newChart("roles-chart", "Users by status", "How many users are in each status.", labels, counts, colors)
 }
 
-var loginColors = map[string]string{
-	audit.Login0To7: "#15803d", audit.Login8To30: "#65a30d", audit.Login31To90: "#ca8a04",
-	audit.Login91To180: "#ea580c", audit.LoginOver180: "#dc2626", audit.LoginNever: "#6b7280", audit.LoginUnknown: "#9ca3af",
+// loginColor is a last-login bucket's bar colour, green to red as logins
+// age; "" for a bucket audit does not name.
+func loginColor(bucket string) string {
+	switch bucket {
+	case audit.Login0To7:
+		return "#15803d"
+	case audit.Login8To30:
+		return "#65a30d"
+	case audit.Login31To90:
+		return "#ca8a04"
+	case audit.Login91To180:
+		return "#ea580c"
+	case audit.LoginOver180:
+		return "#dc2626"
+	case audit.LoginNever:
+		return "#6b7280"
+	case audit.LoginUnknown:
+		return "#9ca3af"
+	}
+	return ""
 }
 
 func loginChart(buckets []audit.Bucket) *chart {
 	var labels, colors []string
 	var counts []int
 	for _, b := range buckets {
-		labels, counts, colors = append(labels, b.Label), append(counts, b.Count), append(colors, loginColors[b.Label])
+		labels, counts, colors = append(labels, b.Label), append(counts, b.Count), append(colors, loginColor(b.Label))
 	}
 	return newChart("logins-chart", "Last login", "Days since each user last logged in.", labels, counts, colors)
 }

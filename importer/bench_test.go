@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/importer"
@@ -79,9 +78,7 @@ func runScenarioLog(tb testing.TB, sc scenario, perSecond float64, rows int, log
 	if err != nil {
 		tb.Fatal(err)
 	}
-	client, err := exotel.New(exotel.Options{BaseURL: srv.URL(),
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret("test-token"), AccountSID: "test-sid"},
-		HTTPClient:  exotel.NewHTTPClient(8, 5*time.Second), Pacer: limiter})
+	client, err := srv.NewClient("", limiter)
 	if err != nil {
 		tb.Fatal(err)
 	}

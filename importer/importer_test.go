@@ -38,14 +38,7 @@ func newEnv(t *testing.T, opts exoteltest.Options) *env {
 	e := &env{t: t, srv: srv, dir: t.TempDir()}
 	e.limiter = newLimiter(t, 2000)
 	var err error
-	e.client, err = exotel.New(exotel.Options{
-		BaseURL: srv.URL(),
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret(orDefault(opts.APIToken, "test-token")),
-			AccountSID: "test-sid"},
-		HTTPClient: exotel.NewHTTPClient(8, 2*time.Second),
-		Pacer:      e.limiter,
-	})
-	if err != nil {
+	if e.client, err = srv.NewClient("", e.limiter); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -58,13 +51,6 @@ func newLimiter(t *testing.T, perSecond float64) *ratelimit.Limiter {
 		t.Fatal(err)
 	}
 	return l
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // roster writes a CSV and returns its path.
@@ -354,9 +340,7 @@ func TestImportPlusRerunFindsItsOwnUser(t *testing.T) {
 func TestImportStopsOnAuthFailure(t *testing.T) {
 	e := newEnv(t, exoteltest.Options{APIToken: "the-real-token"})
 	// env's client uses the options' token; make it wrong.
-	bad, err := exotel.New(exotel.Options{BaseURL: e.srv.URL(),
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret("wrong"), AccountSID: "test-sid"},
-		HTTPClient:  exotel.NewHTTPClient(2, time.Second), Pacer: e.limiter})
+	bad, err := e.srv.NewClient("wrong", e.limiter)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,61 +9,12 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/exoroster/exoroster/audit"
+	"github.com/exoroster/exoroster/metrics/metricstest"
 )
 
 var finished = time.Date(2025, 6, 8, 2, 0, 0, 0, time.UTC)
-
-// parse reads the file back as node_exporter would.
-func parse(t *testing.T, path string) map[string]*dto.MetricFamily {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(f)
-	if err != nil {
-		t.Fatalf("not Prometheus text: %v", err)
-	}
-	return mfs
-}
-
-// value finds the sample of name with exactly these labels.
-func value(t *testing.T, mfs map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
-	t.Helper()
-	mf := mfs[name]
-	if mf == nil {
-		return 0, false
-	}
-	want := map[string]string{}
-	for i := 0; i+1 < len(labels); i += 2 {
-		want[labels[i]] = labels[i+1]
-	}
-next:
-	for _, m := range mf.GetMetric() {
-		if len(m.GetLabel()) != len(want) {
-			continue
-		}
-		for _, lp := range m.GetLabel() {
-			if want[lp.GetName()] != lp.GetValue() {
-				continue next
-			}
-		}
-		switch mf.GetType() {
-		case dto.MetricType_COUNTER:
-			return m.GetCounter().GetValue(), true
-		case dto.MetricType_GAUGE:
-			return m.GetGauge().GetValue(), true
-		}
-		t.Fatalf("%s has type %v", name, mf.GetType())
-	}
-	return 0, false
-}
 
 func intp(n int) *int { return &n }
 
@@ -82,7 +33,7 @@ func TestWriteImportRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mfs := parse(t, path)
+	mfs := metricstest.Parse(t, path)
 	for _, tc := range []struct {
 		name   string
 		labels []string
@@ -101,7 +52,7 @@ func TestWriteImportRun(t *testing.T) {
 		{"exoroster_last_success_timestamp_seconds", []string{"command", "import"}, float64(finished.Unix())},
 	} {
 		t.Run(tc.name+strings.Join(tc.labels, ","), func(t *testing.T) {
-			got, ok := value(t, mfs, tc.name, tc.labels...)
+			got, ok := metricstest.Value(t, mfs, tc.name, tc.labels...)
 			if !ok || got != tc.want {
 				t.Errorf("%s%v = %v (found %v), want %v", tc.name, tc.labels, got, ok, tc.want)
 			}
@@ -140,7 +91,7 @@ func TestWriteExportAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mfs := parse(t, path)
+	mfs := metricstest.Parse(t, path)
 	for _, tc := range []struct {
 		name   string
 		labels []string
@@ -159,7 +110,7 @@ func TestWriteExportAudit(t *testing.T) {
 		{"exoroster_rows_total", []string{"status", "exported"}, 120},
 	} {
 		labels := append([]string{"command", "export"}, tc.labels...)
-		if got, ok := value(t, mfs, tc.name, labels...); !ok || got != tc.want {
+		if got, ok := metricstest.Value(t, mfs, tc.name, labels...); !ok || got != tc.want {
 			t.Errorf("%s%v = %v (found %v), want %v", tc.name, tc.labels, got, ok, tc.want)
 		}
 	}
@@ -172,13 +123,13 @@ func TestWriteOmitsUnknownCounts(t *testing.T) {
 		Audit: &Audit{Users: 3, NoDevice: intp(1), Findings: map[string]int{"no-device": 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	mfs := parse(t, path)
+	mfs := metricstest.Parse(t, path)
 	for _, name := range []string{"exoroster_users_by_role", "exoroster_inactive_users", "exoroster_unverified_device_users", "exoroster_diff_users"} {
 		if _, ok := mfs[name]; ok {
 			t.Errorf("%s written for a count the report cannot give", name)
 		}
 	}
-	if v, ok := value(t, mfs, "exoroster_no_device_users", "command", "export"); !ok || v != 1 {
+	if v, ok := metricstest.Value(t, mfs, "exoroster_no_device_users", "command", "export"); !ok || v != 1 {
 		t.Errorf("no device %v %v", v, ok)
 	}
 }
@@ -197,10 +148,10 @@ func TestWriteKeepsOtherCommandsAndLastSuccess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mfs := parse(t, path)
+	mfs := metricstest.Parse(t, path)
 	check := func(name string, want float64, labels ...string) {
 		t.Helper()
-		if got, ok := value(t, mfs, name, labels...); !ok || got != want {
+		if got, ok := metricstest.Value(t, mfs, name, labels...); !ok || got != want {
 			t.Errorf("%s%v = %v (found %v), want %v", name, labels, got, ok, want)
 		}
 	}
@@ -219,7 +170,7 @@ func TestWriteKeepsOtherCommandsAndLastSuccess(t *testing.T) {
 	if err := Write(path, Run{Command: "export", Success: true, Finished: finished.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	mfs = parse(t, path)
+	mfs = metricstest.Parse(t, path)
 	check("exoroster_last_success_timestamp_seconds", float64(finished.Add(time.Hour).Unix()), "command", "export")
 }
 
@@ -238,14 +189,14 @@ func TestWriteReplacesForeignFile(t *testing.T) {
 			if err := Write(path, Run{Command: "export", Success: true, Finished: finished}); err != nil {
 				t.Fatal(err)
 			}
-			mfs := parse(t, path)
-			if _, ok := value(t, mfs, "exoroster_last_run_success", "command", "export"); !ok {
+			mfs := metricstest.Parse(t, path)
+			if _, ok := metricstest.Value(t, mfs, "exoroster_last_run_success", "command", "export"); !ok {
 				t.Error("this run is missing")
 			}
 			if mf := mfs["exoroster_users"]; mf != nil && len(mf.GetMetric()) != 1 {
 				t.Errorf("kept %d users series", len(mf.GetMetric()))
 			}
-			if _, ok := value(t, mfs, "exoroster_rows_total", "command", "import", "status", "created"); ok {
+			if _, ok := metricstest.Value(t, mfs, "exoroster_rows_total", "command", "import", "status", "created"); ok {
 				t.Error("a series of the wrong type was kept")
 			}
 			st, err := os.Stat(path)

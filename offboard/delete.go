@@ -158,8 +158,7 @@ func (r *run) deleteOne(ctx context.Context, row *Row) results.Line {
 	case exotel.IsMisconfiguration(err):
 		r.halt.Abort(exotel.ExplainMisconfiguration(err))
 		return skipped(row, attempts, mayHave)
-	case ratelimit.WasNotSent(err), r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop:
-		// Stopped between attempts of a DELETE that would have been retried.
+	case exotel.StoppedBeforeDone(err, r.halt.Stopping()):
 		return skipped(row, attempts, mayHave)
 	default:
 		l.Status = results.Failed

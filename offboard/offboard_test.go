@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,6 +37,8 @@ type env struct {
 	limiter *ratelimit.Limiter
 	dir     string
 	users   []exotel.User
+	// sw is the switch halt made last, for a hook on the fake to wait on.
+	sw atomic.Pointer[halt.Switch]
 }
 
 func newEnv(t *testing.T, opts exoteltest.Options) *env {
@@ -55,12 +58,7 @@ func (e *env) connect(token string) (*exotel.Client, *ratelimit.Limiter) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	c, err := exotel.New(exotel.Options{
-		BaseURL:     e.srv.URL(),
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret(token), AccountSID: "test-sid"},
-		HTTPClient:  exotel.NewHTTPClient(8, 2*time.Second),
-		Pacer:       lim,
-	})
+	c, err := e.srv.NewClient(token, lim)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -105,6 +103,7 @@ func (e *env) list(content string) *resolve.List {
 func (e *env) halt(interrupt <-chan struct{}) *halt.Switch {
 	sw := halt.New(context.Background(), interrupt, e.limiter.Stop)
 	e.t.Cleanup(sw.Close)
+	e.sw.Store(sw)
 	return sw
 }
 
@@ -432,6 +431,10 @@ func TestOffboardInterrupt(t *testing.T) {
 		e.srv.SetOnRequest(func(r *http.Request) {
 			if r.Method == http.MethodDelete {
 				once.Do(func() { close(stop) })
+				// Answer no DELETE until the switch has flipped: then only
+				// what the two workers had already sent can be deleted,
+				// however slowly the machine flips it.
+				<-e.sw.Load().Done()
 			}
 		})
 		var b strings.Builder
@@ -449,10 +452,13 @@ func TestOffboardInterrupt(t *testing.T) {
 		}
 	})
 	t.Run("while looking up", func(t *testing.T) {
-		e := newEnv(t, exoteltest.Options{Latency: 50 * time.Millisecond})
+		// The lookup would take a minute: the interrupt comes while the
+		// fake holds it, whatever the machine's speed.
+		e := newEnv(t, exoteltest.Options{Latency: time.Minute})
 		e.seed(20)
 		stop := make(chan struct{})
-		go func() { time.Sleep(10 * time.Millisecond); close(stop) }()
+		var once sync.Once
+		e.srv.SetOnRequest(func(*http.Request) { once.Do(func() { close(stop) }) })
 		plan := e.offboarder(offboard.Config{}).Decide(e.halt(stop), e.list("email\n"+e.users[1].Email+"\n"))
 		if !plan.Interrupted || len(plan.ToDelete()) != 0 {
 			t.Errorf("plan after an interrupt: interrupted %v, %d to delete", plan.Interrupted, len(plan.ToDelete()))

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exoroster/exoroster/confirm"
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
 	"github.com/exoroster/exoroster/offboard"
@@ -40,7 +41,7 @@ func (c *confirmer) Confirm(rows []*offboard.Row, stop <-chan struct{}) (bool, e
 	if c.interrupt != nil {
 		close(c.interrupt)
 		<-stop
-		return false, offboard.ErrInterrupted
+		return false, confirm.ErrInterrupted
 	}
 	return c.answer, nil
 }
@@ -249,7 +250,7 @@ func TestInterruptedPromptLeavesNoReader(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	close(stop)
-	if err := <-done; !errors.Is(err, offboard.ErrInterrupted) {
+	if err := <-done; !errors.Is(err, confirm.ErrInterrupted) {
 		t.Fatalf("Confirm = %v, want ErrInterrupted", err)
 	}
 	if n := in.reading.Load(); n != 0 {

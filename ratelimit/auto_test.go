@@ -23,14 +23,17 @@ func TestAutoStartsAtTheDocumentedLimit(t *testing.T) {
 }
 
 // quota is an answer's X-RateLimit headers: limit, remaining, and a reset
-// at "in" from now (epoch seconds with milliseconds).
+// at "in" after a test's base time (epoch seconds with milliseconds).
 type quota struct {
 	limit, remaining int
 	in               time.Duration
 }
 
-func withQuota(q quota) *http.Response {
-	reset := time.Now().Add(q.in)
+// withQuota is an answer stating q, its reset counted from base: one base
+// for all of a test's answers keeps the gaps between their resets exact,
+// however slowly the machine runs the test.
+func withQuota(base time.Time, q quota) *http.Response {
+	reset := base.Add(q.in)
 	h := []string{"X-RateLimit-Remaining", strconv.Itoa(q.remaining),
 		"X-RateLimit-Reset", strconv.FormatFloat(float64(reset.UnixNano())/1e9, 'f', 3, 64)}
 	if q.limit > 0 {
@@ -84,8 +87,9 @@ func TestLearnsTheStatedLimitFromHeaders(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := mustNew(t, Config{Rate: tc.rate})
+			base := time.Now()
 			for _, q := range tc.answers {
-				reply(l, withQuota(q))
+				reply(l, withQuota(base, q))
 			}
 			s := l.Stats()
 			if math.Abs(s.Stated-tc.wantStated) > 0.02*tc.wantStated || math.Abs(s.Limit-tc.wantLimit) > 0.02*tc.wantLimit ||
@@ -105,10 +109,16 @@ func TestLearnsTheStatedLimitFromHeaders(t *testing.T) {
 // overspending), and the window's end sends a single probe.
 func TestAutoProvisionalPaceSpreadsTheRemainingAllowance(t *testing.T) {
 	l := mustNew(t, Config{Rate: Auto})
-	reply(l, withQuota(quota{20, 19, time.Second}))
+	before := time.Now()
+	reset := before.Add(10 * time.Second)
+	reply(l, withQuota(before, quota{20, 19, reset.Sub(before)}))
+	after := time.Now()
+	// The answer came between before and after, so the time left of the
+	// window was between reset-after and reset-before.
+	lo, hi := 19/reset.Sub(before).Seconds(), 19/reset.Sub(after).Seconds()
 	s := l.Stats()
-	if s.Source != SourceHeaders || s.Stated != 0 || s.Limit < 15 || s.Limit > 20 {
-		t.Errorf("stats = %+v, want about 19 requests over the second left, from the headers", s)
+	if s.Source != SourceHeaders || s.Stated != 0 || s.Limit < lo*0.999 || s.Limit > hi*1.001 {
+		t.Errorf("stats = %+v, want the 19 requests left spread over the time left of the window (%.3f to %.3f/s), from the headers", s, lo, hi)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -26,9 +26,7 @@ func TestAutoFollowsAServerThatStatesItsLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := exotel.New(exotel.Options{BaseURL: srv.URL(),
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret("test-token"), AccountSID: "test-sid"},
-		HTTPClient:  exotel.NewHTTPClient(4, 5*time.Second), Pacer: lim})
+	client, err := srv.NewClient("", lim)
 	if err != nil {
 		t.Fatal(err)
 	}

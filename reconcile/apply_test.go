@@ -74,12 +74,7 @@ func (e *fakeEnv) limiter() *ratelimit.Limiter {
 func (e *fakeEnv) ccm() *CCM {
 	e.t.Helper()
 	lim := e.limiter()
-	c, err := exotel.New(exotel.Options{
-		BaseURL:     e.srv.URL(),
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret("test-token"), AccountSID: "test-sid"},
-		HTTPClient:  exotel.NewHTTPClient(8, 2*time.Second),
-		Pacer:       lim,
-	})
+	c, err := e.srv.NewClient("test-token", lim)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -133,15 +133,11 @@ func (c *CCM) List(_ context.Context, sw *halt.Switch) (*Listing, error) {
 	ex := exporter.New(c.api, c.pacer, exporter.Config{Workers: c.cfg.Workers, MaxAttempts: c.cfg.MaxAttempts, Logger: c.cfg.Logger})
 	var sink userSink
 	sum, err := ex.Run(sw, &sink)
+	if err == nil {
+		err = listedWhole(sum, "account")
+	}
 	if err != nil {
 		return nil, err
-	}
-	if sum.Interrupted {
-		return nil, ErrInterrupted
-	}
-	if sum.Incomplete() || sum.RepeatedPages > 0 {
-		return nil, fmt.Errorf("the account could not be listed whole (%s): a plan must see every user; try again",
-			strings.Join(sum.Notes(), "; "))
 	}
 	// Only what bears on the plan: export's audit notes are export's.
 	l := &Listing{Requests: sum.Requests}
@@ -158,6 +154,20 @@ func (c *CCM) List(_ context.Context, sw *halt.Switch) (*Listing, error) {
 
 // ErrInterrupted is List's error when the user stopped the listing.
 var ErrInterrupted = errors.New("interrupted while listing the account; nothing was changed")
+
+// listedWhole refuses a listing a plan cannot rest on, of either target:
+// one the user stopped (ErrInterrupted), or one that may be missing users.
+// what names the listed whole: the account, the app.
+func listedWhole(sum *exporter.Summary, what string) error {
+	if sum.Interrupted {
+		return ErrInterrupted
+	}
+	if sum.Incomplete() || sum.RepeatedPages > 0 {
+		return fmt.Errorf("the %s could not be listed whole (%s): a plan must see every user; try again",
+			what, strings.Join(sum.Notes(), "; "))
+	}
+	return nil
+}
 
 // userSink keeps the exporter's users.
 type userSink struct{ users []*exotel.User }
@@ -256,14 +266,7 @@ func (c *CCM) Refresh(ctx context.Context, sw *halt.Switch, actions []*Action, a
 	}
 	filters := batches(byKind[resolve.KeyEmail]) + batches(byKind[resolve.KeyPhone]) + byKind[resolve.KeyUserID]
 	if batches(accountUsers) <= filters {
-		l, err := c.List(ctx, sw)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		for _, m := range l.Members {
-			fresh[m.ID] = m
-		}
-		return fresh, errs, l.Requests, nil
+		return refreshByListing(ctx, sw, c)
 	}
 	var idents []resolve.Ident
 	for _, a := range actions {
@@ -318,6 +321,21 @@ func (c *CCM) Refresh(ctx context.Context, sw *halt.Switch, actions []*Action, a
 		}
 	}
 	return fresh, errs, requests, nil
+}
+
+// refreshByListing is a Refresh, of either target, that lists the account
+// whole: when few users are to be read again among many, or the API has no
+// cheaper way, that is the fewest requests.
+func refreshByListing(ctx context.Context, sw *halt.Switch, p Planner) (map[string]*Member, map[string]error, int, error) {
+	l, err := p.List(ctx, sw)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	fresh := make(map[string]*Member, len(l.Members))
+	for _, m := range l.Members {
+		fresh[m.ID] = m
+	}
+	return fresh, map[string]error{}, l.Requests, nil
 }
 
 // batches is how many requests of 50 n values take.

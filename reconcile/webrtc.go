@@ -97,15 +97,11 @@ func (w *WebRTC) List(_ context.Context, sw *halt.Switch) (*Listing, error) {
 	var sink appUsers
 	sum, err := exporter.RunList[webrtc.User](sw, appLister{w.tg}, w.pacer,
 		exporter.Config{Workers: w.cfg.Workers, MaxAttempts: w.cfg.MaxAttempts, Logger: w.cfg.Logger}, &sink)
+	if err == nil {
+		err = listedWhole(sum, "app")
+	}
 	if err != nil {
 		return nil, err
-	}
-	if sum.Interrupted {
-		return nil, ErrInterrupted
-	}
-	if sum.Incomplete() || sum.RepeatedPages > 0 {
-		return nil, fmt.Errorf("the app could not be listed whole (%s): a plan must see every user; try again",
-			strings.Join(sum.Notes(), "; "))
 	}
 	l := &Listing{Requests: sum.Requests}
 	if n := sum.Missing + sum.RecordErrors + sink.unnamed; n > 0 {
@@ -209,17 +205,9 @@ func (w *WebRTC) Offboarder(allowAdmins bool) *offboard.Offboarder {
 // API has no filter), through the app's adapter; or, when that takes no
 // more requests, lists the app whole.
 func (w *WebRTC) Refresh(ctx context.Context, sw *halt.Switch, actions []*Action, accountUsers int) (map[string]*Member, map[string]error, int, error) {
-	fresh := map[string]*Member{}
 	pages := (accountUsers + webrtc.PreferredPageSize - 1) / webrtc.PreferredPageSize
 	if len(actions) > max(pages, 1) {
-		l, err := w.List(ctx, sw)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		for _, m := range l.Members {
-			fresh[m.ID] = m
-		}
-		return fresh, map[string]error{}, l.Requests, nil
+		return refreshByListing(ctx, sw, w)
 	}
 	members := make([]offboard.Member, len(actions))
 	for i, a := range actions {
@@ -232,6 +220,7 @@ func (w *WebRTC) Refresh(ctx context.Context, sw *halt.Switch, actions []*Action
 	case err != nil:
 		return nil, nil, n, err
 	}
+	fresh := make(map[string]*Member, len(got))
 	for id, m := range got {
 		fresh[id] = webrtcMember(webrtc.UserOf(m))
 	}

@@ -123,16 +123,7 @@ func TestLookupHalvesBatchesTheServerRefusesAsTooLong(t *testing.T) {
 				fake.ServeHTTP(w, r)
 			}))
 			defer ts.Close()
-			lim, err := ratelimit.New(ratelimit.Config{Rate: 2000, Burst: 8})
-			if err != nil {
-				t.Fatal(err)
-			}
-			client, err := exotel.New(exotel.Options{BaseURL: ts.URL,
-				Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret("test-token"), AccountSID: "test-sid"},
-				HTTPClient:  exotel.NewHTTPClient(4, 2*time.Second), Pacer: lim})
-			if err != nil {
-				t.Fatal(err)
-			}
+			client, lim := clientAt(t, ts.URL)
 			users := exoteltest.SampleUsers(100, 3, time.Now())
 			for i := range users {
 				users[i].Email = fmt.Sprintf("firstname.lastname%03d@acme-logistics.co.in", i)
@@ -186,16 +177,7 @@ func TestLookupOfOneValueTooLongFailsItsRow(t *testing.T) {
 		fake.ServeHTTP(w, r)
 	}))
 	defer ts.Close()
-	lim, err := ratelimit.New(ratelimit.Config{Rate: 2000, Burst: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := exotel.New(exotel.Options{BaseURL: ts.URL,
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret("test-token"), AccountSID: "test-sid"},
-		HTTPClient:  exotel.NewHTTPClient(4, 2*time.Second), Pacer: lim})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, lim := clientAt(t, ts.URL)
 	ix, err := resolve.New(client, lim, resolve.Config{}).Lookup(context.Background(),
 		[]resolve.Ident{{Email: "long@x.com"}, {Email: "short@x.com"}})
 	if err != nil {
@@ -207,4 +189,21 @@ func TestLookupOfOneValueTooLongFailsItsRow(t *testing.T) {
 	if m := ix.Match(resolve.Ident{Email: "short@x.com"}); m.Status != "not_found" {
 		t.Errorf("the other value: %+v, want not_found", m)
 	}
+}
+
+// clientAt is a client, and its fast limiter, of the fake's account served
+// at base by a test's own wrapping server.
+func clientAt(t *testing.T, base string) (*exotel.Client, *ratelimit.Limiter) {
+	t.Helper()
+	lim, err := ratelimit.New(ratelimit.Config{Rate: 2000, Burst: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := exotel.New(exotel.Options{BaseURL: base,
+		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret("test-token"), AccountSID: "test-sid"},
+		HTTPClient:  exotel.NewHTTPClient(4, 10*time.Second), Pacer: lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, lim
 }

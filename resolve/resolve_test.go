@@ -31,16 +31,7 @@ func newEnv(t *testing.T, n int, opts exoteltest.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token := opts.APIToken
-	if token == "" {
-		token = "test-token"
-	}
-	client, err := exotel.New(exotel.Options{
-		BaseURL:     srv.URL(),
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret(token), AccountSID: "test-sid"},
-		HTTPClient:  exotel.NewHTTPClient(4, 2*time.Second),
-		Pacer:       lim,
-	})
+	client, err := srv.NewClient("", lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,11 +225,7 @@ func TestLookupRetriesServerErrorsAndStopsOnAuth(t *testing.T) {
 	}
 
 	bad := newEnv(t, 10, exoteltest.Options{})
-	client, _ := exotel.New(exotel.Options{
-		BaseURL:     bad.srv.URL(),
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret("wrong"), AccountSID: "test-sid"},
-		HTTPClient:  exotel.NewHTTPClient(4, 2*time.Second), Pacer: bad.limiter,
-	})
+	client, _ := bad.srv.NewClient("wrong", bad.limiter)
 	_, err = resolve.New(client, bad.limiter, resolve.Config{}).Lookup(context.Background(), []resolve.Ident{{Email: "a@b.example.com"}})
 	if !resolve.IsAuth(err) || !resolve.IsRunLevel(err) {
 		t.Errorf("wrong token: err = %v, want an auth error", err)

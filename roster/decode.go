@@ -88,13 +88,6 @@ const (
 	encWindows1252
 )
 
-// ParseEncoding checks a --encoding value: utf-8, utf-16le, utf-16be or
-// windows-1252 (also cp1252); "" or "auto" means detect it.
-func ParseEncoding(s string) error {
-	_, err := parseEncoding(s)
-	return err
-}
-
 func parseEncoding(s string) (textEncoding, error) {
 	switch strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.ToLower(s)) {
 	case "", "auto":

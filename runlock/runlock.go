@@ -244,9 +244,6 @@ func (l *Lock) writeOwner(now func() time.Time) error {
 	return nil
 }
 
-// Path is the lock file.
-func (l *Lock) Path() string { return l.target.Path }
-
 // Release clears the owner from the file and frees the lock. The file stays:
 // removing it would let a waiter holding the old file and a newcomer
 // creating a new one both think they hold the lock.

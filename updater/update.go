@@ -11,7 +11,6 @@ import (
 	"github.com/exoroster/exoroster/exotel"
 	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/halt"
-	"github.com/exoroster/exoroster/ratelimit"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
 	"github.com/exoroster/exoroster/roster"
@@ -199,11 +198,7 @@ func oldValues(u *exotel.User) []string {
 func neutralized(cells []string) []string {
 	out := make([]string, len(cells))
 	for i, c := range cells {
-		if exporter.IsE164(c) {
-			out[i] = c
-			continue
-		}
-		out[i] = results.Neutralize(c)
+		out[i] = exporter.SafeCell(c, true)
 	}
 	return out
 }
@@ -491,7 +486,7 @@ func (r *run) failedLine(j *job, attempts int, done []string, err error) results
 		r.halt.Abort(exotel.ExplainMisconfiguration(err))
 		return skippedLine(j, attempts, done)
 	}
-	if ratelimit.WasNotSent(err) || (r.halt.Stopping() && exotel.RetryVerdict(err) != ratelimit.Stop) {
+	if exotel.StoppedBeforeDone(err, r.halt.Stopping()) {
 		return skippedLine(j, attempts, done)
 	}
 	l := results.Line{Row: j.rec.Row, Status: results.Failed, UserID: j.user.ID, DeviceID: deviceID(j),

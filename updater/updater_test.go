@@ -43,12 +43,7 @@ func (e *env) connect(token string) (*exotel.Client, *ratelimit.Limiter) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	c, err := exotel.New(exotel.Options{
-		BaseURL:     e.srv.URL(),
-		Credentials: exotel.Credentials{APIKey: "test-key", APIToken: exotel.NewSecret(token), AccountSID: "test-sid"},
-		HTTPClient:  exotel.NewHTTPClient(8, 2*time.Second),
-		Pacer:       lim,
-	})
+	c, err := e.srv.NewClient(token, lim)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -15,16 +15,6 @@ import (
 	"github.com/exoroster/exoroster/roster"
 )
 
-// ReadList reads a CSV list of app users to find, for offboard: see
-// ReadRows.
-func ReadList(name string, r io.Reader, opts roster.Options) (*resolve.List, error) {
-	rd, err := roster.NewReader(r)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", name, err)
-	}
-	return ReadRows(name, rd, opts)
-}
-
 // RowReader is an opened roster (*roster.Reader).
 type RowReader interface {
 	Header() *roster.Header

@@ -40,18 +40,15 @@ func NewRecord(u User) Record {
 }
 
 // Cells returns the record's CSV cells in Columns order, each made safe to
-// open in a spreadsheet by exporter.Neutralize, except an E.164 phone, which
-// stays as it is so the export re-imports. An unknown boolean is an empty
+// open in a spreadsheet by exporter.SafeCell: an E.164 phone stays as it
+// is, so the export re-imports. An unknown boolean is an empty
 // cell, which a re-import reads as sip_enabled's default (true).
 func (r Record) Cells() []string {
 	cells := []string{r.UserID, r.Name, r.Phone, boolCell(r.SIPEnabled), r.Status,
 		boolCell(r.PhoneDevice), boolCell(r.SIPDevice), r.CreatedAt, r.UpdatedAt}
 	const phoneColumn = 2
 	for i, c := range cells {
-		if i == phoneColumn && exporter.IsE164(c) {
-			continue
-		}
-		cells[i] = exporter.Neutralize(c)
+		cells[i] = exporter.SafeCell(c, i == phoneColumn)
 	}
 	return cells
 }

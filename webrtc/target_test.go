@@ -255,7 +255,11 @@ func seedApp(e *targetEnv, n int) {
 
 func (e *targetEnv) offboard(list string, g offboard.Guards, workers int) (*offboard.Result, map[int]map[string]string) {
 	e.t.Helper()
-	l, err := ReadList("leavers.csv", strings.NewReader(list), roster.Options{})
+	rd, err := roster.NewReader(strings.NewReader(list))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	l, err := ReadRows("leavers.csv", rd, roster.Options{})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -123,11 +122,6 @@ func (f *apiFlags) resolved() (*config.Settings, error) {
 		return nil, abortErr(errors.New("the run's settings were not resolved before connecting"))
 	}
 	return f.settings, nil
-}
-
-// formatRate writes requests per second as a per-minute figure.
-func formatRate(perSecond float64) string {
-	return fmt.Sprintf("%.1f/min", perSecond*60)
 }
 
 // newPacing makes a run's one limiter at --rate (auto: the server's stated

@@ -175,6 +175,8 @@ func checkAuditPaths(inputs []string, outputs ...[2]string) error {
 	return nil
 }
 
+// samePath reports whether a and b are one path, whether or not a file is
+// there yet (an output about to be written).
 func samePath(a, b string) bool {
 	aa, err1 := filepath.Abs(a)
 	bb, err2 := filepath.Abs(b)

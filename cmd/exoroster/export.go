@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -303,18 +302,9 @@ func checkAppExport(f *exportFlags) error {
 	return nil
 }
 
-// exportSameFile reports whether a and b name one file: the same path, or
-// the same file by another path (a link).
-func exportSameFile(a, b string) bool {
-	absA, errA := filepath.Abs(a)
-	absB, errB := filepath.Abs(b)
-	if errA == nil && errB == nil && absA == absB {
-		return true
-	}
-	stA, errA := os.Stat(a)
-	stB, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(stA, stB)
-}
+// exportSameFile reports whether a and b name one file: the same path
+// (samePath), or the same file by another path (sameFile).
+func exportSameFile(a, b string) bool { return samePath(a, b) || sameFile(a, b) }
 
 func exportReadEmails(path string) ([]string, error) {
 	fh, err := os.Open(path)

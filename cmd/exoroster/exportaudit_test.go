@@ -13,56 +13,13 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/exoroster/exoroster/audit"
 	"github.com/exoroster/exoroster/exotel/exoteltest"
 	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/metrics/metricstest"
 	"github.com/exoroster/exoroster/webrtc"
 )
-
-// promFile parses a metrics file as node_exporter's textfile collector
-// would.
-func promFile(t *testing.T, path string) map[string]*dto.MetricFamily {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(fh)
-	if err != nil {
-		t.Fatalf("%s is not Prometheus text: %v", path, err)
-	}
-	return mfs
-}
-
-// promValue is the sample of name whose labels are exactly labels (name,
-// value pairs); ok is false when there is none.
-func promValue(mfs map[string]*dto.MetricFamily, name string, labels ...string) (v float64, ok bool) {
-	want := map[string]string{}
-	for i := 0; i+1 < len(labels); i += 2 {
-		want[labels[i]] = labels[i+1]
-	}
-next:
-	for _, m := range mfs[name].GetMetric() {
-		if len(m.GetLabel()) != len(want) {
-			continue
-		}
-		for _, lp := range m.GetLabel() {
-			if want[lp.GetName()] != lp.GetValue() {
-				continue next
-			}
-		}
-		if c := m.GetCounter(); c != nil {
-			return c.GetValue(), true
-		}
-		return m.GetGauge().GetValue(), true
-	}
-	return 0, false
-}
 
 // promRequests is a command's requests by code label, from the file.
 func promRequests(mfs map[string]*dto.MetricFamily, command string) map[string]int {
@@ -145,7 +102,7 @@ func TestExportAuditOfKnownChanges(t *testing.T) {
 	}
 	checkRequests := func(command string, sent map[string]int) {
 		t.Helper()
-		if got := promRequests(promFile(t, prom), command); !sameCounts(got, sent) {
+		if got := promRequests(metricstest.Parse(t, prom), command); !sameCounts(got, sent) {
 			t.Errorf("%s: requests_total %v, the fake answered %v", command, got, sent)
 		}
 	}
@@ -237,7 +194,7 @@ func TestExportAuditOfKnownChanges(t *testing.T) {
 	}
 
 	// Every command's series, in one file.
-	mfs := promFile(t, prom)
+	mfs := metricstest.Parse(t, prom)
 	for _, c := range []struct {
 		name   string
 		labels []string
@@ -262,13 +219,13 @@ func TestExportAuditOfKnownChanges(t *testing.T) {
 		{"exoroster_diff_users", []string{"command", "export", "change", "added"}, 1},
 		{"exoroster_diff_users", []string{"command", "export", "change", "device_became_unverified"}, 1},
 	} {
-		if v, ok := promValue(mfs, c.name, c.labels...); !ok || v != c.want {
+		if v, ok := metricstest.Value(t, mfs, c.name, c.labels...); !ok || v != c.want {
 			t.Errorf("%s%v = %v (present %v), want %v", c.name, c.labels, v, ok, c.want)
 		}
 	}
 	for _, command := range []string{"export", "update", "offboard", "import"} {
-		last, ok1 := promValue(mfs, "exoroster_last_success_timestamp_seconds", "command", command)
-		took, ok2 := promValue(mfs, "exoroster_run_duration_seconds", "command", command)
+		last, ok1 := metricstest.Value(t, mfs, "exoroster_last_success_timestamp_seconds", "command", command)
+		took, ok2 := metricstest.Value(t, mfs, "exoroster_run_duration_seconds", "command", command)
 		if !ok1 || !ok2 || last < float64(now.Unix()) || took <= 0 {
 			t.Errorf("%s: last success %v (%v), duration %v (%v)", command, last, ok1, took, ok2)
 		}

@@ -75,7 +75,7 @@ func resultsPathFor(input, given string, dryRun bool) (string, error) {
 		}
 		path = strings.TrimSuffix(input, filepath.Ext(input)) + suffix
 	}
-	if same, _ := sameFile(input, path); same {
+	if sameFile(input, path) {
 		return "", usageErr("--results %s is the input file", path)
 	}
 	return path, nil
@@ -177,16 +177,12 @@ func (a *app) runImport(cmd *cobra.Command, input string, f *importFlags) error 
 	}, runErr)
 }
 
-func sameFile(a, b string) (bool, error) {
-	sa, err := os.Stat(a)
-	if err != nil {
-		return false, err
-	}
-	sb, err := os.Stat(b)
-	if err != nil {
-		return false, err
-	}
-	return os.SameFile(sa, sb), nil
+// sameFile reports whether a and b are one existing file, by whatever
+// paths (a link, a relative path).
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // importInvalidNote names the rows import refused to send and says how to

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -119,10 +118,10 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	if backupPath == "" {
 		backupPath = strings.TrimSuffix(resultsPath, ".csv") + ".backup.csv"
 	}
-	if same, _ := sameFile(input, backupPath); same {
+	if sameFile(input, backupPath) {
 		return usageErr("--backup %s is the input file", backupPath)
 	}
-	if same, _ := sameFile(resultsPath, backupPath); same || resultsPath == backupPath {
+	if sameFile(resultsPath, backupPath) || resultsPath == backupPath {
 		return usageErr("--backup %s is the results file", backupPath)
 	}
 
@@ -163,7 +162,7 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	guards := offboard.Guards{DryRun: f.dryRun, MaxDelete: f.maxDelete, Backup: backupPath, Notes: stderr,
 		Resume: opened.prior, LockAdmins: a.adminLocker(f.lock.stateDir, account)}
 	if !f.yes {
-		guards.Confirm = &offboard.Prompt{In: orEmpty(a.env.Stdin), Out: stderr, Account: account}
+		guards.Confirm = &offboard.Prompt{In: a.env.Stdin, Out: stderr, Account: account}
 	}
 	sw := a.newSwitch(cmd.Context(), setup)
 	defer sw.Close()
@@ -198,13 +197,6 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 			rerunCommand("offboard"+targetFlag(target), input, resultsPath))
 	}
 	return a.finishRun(cmd.OutOrStdout(), report, runErr)
-}
-
-func orEmpty(r io.Reader) io.Reader {
-	if r == nil {
-		return strings.NewReader("")
-	}
-	return r
 }
 
 // adminLocker is offboard's LockAdmins: the account's admin-delete lock in

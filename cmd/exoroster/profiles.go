@@ -53,27 +53,28 @@ func printProfileOutcomes(w io.Writer, outcomes []profileOutcome) {
 // exitSeverity orders exit codes from "nothing to say" to "stop
 // everything": an interruption outranks a stopped run, which outranks rows
 // not done, which outrank the informational audit findings (5) and changes
-// pending (4).
-var exitSeverity = map[ExitCode]int{
-	ExitOK:          0,
-	4:               1, // changes pending (plan/sync)
-	5:               2, // audit findings (--fail-on)
-	ExitRowsNotDone: 3,
-	ExitUsage:       4,
-	ExitAborted:     5,
-	ExitInterrupted: 6,
+// pending (4). An unknown code counts as a stopped run.
+func exitSeverity(c ExitCode) int {
+	switch c {
+	case ExitOK:
+		return 0
+	case ExitChangesPending:
+		return 1
+	case ExitFindings:
+		return 2
+	case ExitRowsNotDone:
+		return 3
+	case ExitUsage:
+		return 4
+	case ExitInterrupted:
+		return 6
+	}
+	return 5 // ExitAborted, and any code not named here
 }
 
-// worseExit returns the more severe of a and b; an unknown code counts as a
-// stopped run.
+// worseExit returns the more severe of a and b.
 func worseExit(a, b ExitCode) ExitCode {
-	sev := func(c ExitCode) int {
-		if s, ok := exitSeverity[c]; ok {
-			return s
-		}
-		return exitSeverity[ExitAborted]
-	}
-	if sev(b) > sev(a) {
+	if exitSeverity(b) > exitSeverity(a) {
 		return b
 	}
 	return a

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/exoroster/exoroster/exotel/exoteltest"
+	"github.com/exoroster/exoroster/metrics/metricstest"
 )
 
 // stubPacer lets every request go, or refuses them all with err.
@@ -119,12 +120,12 @@ func TestMetricsOfPlanApplySync(t *testing.T) {
 		"Nina,Kapoor,nina@corp.example.com,+919876500010,user\n"+"Om,Prakash,om@corp.example.com,+919876500011,user\n")
 	sent["sync"] = step(ExitOK, "sync", roster2, "--yes", "--results", e.path("synced.csv"))
 
-	mfs := promFile(t, prom)
+	mfs := metricstest.Parse(t, prom)
 	for command, want := range sent {
 		if got := promRequests(mfs, command); !sameCounts(got, want) {
 			t.Errorf("%s: requests_total %v, the fake answered %v", command, got, want)
 		}
-		if v, ok := promValue(mfs, "exoroster_last_run_success", "command", command); !ok || v != 1 {
+		if v, ok := metricstest.Value(t, mfs, "exoroster_last_run_success", "command", command); !ok || v != 1 {
 			t.Errorf("%s: last run success %v (%v)", command, v, ok)
 		}
 	}
@@ -137,27 +138,27 @@ func TestMetricsOfPlanApplySync(t *testing.T) {
 		{"sync-dry-run", "unchanged", 9},
 		{"sync", "created", 1}, {"sync", "unchanged", 9},
 	} {
-		if v, ok := promValue(mfs, "exoroster_rows_total", "command", c.command, "status", c.status); !ok || v != c.want {
+		if v, ok := metricstest.Value(t, mfs, "exoroster_rows_total", "command", c.command, "status", c.status); !ok || v != c.want {
 			t.Errorf("rows_total{%s,%s} = %v (%v), want %v", c.command, c.status, v, ok, c.want)
 		}
 	}
-	lastOK, _ := promValue(mfs, "exoroster_last_success_timestamp_seconds", "command", "plan")
+	lastOK, _ := metricstest.Value(t, mfs, "exoroster_last_success_timestamp_seconds", "command", "plan")
 
 	// A token the API refuses: the listing was the run, and it failed.
 	e.vars["EXOTEL_API_TOKEN"] = "not-the-token"
 	r := e.run(Env{}, "plan", roster, "--metrics-file", prom)
 	syWant(t, r, ExitAborted)
-	mfs = promFile(t, prom)
-	if v, _ := promValue(mfs, "exoroster_last_run_success", "command", "plan"); v != 0 {
+	mfs = metricstest.Parse(t, prom)
+	if v, _ := metricstest.Value(t, mfs, "exoroster_last_run_success", "command", "plan"); v != 0 {
 		t.Errorf("a refused plan's last run success %v", v)
 	}
-	if v, _ := promValue(mfs, "exoroster_last_success_timestamp_seconds", "command", "plan"); v != lastOK {
+	if v, _ := metricstest.Value(t, mfs, "exoroster_last_success_timestamp_seconds", "command", "plan"); v != lastOK {
 		t.Errorf("the last success moved from %v to %v on a failure", lastOK, v)
 	}
-	if v, _ := promValue(mfs, "exoroster_requests_total", "command", "plan", "code", "401"); v != 1 {
+	if v, _ := metricstest.Value(t, mfs, "exoroster_requests_total", "command", "plan", "code", "401"); v != 1 {
 		t.Errorf("requests_total{plan,401} = %v", v)
 	}
-	if _, ok := promValue(mfs, "exoroster_rows_total", "command", "sync", "status", "created"); !ok {
+	if _, ok := metricstest.Value(t, mfs, "exoroster_rows_total", "command", "sync", "status", "created"); !ok {
 		t.Error("another command's series were dropped")
 	}
 }
@@ -176,8 +177,8 @@ func TestMetricsOfDryRuns(t *testing.T) {
 	if r := expRun(t, srv, nil, "", append(expFast(), "offboard", list, "--dry-run", "--metrics-file", prom)...); r.code != ExitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	mfs := promFile(t, prom)
-	if v, ok := promValue(mfs, "exoroster_rows_total", "command", "import-dry-run", "status", "would_create"); !ok || v != 1 {
+	mfs := metricstest.Parse(t, prom)
+	if v, ok := metricstest.Value(t, mfs, "exoroster_rows_total", "command", "import-dry-run", "status", "would_create"); !ok || v != 1 {
 		t.Errorf("import dry run rows %v (%v)", v, ok)
 	}
 	if got := promRequests(mfs, "import-dry-run"); len(got) != 0 {
@@ -188,7 +189,7 @@ func TestMetricsOfDryRuns(t *testing.T) {
 		t.Errorf("offboard dry run requests %v", got)
 	}
 	for _, real := range []string{"import", "offboard"} {
-		if _, ok := promValue(mfs, "exoroster_last_run_success", "command", real); ok {
+		if _, ok := metricstest.Value(t, mfs, "exoroster_last_run_success", "command", real); ok {
 			t.Errorf("a dry run wrote %s's series", real)
 		}
 	}

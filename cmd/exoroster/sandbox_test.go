@@ -36,7 +36,7 @@ func TestSandboxServesWebRTC(t *testing.T) {
 			Env{Stdout: stdout, Stderr: &stderr, Interrupt: interrupt})
 	}()
 	var base string
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // a guard against hanging only
 	for base == "" {
 		select {
 		case code := <-done:
@@ -98,7 +98,7 @@ func TestSandboxServesWebRTC(t *testing.T) {
 		!strings.Contains(printed(), "sandbox stopped after 4 requests") {
 		t.Errorf("stdout:\n%s", printed())
 	}
-	if _, err := http.Get(base); err == nil {
+	if _, err := (&http.Client{Timeout: 5 * time.Second}).Get(base); err == nil {
 		t.Error("the sandbox still answers after stopping")
 	}
 }

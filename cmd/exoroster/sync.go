@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/exoroster/exoroster/config"
+	"github.com/exoroster/exoroster/confirm"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/reconcile"
 	"github.com/exoroster/exoroster/results"
@@ -121,7 +122,7 @@ func (f *syncFlags) outPaths(def, target string, now time.Time) (resultsPath, ba
 			return "", "", usageErr("--backup %v", err)
 		}
 	}
-	if same, _ := sameFile(resultsPath, backupPath); same || resultsPath == backupPath {
+	if sameFile(resultsPath, backupPath) || resultsPath == backupPath {
 		return "", "", usageErr("--backup %s is the results file", backupPath)
 	}
 	return resultsPath, backupPath, nil
@@ -365,7 +366,7 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags, open open
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	if same, _ := sameFile(input, f.out); same {
+	if sameFile(input, f.out) {
 		return nil, usageErr("--out %s is the roster", f.out)
 	}
 	if _, err := a.resolveAPI(cmd, &f.api, &f.defaultRegion); err != nil {
@@ -455,20 +456,13 @@ func planExit(w io.Writer, p *reconcile.Plan) error {
 		return abortErr(fmt.Errorf("the plan trips a guard, so apply and sync refuse it: %s", strings.Join(p.Guards.Tripped, "; and ")))
 	}
 	if n := p.NeedsFixing(); n > 0 {
-		fmt.Fprintf(w, "exoroster: %d roster %s to fix (invalid or conflict); the other actions can be applied.\n", n, countNoun(n, "row", "rows"))
+		fmt.Fprintf(w, "exoroster: %d roster %s to fix (invalid or conflict); the other actions can be applied.\n", n, plural(n, "row", "rows"))
 		return exitCodeOnly(ExitRowsNotDone)
 	}
 	if p.ChangesPending() > 0 {
 		return exitCodeOnly(ExitChangesPending)
 	}
 	return nil
-}
-
-func countNoun(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func (a *app) runPlan(cmd *cobra.Command, input string, f *syncFlags) error {
@@ -503,7 +497,7 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) (exit erro
 		if resultsPath, backupPath, err = f.outPaths(def, target, time.Now()); err != nil {
 			return err
 		}
-		if same, _ := sameFile(input, resultsPath); same {
+		if sameFile(input, resultsPath) {
 			return usageErr("--results %s is the input file", resultsPath)
 		}
 		open = func(r *reconcile.Roster, s *syncSetup) (*openedResults, error) {
@@ -533,9 +527,9 @@ func (a *app) runSync(cmd *cobra.Command, input string, f *syncFlags) (exit erro
 		return abortErr(err)
 	}
 	if n := p.ChangesPending(); n > 0 && !f.yes {
-		ok, err := confirmApply(a.env.Stderr, orEmpty(a.env.Stdin), pl.sw.Done(),
+		ok, err := confirm.Ask(a.env.Stderr, a.env.Stdin, pl.sw.Done(),
 			fmt.Sprintf("Apply %d %s (%d create, %d update, %d delete) to %s? Type yes to continue: ",
-				n, countNoun(n, "change", "changes"), p.Counts[reconcile.Create], p.Counts[reconcile.Update], p.Counts[reconcile.Delete], p.Account))
+				n, plural(n, "change", "changes"), p.Counts[reconcile.Create], p.Counts[reconcile.Update], p.Counts[reconcile.Delete], p.Account))
 		switch {
 		case err != nil && pl.sw.Stopping():
 			return &exitError{code: ExitInterrupted, err: errors.New("interrupted; nothing was applied")}
@@ -566,7 +560,7 @@ func (a *app) runApply(cmd *cobra.Command, planPath string, f *syncFlags) error 
 	if err != nil {
 		return err
 	}
-	if same, _ := sameFile(planPath, resultsPath); same {
+	if sameFile(planPath, resultsPath) {
 		return usageErr("--results %s is the plan file", resultsPath)
 	}
 	if err := a.resolveForPlan(cmd, f, planPath, p.Account.Target); err != nil {
@@ -667,40 +661,4 @@ func (a *app) applyPlan(cmd *cobra.Command, pl *planned, f *syncFlags, input, re
 		}
 	}
 	return a.finishRun(cmd.OutOrStdout(), report, runErr)
-}
-
-// confirmApply asks question on w and reads the answer from in; only "yes"
-// confirms. It returns an error when stop closes first.
-func confirmApply(w io.Writer, in io.Reader, stop <-chan struct{}, question string) (bool, error) {
-	fmt.Fprint(w, question)
-	answer := make(chan string, 1)
-	go func() {
-		var b strings.Builder
-		buf := make([]byte, 1)
-		for b.Len() < 1024 {
-			n, err := in.Read(buf)
-			if n == 1 && buf[0] == '\n' {
-				break
-			}
-			if n == 1 {
-				b.WriteByte(buf[0])
-			}
-			if err != nil {
-				break
-			}
-		}
-		answer <- b.String()
-	}()
-	select {
-	case line := <-answer:
-		return strings.TrimSpace(line) == "yes", nil
-	case <-stop:
-		// A terminal main opened anew can end the read still waiting,
-		// so nothing typed later is taken by a goroutine left behind.
-		if d, ok := in.(interface{ SetReadDeadline(time.Time) error }); ok && d.SetReadDeadline(time.Now()) == nil {
-			<-answer
-			_ = d.SetReadDeadline(time.Time{})
-		}
-		return false, errors.New("interrupted while waiting for the answer")
-	}
 }

@@ -135,15 +135,13 @@ func TestHTMLErrorsAndDeterminism(t *testing.T) {
 }
 
 func TestSlowWriteStillTakesEffect(t *testing.T) {
-	s := start(t, exoteltest.Options{SlowRate: 1, SlowLatency: 5 * time.Second, FaultMethods: []string{"POST"}})
-	c := newClient(t, s, 150*time.Millisecond)
-	began := time.Now()
+	// The client gives up long before the slow answer would come, yet
+	// leaves a busy machine time enough to send the request first.
+	s := start(t, exoteltest.Options{SlowRate: 1, SlowLatency: time.Minute, FaultMethods: []string{"POST"}})
+	c := newClient(t, s, time.Second)
 	_, err := c.CreateUser(context.Background(), asha())
 	if !exotel.IsAmbiguous(err) {
 		t.Fatalf("err = %v, want an ambiguous transport error", err)
-	}
-	if el := time.Since(began); el > 2*time.Second {
-		t.Errorf("client waited %v", el)
 	}
 	if _, ok := s.UserByEmail("asha@example.com"); !ok {
 		t.Error("the slow create did not take effect")
@@ -162,8 +160,9 @@ func TestLatency(t *testing.T) {
 		if r := do(t, s, "GET", "", ""); r.status != 200 {
 			t.Fatal(r.status)
 		}
-		if el := time.Since(began); el < 60*time.Millisecond || el > time.Second {
-			t.Errorf("answer took %v", el)
+		// A lower bound only: a busy machine answers later, never sooner.
+		if el := time.Since(began); el < 60*time.Millisecond {
+			t.Errorf("answer took %v, less than the 60ms latency", el)
 		}
 	}
 }
@@ -179,8 +178,8 @@ func TestCloseAbortsSleepingAnswers(t *testing.T) {
 	waitFor(t, "the request to arrive", func() bool { return s.CountRequests("POST") == 1 })
 	began := time.Now()
 	s.Close()
-	if el := time.Since(began); el > 2*time.Second {
-		t.Errorf("Close took %v", el)
+	if el := time.Since(began); el >= 30*time.Second {
+		t.Errorf("Close took %v: it waited for the minute-long answer", el)
 	}
 	if err := <-errc; !exotel.IsAmbiguous(err) {
 		t.Errorf("client got %v, want an ambiguous transport error", err)

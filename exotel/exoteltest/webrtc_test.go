@@ -2,7 +2,6 @@ package exoteltest_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,35 +19,7 @@ func bearer(token string) reqOpt {
 // path when rel starts with "//"), with the default Bearer token.
 func wdo(t *testing.T, s *exoteltest.Server, method, rel, body string, opts ...reqOpt) raw {
 	t.Helper()
-	url := s.WebRTCUsersURL() + rel
-	if p, ok := strings.CutPrefix(rel, "//"); ok {
-		url = s.URL() + "/" + p
-	}
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer test-webrtc-token")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for _, o := range opts {
-		o(req)
-	}
-	resp, err := s.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, rel, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw{status: resp.StatusCode, header: resp.Header, body: b}
+	return send(t, s, s.WebRTCUsersURL(), bearer("test-webrtc-token"), method, rel, body, opts...)
 }
 
 // wantWebRTCFailure checks a {success:false, message} answer.
