@@ -160,8 +160,9 @@ func TestDescribeBeforeTheWindowIsLearned(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := mustNew(t, Config{Rate: Auto})
+			base := time.Now() // one base: a slow machine cannot skew the window
 			for _, q := range tc.answers {
-				reply(l, withQuota(q))
+				reply(l, withQuota(base, q))
 			}
 			s := l.Stats()
 			if s.Provisional != tc.provisional {
