@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/results"
 )
 
 // OutputFormat is how a diff is written.
@@ -66,7 +66,7 @@ func WriteCSV(w io.Writer, res *Result) error {
 	write := func(change string, u UserRef, column, old, new, detail string) {
 		cells := []string{change, u.ID, u.Name, u.Email, u.Phone, column, old, new, detail}
 		for i, c := range cells {
-			cells[i] = exporter.SafeCell(c, true) // any column may hold a phone: old and new do
+			cells[i] = results.SafeCell(c, true) // any column may hold a phone: old and new do
 		}
 		_ = cw.Write(cells) // buffered; an error shows at Flush
 	}

@@ -36,3 +36,28 @@ func runsAsFormula(s string) bool {
 	}
 	return false
 }
+
+// SafeCell is cell made safe to open in a spreadsheet (Neutralize), except
+// an E.164 number in a phone column, which stays exactly as it is: a
+// leading quote would stop the file re-importing, and +digits is no formula
+// a spreadsheet runs. Every file exoroster writes for people to open keeps
+// its cells by this rule.
+func SafeCell(cell string, phoneColumn bool) string {
+	if phoneColumn && IsE164(cell) {
+		return cell
+	}
+	return Neutralize(cell)
+}
+
+// IsE164 reports whether s is + and 8 to 15 digits, the first not 0.
+func IsE164(s string) bool {
+	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

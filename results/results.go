@@ -209,11 +209,12 @@ func (w *Writer) record(l Line) []string {
 	extra := make([]string, w.extraWidth)
 	copy(extra, l.Extra)
 	rec = append(rec, extra...)
-	// The input's cells are echoed as export writes its cells: a results
-	// file is opened in a spreadsheet, and a roster's "=cmd|…" must not run
-	// there. Load restores them.
+	// The input's cells are echoed as export writes its cells (SafeCell):
+	// a results file is opened in a spreadsheet, and a roster's "=cmd|…"
+	// must not run there, while an E.164 number, which runs nothing, stays
+	// as given in whichever column holds it. Load restores them.
 	for _, c := range l.Input {
-		rec = append(rec, Neutralize(c))
+		rec = append(rec, SafeCell(c, true))
 	}
 	for i := len(l.Input); i < w.inputWidth; i++ {
 		rec = append(rec, "")

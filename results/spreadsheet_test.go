@@ -74,7 +74,7 @@ func TestInputCellsAreNeutralisedAndReadBack(t *testing.T) {
 	}
 	recs := readAll(t, path)
 	wantCells := [][]string{
-		{"'=cmd|' /C calc'!A0", "'@SUM(1)", "'+919800000001"},
+		{"'=cmd|' /C calc'!A0", "'@SUM(1)", "+919800000001"},
 		{"''=already", "Rao", "'-"},
 		{"Plain", "Name", "98000 00001"},
 	}

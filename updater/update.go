@@ -9,7 +9,6 @@ import (
 
 	"github.com/exoroster/exoroster/engine"
 	"github.com/exoroster/exoroster/exotel"
-	"github.com/exoroster/exoroster/exporter"
 	"github.com/exoroster/exoroster/halt"
 	"github.com/exoroster/exoroster/resolve"
 	"github.com/exoroster/exoroster/results"
@@ -198,7 +197,7 @@ func oldValues(u *exotel.User) []string {
 func neutralized(cells []string) []string {
 	out := make([]string, len(cells))
 	for i, c := range cells {
-		out[i] = exporter.SafeCell(c, true)
+		out[i] = results.SafeCell(c, true)
 	}
 	return out
 }

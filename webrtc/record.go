@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/results"
 )
 
 // Record is one user as an export line. user_id, name, phone and
@@ -40,7 +40,7 @@ func NewRecord(u User) Record {
 }
 
 // Cells returns the record's CSV cells in Columns order, each made safe to
-// open in a spreadsheet by exporter.SafeCell: an E.164 phone stays as it
+// open in a spreadsheet by results.SafeCell: an E.164 phone stays as it
 // is, so the export re-imports. An unknown boolean is an empty
 // cell, which a re-import reads as sip_enabled's default (true).
 func (r Record) Cells() []string {
@@ -48,7 +48,7 @@ func (r Record) Cells() []string {
 		boolCell(r.PhoneDevice), boolCell(r.SIPDevice), r.CreatedAt, r.UpdatedAt}
 	const phoneColumn = 2
 	for i, c := range cells {
-		cells[i] = exporter.SafeCell(c, i == phoneColumn)
+		cells[i] = results.SafeCell(c, i == phoneColumn)
 	}
 	return cells
 }
