@@ -189,8 +189,8 @@ func (c *ccmPerson) Conflict(ctx context.Context, conflict error) (User, bool, s
 func (c *ccmPerson) emailOfDeletedUser() (User, bool, string, error) {
 	cfg := c.t.cfg
 	if cfg.OnEmailTaken != EmailTakenPlus {
-		return nil, false, fmt.Sprintf("%s belonged to a deleted user and Exotel never frees it; "+
-			"rerun with --on-email-taken=plus to use %s", c.req.Email, plusAddress(c.p.Email, 1)), nil
+		return nil, false, fmt.Sprintf("%s belonged to a deleted user and Exotel never frees it; %s",
+			c.req.Email, cfg.EmailTakenAdvice(plusAddress(c.p.Email, 1))), nil
 	}
 	if c.plusN >= cfg.PlusLimit {
 		return nil, false, fmt.Sprintf("%s through +%d are all taken by deleted users", c.p.Email, c.plusN), nil

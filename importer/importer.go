@@ -54,6 +54,11 @@ const (
 // DefaultPlusLimit bounds the +N addresses tried for one row.
 const DefaultPlusLimit = 9
 
+// importAdvice is import's advice for an email a deleted user held.
+func importAdvice(plus string) string {
+	return "rerun with --on-email-taken=plus to use " + plus
+}
+
 // Config tunes a run.
 type Config struct {
 	Workers     int // concurrent requests; default engine.DefaultWorkers
@@ -64,6 +69,12 @@ type Config struct {
 	// holds (a deleted user's).
 	OnEmailTaken EmailTaken
 	PlusLimit    int
+	// EmailTakenAdvice says what the user can do about a row that failed
+	// because its email belonged to a deleted user (OnEmailTaken fail),
+	// given the first free-looking +N address; the default names import's
+	// --on-email-taken=plus. A caller without that flag (sync's apply)
+	// gives its own.
+	EmailTakenAdvice func(plus string) string
 	// RetryUnverifiable allows re-sending a create whose answer was lost
 	// for a row with neither email nor phone, which cannot be looked up.
 	RetryUnverifiable bool
@@ -109,6 +120,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.PlusLimit < 1 {
 		cfg.PlusLimit = DefaultPlusLimit
+	}
+	if cfg.EmailTakenAdvice == nil {
+		cfg.EmailTakenAdvice = importAdvice
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

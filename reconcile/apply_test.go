@@ -266,6 +266,28 @@ func TestApplyWritesThroughTheCommandsAndBacksUpFirst(t *testing.T) {
 
 // Each user is judged as it is right before its write, on the fake's own
 // knobs: a user put on a call, promoted, renamed or deleted since the plan.
+// A create refused because a deleted user held the email advises what a
+// sync user can do, not a flag sync does not have.
+func TestApplyEmailOfDeletedUserAdvice(t *testing.T) {
+	e := newFakeEnv(t)
+	e.srv.Tombstone("gone@corp.com")
+	tg := e.ccm()
+	p := e.plan(tg, rosterHead+"Gone,Again,gone@corp.com,+919876500020,user\n", defaults())
+	_, lines := e.apply(tg, p, ApplyConfig{})
+	l := lines[1]
+	if l.Status != results.Failed {
+		t.Fatalf("%+v, want failed", l)
+	}
+	for _, want := range []string{"deleted user", "put another email in the roster (gone+1@corp.com, say)", "exoroster import --on-email-taken=plus"} {
+		if !strings.Contains(l.Message, want) {
+			t.Errorf("message %q lacks %q", l.Message, want)
+		}
+	}
+	if strings.Contains(l.Message, "rerun with") {
+		t.Errorf("message %q tells a sync user to rerun with an import flag", l.Message)
+	}
+}
+
 func TestApplyJudgesEachUserRightBeforeItsWrite(t *testing.T) {
 	e := newFakeEnv(t)
 	seedCCM(e.srv)

@@ -70,11 +70,20 @@ func NewCCM(api CCMAPI, pacer Pacer, acct Account, cfg Config) *CCM {
 		// A sync never creates local+1@domain: the next plan would not
 		// find that user by the roster's email and would create it again.
 		c.im = importer.New(api, pacer, importer.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts,
-			OnEmailTaken: importer.EmailTakenFail, Logger: cfg.Logger})
+			OnEmailTaken: importer.EmailTakenFail, EmailTakenAdvice: syncEmailAdvice, Logger: cfg.Logger})
 		c.up = updater.New(api, pacer, updater.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})
 		c.res = resolve.New(api, pacer, resolve.Config{Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, Logger: cfg.Logger})
 	}
 	return c
+}
+
+// syncEmailAdvice is what sync and apply advise for a roster email a
+// deleted user held: they have no --on-email-taken flag, and a user made
+// as local+1@domain would not match the roster's email next time, so the
+// fix is the roster's email, or import's plus policy followed by that.
+func syncEmailAdvice(plus string) string {
+	return "put another email in the roster (" + plus + ", say), or create the user with " +
+		"exoroster import --on-email-taken=plus and put the email it reports in the roster"
 }
 
 // Account is the account the client talks to.
