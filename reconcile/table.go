@@ -7,10 +7,17 @@ import (
 	"strings"
 )
 
+// QuietLines is how many unmanaged users the table lists before it counts
+// the rest: they change nothing, and an account of hundreds would bury the
+// changes under them.
+const QuietLines = 5
+
 // WriteTable writes the plan for people: what was compared, the count of
 // each action, then every action but unchanged with its roster row and
-// fields, then the guards and what to do next.
-func (p *Plan) WriteTable(w io.Writer) error {
+// fields (the first QuietLines unmanaged users, then a count), then the
+// guards and what to do next. saved is the file the whole plan is written
+// to, "" for none.
+func (p *Plan) WriteTable(w io.Writer, saved string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "plan for %s %s: roster %s (%d rows), %d users in the account",
 		p.Account.Target, p.Account.ID, p.Roster.Path, p.Roster.Rows, p.AccountUsers)
@@ -40,8 +47,12 @@ func (p *Plan) WriteTable(w io.Writer) error {
 		if k == Unchanged {
 			continue
 		}
+		shown, limit := 0, len(p.Actions)
+		if k == Unmanaged && p.Counts[k] > QuietLines+1 { // never "and 1 more"
+			limit = QuietLines
+		}
 		for _, a := range p.Actions {
-			if a.Kind != k {
+			if a.Kind != k || shown == limit {
 				continue
 			}
 			if !listed {
@@ -49,6 +60,14 @@ func (p *Plan) WriteTable(w io.Writer) error {
 				listed = true
 			}
 			fmt.Fprintf(&b, "%-9s  %-*s  %s\n", a.Kind, width, rowLabel(a), describe(a))
+			shown++
+		}
+		if more := p.Counts[k] - shown; more > 0 {
+			where := "see --out plan.json"
+			if saved != "" {
+				where = "see " + saved
+			}
+			fmt.Fprintf(&b, "%-9s  %-*s  … and %d more (%s)\n", k, width, "", more, where)
 		}
 	}
 

@@ -430,7 +430,7 @@ func (a *app) makePlan(cmd *cobra.Command, input string, f *syncFlags, open open
 	a.log.Info("listed the account", "users", len(l.Members), "requests", l.Requests)
 	p := reconcile.Decide(r, l, s.t, settings, last, time.Now())
 	pl.plan = p
-	if err := p.WriteTable(a.env.Stdout); err != nil {
+	if err := p.WriteTable(a.env.Stdout, f.out); err != nil {
 		return fail(abortErr(err))
 	}
 	for _, n := range p.Notes {
