@@ -288,6 +288,26 @@ func TestApplyEmailOfDeletedUserAdvice(t *testing.T) {
 	}
 }
 
+// An update's line says what changed as update's own lines do, in the
+// columns' words.
+func TestApplyUpdateMessagesReadInTheColumnsWords(t *testing.T) {
+	e := newFakeEnv(t)
+	seedCCM(e.srv)
+	tg := e.ccm()
+	p := e.plan(tg, rosterHead+
+		"Meera,Iyer,meera@corp.com,+919876500003,supervisor\n"+ // email set
+		"Ravi,Nair,ravi@corp.com,+919876500022,user\n", defaults()) // phone re-numbered
+	_, lines := e.apply(tg, p, ApplyConfig{})
+	for _, tc := range []struct{ user, want string }{
+		{"u3", "set email to meera@corp.com"},
+		{"u2", "phone +919876500002 → +919876500022 (the new number must be verified again before calls reach it)"},
+	} {
+		if l := lineOf(t, p, lines, tc.user); l.Status != results.Updated || l.Message != tc.want {
+			t.Errorf("%s: %s %q, want updated %q", tc.user, l.Status, l.Message, tc.want)
+		}
+	}
+}
+
 func TestApplyJudgesEachUserRightBeforeItsWrite(t *testing.T) {
 	e := newFakeEnv(t)
 	seedCCM(e.srv)

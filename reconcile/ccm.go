@@ -379,6 +379,10 @@ func (c *CCM) Update(ctx context.Context, sw *halt.Switch, a *Action, m *Member,
 			e.Req.LastName = &v
 		case "email":
 			e.Req.Email = &v
+			if ch.Old == "" {
+				e.UserChanges = append(e.UserChanges, updater.EmailChange(v))
+				continue
+			}
 		case "phone":
 			for i := range u.Devices {
 				if u.Devices[i].ID == ch.DeviceID {
@@ -389,7 +393,7 @@ func (c *CCM) Update(ctx context.Context, sw *halt.Switch, a *Action, m *Member,
 				return results.Line{Status: results.Failed, UserID: u.ID,
 					Message: fmt.Sprintf("the user has no device %d any more: nothing was sent; plan again", ch.DeviceID)}
 			}
-			e.Phone, e.DeviceChange = v, ch.String()+" (the new number must be verified again before calls reach it)"
+			e.Phone, e.DeviceChange = v, updater.PhoneChange(ch.Old, v)
 			continue
 		}
 		e.UserChanges = append(e.UserChanges, ch.String())

@@ -252,5 +252,16 @@ func parseWant(h *roster.Header, rec roster.Record, region string) want {
 	return w
 }
 
-// describe lists changes for a message.
+// describe lists changes for a message. Each change reads on its own, in
+// the columns' words: "last_name Rao → Rao-Iyer", "set email to …",
+// "phone +91… → +91… (…)".
 func describe(changes []string) string { return strings.Join(changes, "; ") }
+
+// EmailChange describes setting the email of a user who has none (the only
+// email change the API makes).
+func EmailChange(email string) string { return "set email to " + email }
+
+// PhoneChange describes re-numbering a phone device.
+func PhoneChange(from, to string) string {
+	return "phone " + from + " → " + to + " (the new number must be verified again before calls reach it)"
+}

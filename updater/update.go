@@ -159,7 +159,7 @@ func (r *run) feed(ctx context.Context, feed *engine.Feed[*job]) error {
 			feed.Line(*line)
 		case r.u.cfg.DryRun:
 			feed.Line(results.Line{Row: row.Rec.Row, Status: results.WouldUpdate, UserID: j.user.ID,
-				DeviceID: deviceID(j), Message: "would change " + describe(j.changes), Input: row.Rec.Raw,
+				DeviceID: deviceID(j), Message: "would send: " + describe(j.changes), Input: row.Rec.Raw,
 				Extra: r.old(row.Rec.Row, oldValues(j.user))})
 		default:
 			j.old = r.old(row.Rec.Row, oldValues(j.user))
@@ -323,7 +323,7 @@ func decide(row resolve.Row, w want, ix *resolve.Index, claims resolve.Claims) (
 		case u.Email == "":
 			e := wantEmail
 			j.req.Email = &e
-			j.changes = append(j.changes, "email set to "+wantEmail)
+			j.changes = append(j.changes, EmailChange(wantEmail))
 		case roster.EmailKey(u.Email) != roster.EmailKey(wantEmail):
 			return line(results.Failed, u, "email cannot be changed once set (Exotel answers 400 1002): "+
 				"the user has %s, the row asks for %s; nothing was sent", u.Email, wantEmail)
@@ -339,8 +339,7 @@ func decide(row resolve.Row, w want, ix *resolve.Index, claims resolve.Claims) (
 			return line(results.Failed, u, "the user has no phone (tel) device whose number could be changed to %s; nothing was sent", wantPhone)
 		}
 		j.device, j.phone = d, wantPhone
-		j.changes = append(j.changes, fmt.Sprintf("contact_uri %s → %s (the new number must be verified again before calls reach it)",
-			d.ContactURI, wantPhone))
+		j.changes = append(j.changes, PhoneChange(d.ContactURI, wantPhone))
 	}
 	if len(j.changes) == 0 {
 		return line(results.Unchanged, u, "%s", strings.Join(append(notes, "nothing to change"), "; "))
@@ -446,7 +445,7 @@ func (r *run) apply(ctx context.Context, j *job) results.Line {
 		}
 	}
 	return results.Line{Row: j.rec.Row, Status: results.Updated, UserID: j.user.ID, DeviceID: deviceID(j),
-		HTTPStatus: 200, Attempts: attempts, Message: "changed " + describe(j.changes), Input: j.rec.Raw, Extra: j.old}
+		HTTPStatus: 200, Attempts: attempts, Message: describe(j.changes), Input: j.rec.Raw, Extra: j.old}
 }
 
 // put sends one PUT with retries. When an attempt may have taken effect
@@ -503,7 +502,7 @@ func (r *run) failedLine(j *job, attempts int, done []string, err error) results
 		}
 	}
 	if len(done) > 0 {
-		msg = "changed " + describe(done) + ", then failed: " + msg
+		msg = "done: " + describe(done) + "; then failed: " + msg
 	}
 	l.Message = msg
 	return l
@@ -512,7 +511,7 @@ func (r *run) failedLine(j *job, attempts int, done []string, err error) results
 func skippedLine(j *job, attempts int, done []string) results.Line {
 	msg := "not sent: the run stopped first"
 	if len(done) > 0 {
-		msg = "stopped after changing " + describe(done) + "; not sent: " + describe(j.changes[len(done):])
+		msg = "stopped after: " + describe(done) + "; not sent: " + describe(j.changes[len(done):])
 	} else if attempts > 0 {
 		msg = "stopped while retrying; the change may or may not have been made"
 	}

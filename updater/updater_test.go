@@ -134,12 +134,17 @@ func TestUpdateStatuses(t *testing.T) {
 	if l["user_id"] != p["Asha"].ID || l["http_status"] != "200" || l["attempts"] != "1" {
 		t.Errorf("row 1 line = %v", l)
 	}
-	o.status(t, 2, results.Updated, "email set to ravi@corp.example.com")
+	// A message reads in the columns' words, each change on its own.
+	if l := o.status(t, 2, results.Updated); l["message"] != "set email to ravi@corp.example.com" {
+		t.Errorf("row 2 message %q", l["message"])
+	}
 	o.status(t, 3, results.Failed, "email cannot be changed once set (Exotel answers 400 1002)")
 	o.status(t, 4, results.NotFound, "no user has phone +919876500099")
 	o.status(t, 5, results.Invalid, "has no @")
 	o.status(t, 6, results.Unchanged)
-	o.status(t, 7, results.Updated, "contact_uri +919876500006 → +919876500066", "verified again")
+	if l := o.status(t, 7, results.Updated); l["message"] != "phone +919876500006 → +919876500066 (the new number must be verified again before calls reach it)" {
+		t.Errorf("row 7 message %q", l["message"])
+	}
 	o.status(t, 8, results.Ambiguous, p["Amb"].ID, p["Asha"].ID)
 	o.status(t, 9, results.Failed, "no phone (tel) device")
 	l = o.status(t, 10, results.Failed, "deleted user")
@@ -147,7 +152,7 @@ func TestUpdateStatuses(t *testing.T) {
 		t.Errorf("row 10 line = %v, want the API's 409 1022", l)
 	}
 	o.status(t, 11, results.Invalid, "same user as row 1")
-	o.status(t, 12, results.Updated, "email set to nia@corp.example.com")
+	o.status(t, 12, results.Updated, "set email to nia@corp.example.com")
 	o.status(t, 13, results.Failed, "email cannot be changed once set")
 	o.status(t, 14, results.NotFound, "no user has email nobody@corp.example.com", p["Dee"].ID, "new_email")
 
@@ -187,8 +192,8 @@ func TestUpdateDryRunSendsNoPUT(t *testing.T) {
 	e := newEnv(t, exoteltest.Options{})
 	p := people(e)
 	o := e.run(statusRows(p), updater.Config{DryRun: true}, nil)
-	o.status(t, 1, results.WouldUpdate, "would change last_name Rao → Rao-Iyer")
-	o.status(t, 7, results.WouldUpdate, "contact_uri +919876500006 → +919876500066")
+	o.status(t, 1, results.WouldUpdate, "would send: last_name Rao → Rao-Iyer")
+	o.status(t, 7, results.WouldUpdate, "would send: phone +919876500006 → +919876500066")
 	o.status(t, 3, results.Failed, "400 1002")
 	o.status(t, 6, results.Unchanged)
 	for _, r := range e.srv.Requests() {
