@@ -51,6 +51,7 @@ type Origin struct {
 // safe for concurrent use.
 type Sender struct {
 	url       string
+	resource  string // the URL's last element, "/users": what logs and errors name
 	http      *http.Client
 	pacer     Pacer
 	userAgent string
@@ -81,6 +82,7 @@ func NewSender(opts SenderOptions) (*Sender, error) {
 	}
 	return &Sender{
 		url:       opts.URL,
+		resource:  resourceName(base.Path),
 		http:      opts.HTTPClient,
 		pacer:     opts.Pacer,
 		userAgent: ua,
@@ -143,7 +145,7 @@ func (s *Sender) Send(ctx context.Context, method, path, rawQuery string, body a
 		// The *url.Error's text repeats the URL, whose query may hold the
 		// emails and numbers of a filtered GET: neither is logged.
 		err = stripURL(err)
-		s.log.Debug("request failed", "method", method, "path", path, "sent", sent.Load(), "err", err)
+		s.log.Debug("request failed", "method", method, "path", s.resource+path, "sent", sent.Load(), "err", err)
 		te := &TransportError{Method: method, Path: path, Sent: sent.Load(), Err: err}
 		s.watch.failed(te)
 		return nil, nil, te
@@ -152,7 +154,7 @@ func (s *Sender) Send(ctx context.Context, method, path, rawQuery string, body a
 	defer resp.Body.Close()
 	raw, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	done(resp)
-	s.log.Debug("request", "method", method, "path", path, "status", resp.StatusCode,
+	s.log.Debug("request", "method", method, "path", s.resource+path, "status", resp.StatusCode,
 		"elapsed", time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		// The status line arrived but the body did not: for a write, the
