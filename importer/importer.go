@@ -417,6 +417,9 @@ func (r *run) lookupBatch(batch []job) {
 	case exotel.IsMisconfiguration(err):
 		r.halt.Abort(exotel.ExplainMisconfiguration(err))
 		return
+	case err != nil && r.halt.Stopping():
+		// A stop is not a failure: the run's end says it was interrupted.
+		return
 	case err != nil:
 		r.im.log.Warn("batched lookup failed; rows will be checked one by one", "err", err)
 		return

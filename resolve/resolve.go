@@ -127,8 +127,13 @@ func (r *Resolver) tryListing(ctx context.Context, ix *Index, idents []Ident, em
 	ix.Strategy = ByID
 	first, err := r.page(ctx, ix, exotel.ListOptions{})
 	if err != nil {
+		// A run-level error (a stop, a refused token) ends the lookup: the
+		// run says why, and nothing is looked up one by one.
+		if IsRunLevel(err) {
+			return false, err
+		}
 		r.log.Warn("listing the account failed; looking ids up one by one", "err", err)
-		return false, r.runLevel(err)
+		return false, nil
 	}
 	ix.addAll(first.Users)
 	seen := len(first.Users) + len(first.Errors)
@@ -157,8 +162,11 @@ func (r *Resolver) tryListing(ctx context.Context, ix *Index, idents []Ident, em
 	ix.Strategy = ByListing
 	complete, err := r.listFrom(ctx, ix, seen, first.Total)
 	if err != nil {
+		if IsRunLevel(err) {
+			return false, err
+		}
 		r.log.Warn("listing the account failed; looking the rest up by filters and ids", "err", err)
-		return false, r.runLevel(err)
+		return false, nil
 	}
 	// Broken records on a page: what the listing did not show is looked
 	// up the usual way.
