@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -83,6 +84,24 @@ const (
 	// ByListing: the whole account, page by page, answers everything.
 	ByListing Strategy = "listing"
 )
+
+// Words says how the users were found, for a person: "by id", "by email
+// and phone", "a listing of the account"; strategies joined with "+" (a
+// target that used more than one) are joined with "and".
+func (s Strategy) Words() string {
+	parts := strings.Split(string(s), "+")
+	for i, p := range parts {
+		switch Strategy(p) {
+		case ByFilters:
+			parts[i] = "by email and phone"
+		case ByID:
+			parts[i] = "by id"
+		case ByListing:
+			parts[i] = "a listing of the account"
+		}
+	}
+	return strings.Join(parts, " and ")
+}
 
 // Lookup finds the users that idents name. Every value is looked up, so a
 // row's identifiers can be checked against each other. The error is

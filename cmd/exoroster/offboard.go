@@ -171,7 +171,7 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 
 	sum, plan := res.Summary, res.Plan
 	report := rowReport{verb: "offboard", sum: sum, setup: setup, results: resultsPath, rerun: rerunFor(f.dryRun, "offboard"+targetFlag(target), input, resultsPath),
-		details: []string{fmt.Sprintf("lookups: %s (%s)", exportCount(plan.Requests, "request"), plan.Strategy)}}
+		details: []string{fmt.Sprintf("lookups: %s (%s)", exportCount(plan.Requests, "request"), plan.Strategy.Words())}}
 	if res.Rechecks > 0 {
 		report.details = append(report.details, "read again before deleting: "+exportCount(res.Rechecks, "request"))
 	}
