@@ -397,8 +397,11 @@ func TestParseScopeAndMatch(t *testing.T) {
 	if in, why := s.Contains("admin", "a@corp.com"); in || !strings.Contains(why, "role admin") {
 		t.Errorf("an admin: %v %q", in, why)
 	}
-	if in, why := s.Contains("user", ""); in || !strings.Contains(why, "no email") {
+	if in, why := s.Contains("user", ""); in || why != "the user has no email, so --scope domain=corp.com cannot place them" {
 		t.Errorf("no email: %v %q", in, why)
+	}
+	if in, why := s.Contains("user", "a@other.com"); in || why != "email a@other.com is outside --scope domain=corp.com" {
+		t.Errorf("another domain: %v %q", in, why)
 	}
 	for _, bad := range []string{"role", "role=boss", "domain=nodot", "team=x", "domain=a@b.com"} {
 		if _, err := ParseScope([]string{bad}); err == nil {

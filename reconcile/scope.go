@@ -67,11 +67,10 @@ func (s Scope) Contains(role, email string) (bool, string) {
 	if len(s.Domains) > 0 {
 		_, domain, _ := strings.Cut(roster.EmailKey(email), "@")
 		if !slices.Contains(s.Domains, domain) {
-			what := "email " + email
 			if email == "" {
-				what = "no email"
+				return false, "the user has no email, so --scope domain=" + strings.Join(s.Domains, ",") + " cannot place them"
 			}
-			return false, what + " is outside --scope domain=" + strings.Join(s.Domains, ",")
+			return false, "email " + email + " is outside --scope domain=" + strings.Join(s.Domains, ",")
 		}
 	}
 	return true, ""
