@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/exoroster/exoroster/exotel"
+	"github.com/exoroster/exoroster/webrtc"
 )
 
 // Line is one row of `config show`: a setting, its value (secrets as
@@ -42,8 +43,8 @@ func (s *Settings) Lines() (lines []Line, warnings []string) {
 	} else {
 		if s.BaseURL.Set() {
 			add("base_url", s.BaseURL)
-		} else {
-			lines = append(lines, Line{"base_url", "(the integrations API's host)", "default"})
+		} else if u, err := webrtc.ResolveBaseURL(""); err == nil {
+			lines = append(lines, Line{"base_url", u, "default"})
 		}
 		add("customer_id", s.CustomerID)
 		add("app_id", s.AppID)
