@@ -78,13 +78,18 @@ func CheckHeader(h *roster.Header) error {
 type Validator struct {
 	h      *roster.Header
 	region string
+	// requirePhone makes a row without a phone invalid (validate
+	// --require-phone): the API takes none, but an app may want a
+	// fallback number for everyone.
+	requirePhone bool
 	ids    map[string]int // user_id → first row
 	phones map[string]int // E.164 → first row
 }
 
 // NewValidator returns a Validator for rows read with header h (from
 // roster.NewReader). opts.DefaultRegion reads numbers without a country
-// code, as for the CCM target.
+// code, as for the CCM target; opts.RequirePhone makes a phone required on
+// every row.
 func NewValidator(h *roster.Header, opts roster.Options) *Validator {
 	if h == nil {
 		h = roster.ParseHeader(nil)
@@ -93,7 +98,7 @@ func NewValidator(h *roster.Header, opts roster.Options) *Validator {
 	if region == "" {
 		region = roster.DefaultRegion
 	}
-	return &Validator{h: h, region: region, ids: map[string]int{}, phones: map[string]int{}}
+	return &Validator{h: h, region: region, requirePhone: opts.RequirePhone, ids: map[string]int{}, phones: map[string]int{}}
 }
 
 // Check validates one record and returns the Person to create, with every
@@ -140,6 +145,8 @@ func (v *Validator) Check(rec roster.Record) (Person, []roster.Problem) {
 		} else {
 			p.Phone = phone
 		}
+	} else if v.requirePhone {
+		add(h.Column(roster.FieldPhone), "", "is required: --require-phone asks for a fallback phone number on every row")
 	}
 
 	sip := rec.Get(h, roster.FieldSIPEnabled)

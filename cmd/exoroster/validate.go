@@ -56,7 +56,7 @@ user_id (required), name, phone and sip_enabled.`,
 	fs := cmd.Flags()
 	fs.StringVar(&f.defaultRegion, "default-region", roster.DefaultRegion, "country of phone numbers written without +country code")
 	fs.BoolVar(&f.requirePhone, "require-phone", false,
-		"a row without a phone number is invalid (for accounts where Exotel requires one: error 1402)")
+		"a row without a phone number is invalid (for accounts where Exotel requires one: error 1402; with --target webrtc, a fallback number on every row)")
 	f.read.register(fs)
 	registerTarget(fs, &f.target)
 	return cmd

@@ -261,3 +261,33 @@ func TestValidateWebRTCTarget(t *testing.T) {
 		t.Errorf("sip_enabled reported as unknown: %s", c.stderr.String())
 	}
 }
+
+// --require-phone with --target webrtc checks every row for a phone, as it
+// does for ccm, rather than being ignored.
+func TestValidateWebRTCRequirePhone(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "app.csv", "user_id,name,phone\n"+
+		"a,Asha Rao,9800000000\n"+
+		"b,Ravi Nair,\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code ExitCode
+		want string
+	}{
+		{"without the flag a phone is optional", nil, ExitOK, "2 rows, all valid"},
+		{"with it a row without one is invalid", []string{"--require-phone"}, ExitRowsNotDone, "2 rows, 1 invalid (1 problems)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := appCLI(t, nil)
+			if code := c.run(nil, append([]string{"validate", path, "--target", "webrtc"}, tc.args...)...); code != tc.code {
+				t.Fatalf("exit %d, want %d; stdout %s stderr %s", code, tc.code, c.stdout.String(), c.stderr.String())
+			}
+			if !strings.Contains(c.stdout.String(), tc.want) {
+				t.Errorf("stdout lacks %q:\n%s", tc.want, c.stdout.String())
+			}
+			if tc.code != ExitOK && !strings.Contains(c.stdout.String(), "is required: --require-phone asks for a fallback phone number on every row") {
+				t.Errorf("no reason for row 2:\n%s", c.stdout.String())
+			}
+		})
+	}
+}
