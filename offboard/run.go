@@ -64,6 +64,10 @@ type Result struct {
 	Rechecks int
 }
 
+// ErrNotConfirmed is Summary.Aborted when the person asked did not confirm
+// the deletion: nothing is wrong, and running again is how to go on.
+var ErrNotConfirmed = errors.New("nothing was deleted: the confirmation was not given")
+
 // Run offboards list: it decides every row (GETs only), then applies the
 // guards in this order, each before any DELETE, and only then deletes:
 //
@@ -150,7 +154,7 @@ func (o *Offboarder) run(ctx context.Context, sw *halt.Switch, list *resolve.Lis
 			fmt.Fprintln(notes, "Interrupted; nothing was deleted.")
 			return keep(results.Skipped, "not deleted: the run was interrupted")
 		case !ok:
-			return refuse("the deletion was not confirmed", errors.New("nothing was deleted: the confirmation was not given"))
+			return refuse("the deletion was not confirmed", ErrNotConfirmed)
 		}
 	}
 	c := &checks{g: g}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -181,6 +182,9 @@ func (a *app) runOffboard(cmd *cobra.Command, input string, f *offboardFlags) er
 	report.metrics = metricsFor(f.metricsFile, "offboard", f.dryRun, setup)
 	if f.dryRun {
 		report.verb, report.setup = "offboard dry run", nil
+	}
+	if errors.Is(sum.Aborted, offboard.ErrNotConfirmed) {
+		report.whenAborted = "the deletion was not confirmed: run this and type yes to delete, or add --yes"
 	}
 	if sum.Counts[results.Deleted] > 0 {
 		again := " --on-email-taken=plus"

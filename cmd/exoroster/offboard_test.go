@@ -220,6 +220,12 @@ func TestOffboardCommandAsksOnATerminal(t *testing.T) {
 				if !strings.Contains(r.stderr, "nothing was deleted") || len(offNonGET(srv)) != 0 {
 					t.Errorf("refusal: stderr %q, requests %v", r.stderr, offNonGET(srv))
 				}
+				// A declined prompt is no fault to fix: the next step says how
+				// to delete after all.
+				if !strings.Contains(r.stdout, "--resume  (the deletion was not confirmed: run this and type yes to delete, or add --yes)") ||
+					strings.Contains(r.stdout, "cause below") {
+					t.Errorf("next step after a declined prompt:\n%s", r.stdout)
+				}
 			}
 			for i, st := range offStatuses(t, filepath.Join(dir, "leavers.results.csv")) {
 				if st != tc.status {

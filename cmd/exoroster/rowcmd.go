@@ -221,6 +221,9 @@ type rowReport struct {
 	// rows left to do, the report names the first few and ends with it.
 	// Empty for a dry run.
 	rerun string
+	// whenAborted says when to run rerun after a run a guard stopped;
+	// empty for "once the cause below is fixed".
+	whenAborted string
 }
 
 // attentionOrder is the statuses a report names rows of, most urgent
@@ -327,7 +330,10 @@ func writeNextStep(w io.Writer, r rowReport, runErr error) {
 		return
 	}
 	var when []string
-	if sum.Aborted != nil {
+	switch {
+	case sum.Aborted != nil && r.whenAborted != "":
+		when = append(when, r.whenAborted)
+	case sum.Aborted != nil:
 		when = append(when, "once the cause below is fixed")
 	}
 	if sum.Counts[results.Ambiguous] > 0 || (command != "offboard" && sum.Counts[results.NotFound] > 0) {
