@@ -136,6 +136,7 @@ func (o *Offboarder) run(ctx context.Context, sw *halt.Switch, list *resolve.Lis
 		fmt.Fprintln(notes, "Interrupted while looking users up; nothing was deleted.")
 		return keep(results.Skipped, "not deleted: the run was interrupted")
 	case g.DryRun:
+		writeWouldDelete(notes, toDelete)
 		if len(toDelete) > maxDelete {
 			fmt.Fprintf(notes, "note: %d users would be deleted, more than --max-delete %d: a real run would delete nothing\n",
 				len(toDelete), maxDelete)
