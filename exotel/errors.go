@@ -70,7 +70,7 @@ func (e *APIError) Error() string {
 // have been carried out even though no answer came back.
 type TransportError struct {
 	Method string
-	Path   string
+	Path   string // the resource and the request's path: /users, /users/ID
 	Sent   bool
 	Err    error
 	// Misconfiguration is set when no request of the client had been

@@ -97,8 +97,8 @@ func TestErrorText(t *testing.T) {
 		{"api with code", &APIError{HTTPStatus: 409, Code: "1022", Message: "Email already exists"}, "HTTP 409, code 1022: Email already exists"},
 		{"api without code", &APIError{HTTPStatus: 502, Message: "Bad Gateway (text/html body)"}, "HTTP 502: Bad Gateway (text/html body)"},
 		{"api without message", &APIError{HTTPStatus: 500}, "HTTP 500: no message"},
-		{"transport sent", &TransportError{Method: "POST", Path: "", Sent: true, Err: io.EOF},
-			"POST : no answer (after the request was sent): EOF"},
+		{"transport sent", &TransportError{Method: "POST", Path: "/users", Sent: true, Err: io.EOF},
+			"POST /users: no answer (after the request was sent): EOF"},
 		{"transport not sent", &TransportError{Method: "DELETE", Path: "/u1", Err: errors.New("connection refused")},
 			"DELETE /u1: no answer (before the request was sent): connection refused"},
 	}

@@ -59,3 +59,17 @@ func TestResourceName(t *testing.T) {
 		})
 	}
 }
+
+// A lost answer names the resource the request went to: "POST /users",
+// not "POST ".
+func TestLostAnswerNamesTheResource(t *testing.T) {
+	c, _ := newTestClient(t, hijackAfterRead(t))
+	_, err := c.CreateUser(context.Background(), CreateUserRequest{FirstName: "A", LastName: "B", Email: "a@b.example.com"})
+	if err == nil || !strings.HasPrefix(err.Error(), "POST /users: no answer (after the request was sent)") {
+		t.Errorf("err = %v, want it to start with POST /users: no answer", err)
+	}
+	_, err = c.GetUser(context.Background(), "u1")
+	if err == nil || !strings.HasPrefix(err.Error(), "GET /users/u1: no answer") {
+		t.Errorf("err = %v, want it to start with GET /users/u1: no answer", err)
+	}
+}

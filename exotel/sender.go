@@ -146,7 +146,7 @@ func (s *Sender) Send(ctx context.Context, method, path, rawQuery string, body a
 		// emails and numbers of a filtered GET: neither is logged.
 		err = stripURL(err)
 		s.log.Debug("request failed", "method", method, "path", s.resource+path, "sent", sent.Load(), "err", err)
-		te := &TransportError{Method: method, Path: path, Sent: sent.Load(), Err: err}
+		te := &TransportError{Method: method, Path: s.resource + path, Sent: sent.Load(), Err: err}
 		s.watch.failed(te)
 		return nil, nil, te
 	}
@@ -159,7 +159,7 @@ func (s *Sender) Send(ctx context.Context, method, path, rawQuery string, body a
 	if err != nil {
 		// The status line arrived but the body did not: for a write, the
 		// outcome is as unknown as if nothing had come back.
-		return nil, nil, &TransportError{Method: method, Path: path, Sent: true, Err: err}
+		return nil, nil, &TransportError{Method: method, Path: s.resource + path, Sent: true, Err: err}
 	}
 	return resp, raw, nil
 }

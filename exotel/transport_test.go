@@ -118,8 +118,8 @@ func TestTransportErrors(t *testing.T) {
 			if te.Sent != tc.wantSent {
 				t.Errorf("Sent = %v, want %v (err %v)", te.Sent, tc.wantSent, err)
 			}
-			if te.Method != http.MethodPost || te.Path != "" {
-				t.Errorf("Method, Path = %q, %q; want POST and the empty path", te.Method, te.Path)
+			if te.Method != http.MethodPost || te.Path != "/users" {
+				t.Errorf("Method, Path = %q, %q; want POST and the users resource", te.Method, te.Path)
 			}
 			if IsAmbiguous(err) != tc.wantSent {
 				t.Errorf("IsAmbiguous = %v, want %v", IsAmbiguous(err), tc.wantSent)
