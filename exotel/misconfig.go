@@ -59,8 +59,7 @@ func diagnose(err error, base *url.URL, origin Origin) *Misconfiguration {
 		dnsErr    *net.DNSError
 	)
 	switch {
-	case errors.Is(err, http.ErrSchemeMismatch) ||
-		(errors.As(err, &recordErr) && string(recordErr.RecordHeader[:]) == "HTTP/"):
+	case errors.Is(err, http.ErrSchemeMismatch) || (errors.As(err, &recordErr) && plainText(recordErr.RecordHeader)):
 		m := &Misconfiguration{Cause: fmt.Sprintf("the server at %s speaks plain http, not https", host)}
 		if IsLoopback(base.Hostname()) {
 			m.Fix = fmt.Sprintf("use http://%s as %s", host, setting)
@@ -103,4 +102,18 @@ func certDetail(err error) error {
 		return verifyErr.Err
 	}
 	return err
+}
+
+// plainText reports whether the first bytes a server sent where a TLS
+// record was due are text: "HTTP/" from a plain-http server, or an error
+// page with no status line at all ("<!DOC"), which Python's http.server
+// sends to a request line it cannot read (a TLS hello), as HTTP/0.9 would.
+// A TLS record starts with a content type byte (20 to 24), never text.
+func plainText(header [5]byte) bool {
+	for _, b := range header {
+		if (b < 0x20 || b > 0x7e) && b != '\n' && b != '\r' && b != '\t' {
+			return false
+		}
+	}
+	return true
 }

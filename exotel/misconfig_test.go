@@ -29,6 +29,10 @@ func TestFirstRequestMisconfiguration(t *testing.T) {
 	untrusted.StartTLS()
 	t.Cleanup(untrusted.Close)
 
+	// A plain-http server that answers a TLS hello with an error page and
+	// no status line, as Python's http.server does.
+	pageOnly := pageOnlyServer(t)
+
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +59,8 @@ func TestFirstRequestMisconfiguration(t *testing.T) {
 	}{
 		{"https to a plain http server", "https://" + plainHost, hc,
 			[]string{"the server at " + plainHost + " speaks plain http, not https", "use http://" + plainHost + " as --base-url or EXOTEL_BASE_URL"}},
+		{"https to a plain http server that sends only a page", "https://" + pageOnly, hc,
+			[]string{"the server at " + pageOnly + " speaks plain http, not https", "use http://" + pageOnly + " as --base-url or EXOTEL_BASE_URL"}},
 		{"refused connection", "http://" + closedHost, hc,
 			[]string{closedHost + " refused the connection", "check --base-url or EXOTEL_BASE_URL"}},
 		{"certificate not trusted", untrusted.URL, hc,
@@ -226,4 +232,31 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// pageOnlyServer answers every connection with an HTML page and no status
+// line, then closes it, and returns its host:port.
+func pageOnlyServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 512)
+				_, _ = conn.Read(buf)
+				_, _ = io.WriteString(conn, "<!DOCTYPE HTML>\n<html><body><h1>Error response</h1><p>Error code: 400</p></body></html>\n")
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
