@@ -100,6 +100,9 @@ func (f *sandboxFlags) options() (exoteltest.Options, error) {
 	if f.target != "ccm" && f.target != "webrtc" {
 		return opts, usageErr("--target %q: use ccm or webrtc", f.target)
 	}
+	if f.seedUsers < 0 {
+		return opts, usageErr("--seed-users %d: use 0 or more", f.seedUsers)
+	}
 	if f.webrtc.MaxPageSize < 0 {
 		return opts, usageErr("--max-page-size cannot be negative")
 	}

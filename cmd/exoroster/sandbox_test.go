@@ -120,11 +120,29 @@ func exportLine(out string) map[string]string {
 	return nil
 }
 
-func TestSandboxRefusesUnknownTarget(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"sandbox", "--target", "xyz"}, Env{Stdout: &stdout, Stderr: &stderr})
-	if code != ExitUsage || !strings.Contains(stderr.String(), `--target "xyz": use ccm or webrtc`) {
-		t.Errorf("exit %d: %s", code, stderr.String())
+func TestSandboxRefusesBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown target", []string{"--target", "xyz"}, `--target "xyz": use ccm or webrtc`},
+		{"negative seed users", []string{"--seed-users", "-5"}, "--seed-users -5: use 0 or more"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Stopped before it starts: a sandbox that accepted the flags
+			// ends at once instead of serving.
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			var stdout, stderr bytes.Buffer
+			code := run(ctx, append([]string{"sandbox", "--addr", "127.0.0.1:0"}, tc.args...), Env{Stdout: &stdout, Stderr: &stderr})
+			if code != ExitUsage || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d: %s", code, stderr.String())
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("a refused sandbox printed %q", stdout.String())
+			}
+		})
 	}
 }
 
