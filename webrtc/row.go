@@ -82,8 +82,8 @@ type Validator struct {
 	// --require-phone): the API takes none, but an app may want a
 	// fallback number for everyone.
 	requirePhone bool
-	ids    map[string]int // user_id → first row
-	phones map[string]int // E.164 → first row
+	ids          map[string]int // user_id → first row
+	phones       map[string]int // E.164 → first row
 }
 
 // NewValidator returns a Validator for rows read with header h (from
