@@ -76,7 +76,9 @@ type Config struct {
 // Adaptive-rate tuning. Requests go out at (1-headroom) of the limit: a
 // server that allows exactly that rate refuses a request that arrives a few
 // milliseconds early, and each refusal costs a Retry-After (30 s on
-// Exotel).
+// Exotel). The first 429 that the headers did not warn about widens the
+// headroom to jitterHeadroom for the rest of the run: re-probing to the
+// narrow one would only draw the next.
 //
 // A 429 that the headers did not warn about lowers the pace, once per
 // episode (only requests sent after the last cut can cause another). How
@@ -97,9 +99,15 @@ type Config struct {
 // rate that drew the 429 (the ceiling), so the run settles under the
 // server's limit instead of sawing across it; after reprobeAfter clean
 // answers the ceiling is forgotten and the pace climbs back towards the
-// limit, in case the 429s were a passing fault.
+// limit (less the wider headroom), in case the 429s were a passing fault.
 const (
 	headroom = 0.03
+	// jitterHeadroom replaces headroom after the first 429 that no
+	// X-RateLimit header explains, for the rest of the run: 3% leaves
+	// 1.5 ms between requests to a server allowing 20/s, less than the
+	// jitter of a loaded machine (or a network) on the way, and every 429
+	// holds every worker for its Retry-After.
+	jitterHeadroom = 0.06
 
 	gentleCut     = 0.97 // isolated 429
 	gentleCeiling = 0.98 // recovery stops at this share of the rate that drew it
@@ -185,11 +193,14 @@ type Limiter struct {
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced whenever waiters should look again
 
-	auto    bool    // follow the server's stated limit
-	limit   float64 // what the pace stays under, requests/second
-	source  Source
-	target  float64 // limit less headroom
-	current float64 // adaptive pace, ≤ target
+	auto   bool    // follow the server's stated limit
+	limit  float64 // what the pace stays under, requests/second
+	source Source
+	target float64 // limit less headroom
+	// headroom is the share of the limit left unused: the headroom
+	// constant, jitterHeadroom after a 429 no header explained.
+	headroom float64
+	current  float64 // adaptive pace, ≤ target
 	// ceiling is the rate that drew the last 429 (0 when forgotten) and
 	// share how much of it recovery climbs back to.
 	ceiling, share float64
@@ -255,7 +266,8 @@ func New(cfg Config) (*Limiter, error) {
 	if cfg.Rate == Auto {
 		l.auto, l.limit, l.source = true, Documented, SourceDocumented
 	}
-	l.target = l.limit * (1 - headroom)
+	l.headroom = headroom
+	l.target = l.limit * (1 - l.headroom)
 	l.current = l.target
 	l.bucket = rate.NewLimiter(rate.Limit(l.target), cfg.Burst)
 	return l, nil
@@ -447,8 +459,15 @@ func (l *Limiter) done(start time.Time, probe bool, resp *http.Response) {
 	// success since then: a server whose window is used up refuses
 	// everything until it resets, however slowly we ask, and cutting at
 	// every refusal would leave the rate far below its limit.
+	if !haveQuota {
+		l.widen()
+	}
 	if !haveQuota && start.After(l.lastCut) && l.armed {
 		l.cut(now)
+	}
+	if l.current > l.target {
+		l.current = l.target
+		l.bucket.SetLimitAt(now, rate.Limit(l.current))
 	}
 	l.clean = 0
 	wait, named := ParseRetryAfter(resp.Header.Get("Retry-After"), now)
@@ -498,6 +517,18 @@ func (l *Limiter) endHold(now time.Time) {
 	}
 	l.stats.Held += l.holdUntil.Sub(l.holdFrom)
 	l.holdFrom = time.Time{}
+}
+
+// widen leaves jitterHeadroom under the limit from now on, after a 429 no
+// X-RateLimit header explained. It moves the target only: the cut that
+// follows lowers the pace, from the rate that drew the 429. Called with mu.
+func (l *Limiter) widen() {
+	if l.headroom >= jitterHeadroom {
+		return
+	}
+	l.headroom = jitterHeadroom
+	l.target = l.limit * (1 - l.headroom)
+	l.log.Debug("headroom widened after a 429", "headroom", l.headroom, "target_per_min", math.Round(l.target*60))
 }
 
 // cut lowers the pace after a 429 (see the tuning notes above).
@@ -556,7 +587,7 @@ func (l *Limiter) setLimit(now time.Time, limit float64, from Source) {
 		l.log.Debug("rate limit", "per_min", math.Round(limit*60), "from", string(from))
 	}
 	l.limit, l.source = limit, from
-	l.target = limit * (1 - headroom)
+	l.target = limit * (1 - l.headroom)
 	if uncut || l.current > l.target {
 		l.current = l.target
 		l.bucket.SetLimitAt(now, rate.Limit(l.current))
