@@ -106,6 +106,9 @@ func (s *Sender) Send(ctx context.Context, method, path, rawQuery string, body a
 		}
 	}
 	done := func(*http.Response) {}
+	// The limiter spaces the next request from when this one is written
+	// (WroteRequest below), not only from when it lets it go.
+	ctx, departure := ratelimit.WithDeparture(ctx)
 	if s.pacer != nil {
 		if done, err = s.pacer.Wait(ctx); err != nil {
 			return nil, nil, ratelimit.NotSent(err)
@@ -122,6 +125,7 @@ func (s *Sender) Send(ctx context.Context, method, path, rawQuery string, body a
 	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
 		if info.Err == nil {
 			sent.Store(true)
+			departure.Left()
 		}
 	}}
 	var reqBody io.Reader

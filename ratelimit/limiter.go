@@ -12,7 +12,9 @@
 // backoff with jitter); and an adaptive pace that drops when 429s arrive
 // without quota headers and climbs back once they stop. Workers call Wait
 // before each request and the function it returns after; they never sleep
-// on their own.
+// on their own. With Burst 1, a request also leaves no sooner than one
+// interval after the previous one was written (Departure), not only after
+// it was let go.
 package ratelimit
 
 import (
@@ -225,6 +227,10 @@ type Limiter struct {
 	probeInFlight bool
 	stated        statedLimit
 
+	// notBefore is when the next request may leave at the earliest: the
+	// latest departure (see Departure) plus one interval at the pace.
+	notBefore time.Time
+
 	inFlight int
 	stopped  bool
 	stats    Stats
@@ -299,6 +305,8 @@ func (l *Limiter) Stats() Stats {
 // the moment it really leaves, so a worker that wakes a few milliseconds
 // late delays the next request instead of crowding it: against a server
 // that allows exactly our rate, crowding is a 429.
+// When ctx carries a Departure (WithDeparture), the request's departure
+// spaces the next one as well.
 func (l *Limiter) Wait(ctx context.Context) (func(*http.Response), error) {
 	select {
 	case l.line <- struct{}{}:
@@ -318,6 +326,9 @@ func (l *Limiter) Wait(ctx context.Context) (func(*http.Response), error) {
 			if l.bucket.AllowN(now, 1) {
 				probe := l.admit()
 				l.mu.Unlock()
+				if d, ok := ctx.Value(departureKey{}).(*Departure); ok {
+					d.arm(l)
+				}
 				var once sync.Once
 				return func(resp *http.Response) {
 					once.Do(func() { l.done(now, probe, resp) })
@@ -334,6 +345,60 @@ func (l *Limiter) Wait(ctx context.Context) (func(*http.Response), error) {
 		if err := sleep(ctx, pause, notify); err != nil {
 			return nil, err
 		}
+	}
+}
+
+// Departure tells the Limiter that let a request go when it really left:
+// a request admitted on time but written a few milliseconds late (the
+// machine busy) would otherwise reach a server that allows exactly the
+// pace just before the next one, on time, and that one draws a 429. With
+// Burst 1, the next request then leaves no sooner than one interval after
+// the latest departure. It rides on the request's context, as an
+// httptrace.ClientTrace does, so that whatever wraps the Limiter's Wait
+// passes it on unchanged.
+type Departure struct {
+	mu sync.Mutex
+	l  *Limiter // set by Wait once the request is let go; nil after Left
+}
+
+type departureKey struct{}
+
+// WithDeparture returns ctx carrying a new Departure: pass the ctx to Wait,
+// and call Left when the request has been written.
+func WithDeparture(ctx context.Context) (context.Context, *Departure) {
+	d := &Departure{}
+	return context.WithValue(ctx, departureKey{}, d), d
+}
+
+func (d *Departure) arm(l *Limiter) {
+	d.mu.Lock()
+	d.l = l
+	d.mu.Unlock()
+}
+
+// Left reports that the request was written just now. Only the first call
+// counts; without a Wait that let the request go, it does nothing.
+func (d *Departure) Left() {
+	d.mu.Lock()
+	l := d.l
+	d.l = nil
+	d.mu.Unlock()
+	if l != nil {
+		l.departed(time.Now())
+	}
+}
+
+// departed takes in a request's departure at: the next may not leave
+// sooner than one interval at the pace after it. With a Burst above 1
+// requests may leave back to back, and departures are not spaced.
+func (l *Limiter) departed(at time.Time) {
+	if l.cfg.Burst > 1 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if next := at.Add(time.Duration(float64(time.Second) / l.current)); next.After(l.notBefore) {
+		l.notBefore = next
 	}
 }
 
@@ -356,6 +421,9 @@ func (l *Limiter) gate(now time.Time) (time.Duration, <-chan struct{}) {
 		return l.holdUntil.Sub(now), l.changed
 	}
 	l.endHold(now)
+	if now.Before(l.notBefore) {
+		return l.notBefore.Sub(now), l.changed
+	}
 	if !l.quotaKnown {
 		return 0, nil
 	}

@@ -721,6 +721,63 @@ func TestHeadroomWidensAfterA429NoHeaderExplains(t *testing.T) {
 	}
 }
 
+// A request let go on time but written late (the machine busy) must not
+// bring the next one closer to it than the pace: with Burst 1, the next
+// leaves no sooner than one interval after the latest departure.
+func TestDepartureSpacesTheNextRequest(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    Config
+		wait   bool // the request was let go by Wait (with the Departure's ctx)
+		lefts  int  // calls to Left
+		spaced bool // notBefore is one interval after the first Left
+	}{
+		{name: "written after Wait", cfg: Config{Rate: 10}, wait: true, lefts: 1, spaced: true},
+		{name: "a second Left changes nothing", cfg: Config{Rate: 10}, wait: true, lefts: 2, spaced: true},
+		{name: "never let go: nothing to space", cfg: Config{Rate: 10}, lefts: 1},
+		{name: "burst above 1: requests may leave back to back", cfg: Config{Rate: 10, Burst: 2}, wait: true, lefts: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := mustNew(t, tc.cfg)
+			ctx, dep := WithDeparture(context.Background())
+			if tc.wait {
+				done, err := l.Wait(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer done(ok200())
+			}
+			interval := time.Duration(float64(time.Second) / l.Stats().Rate)
+			before := time.Now()
+			dep.Left()
+			after := time.Now()
+			for range tc.lefts - 1 {
+				time.Sleep(time.Millisecond)
+				dep.Left()
+			}
+			l.mu.Lock()
+			nb := l.notBefore
+			l.mu.Unlock()
+			if !tc.spaced {
+				if !nb.IsZero() {
+					t.Errorf("next request held until %v after the departure", nb.Sub(before))
+				}
+				return
+			}
+			if nb.Before(before.Add(interval)) || nb.After(after.Add(interval)) {
+				t.Fatalf("next request may leave %v after the departure, want one interval, %v", nb.Sub(before), interval)
+			}
+			l.mu.Lock()
+			pause, _ := l.gate(nb.Add(-time.Millisecond))
+			l.mu.Unlock()
+			if pause != time.Millisecond {
+				t.Errorf("a millisecond before then, gate pauses %v, want 1ms", pause)
+			}
+		})
+	}
+}
+
 // Backoff (a worker's wait before retrying a 5xx) reads the adaptive rate
 // when BaseBackoff is unset, as in production, while 429s cut that rate on
 // other goroutines. Under -race this fails if the read is not locked.
