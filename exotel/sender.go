@@ -108,6 +108,9 @@ func (s *Sender) Send(ctx context.Context, method, path, rawQuery string, body a
 		}
 	}
 	done := func(*http.Response) {}
+	// The limiter spaces the next request from when this one is written
+	// (WroteRequest below), not only from when it lets it go.
+	ctx, departure := ratelimit.WithDeparture(ctx)
 	if s.pacer != nil {
 		if done, err = s.pacer.Wait(ctx); err != nil {
 			return nil, nil, ratelimit.NotSent(err)
@@ -124,12 +127,20 @@ func (s *Sender) Send(ctx context.Context, method, path, rawQuery string, body a
 	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
 		if info.Err == nil {
 			sent.Store(true)
+			departure.Left()
 		}
 	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, full, bytes.NewReader(payload))
+	var reqBody io.Reader
+	if len(payload) > 0 {
+		reqBody = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, full, reqBody)
 	if err != nil {
 		done(nil)
 		return nil, nil, fmt.Errorf("building request: %w", err)
+	}
+	if req.Body == nil {
+		req.Body = noReplay{}
 	}
 	s.authorize(req)
 	req.Header.Set("Accept", "application/json")
@@ -163,6 +174,26 @@ func (s *Sender) Send(ctx context.Context, method, path, rawQuery string, body a
 	}
 	return resp, raw, nil
 }
+
+// noReplay is the body of a request that has none. net/http's Transport
+// sends a GET again by itself, unseen by the limiter, when a reused
+// keep-alive connection dies before the answer (Request.isReplayable: a
+// GET whose body is nil, http.NoBody or rewindable by GetBody). With a body
+// it cannot rewind, such a failure comes back to the caller instead, whose
+// retry (ratelimit.Retry) waits for the limiter: a replay 3 ms after the
+// drop draws a 429 from a server that counted the lost request. On the
+// HTTP/1.1 wire nothing changes: for GET and DELETE the transport reads
+// the body once, finds it empty and sends no Content-Length or chunked
+// encoding (transferWriter.probeRequestBody); over HTTP/2 the request ends
+// with an empty DATA frame instead of on its HEADERS. A 307 or 308 to such
+// a request comes back as it is rather than being followed (another
+// request the limiter would not see). POST and PUT carry a JSON body with
+// GetBody, which net/http never replays once written, since their methods
+// are not idempotent.
+type noReplay struct{}
+
+func (noReplay) Read([]byte) (int, error) { return 0, io.EOF }
+func (noReplay) Close() error             { return nil }
 
 // Answered reports whether any request of s has had an HTTP answer.
 func (s *Sender) Answered() bool { return s.watch.answered.Load() }

@@ -1,13 +1,19 @@
 package exotel
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -89,5 +95,157 @@ func TestSenderPrintsNoToken(t *testing.T) {
 				t.Errorf("Sprintf(%q, %T) shows the token", verb, v)
 			}
 		}
+	}
+}
+
+// dropSecond is a loopback HTTP/1.1 server that answers the first request
+// of each connection and keeps it alive; when a second request arrives on
+// the same connection it reads it whole and closes the connection without
+// answering: a keep-alive connection that dies before the answer.
+type dropSecond struct {
+	ln    net.Listener
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conns []net.Conn
+	seen  []seenRequest
+}
+
+// seenRequest is a request as it arrived, framing included.
+type seenRequest struct {
+	method, path  string
+	contentLength string // the header as sent, "" without one
+	chunked       bool
+	body          string
+}
+
+func startDropSecond(t *testing.T) *dropSecond {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dropSecond{ln: ln}
+	d.wg.Add(1)
+	go d.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		d.mu.Lock()
+		for _, c := range d.conns {
+			c.Close()
+		}
+		d.mu.Unlock()
+		d.wg.Wait()
+	})
+	return d
+}
+
+func (d *dropSecond) serve() {
+	defer d.wg.Done()
+	for {
+		c, err := d.ln.Accept()
+		if err != nil {
+			return
+		}
+		d.mu.Lock()
+		d.conns = append(d.conns, c)
+		d.mu.Unlock()
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for n := 1; ; n++ {
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				body, err := io.ReadAll(req.Body)
+				if err != nil {
+					return
+				}
+				d.mu.Lock()
+				d.seen = append(d.seen, seenRequest{method: req.Method, path: req.URL.Path,
+					contentLength: req.Header.Get("Content-Length"), chunked: slices.Contains(req.TransferEncoding, "chunked"),
+					body: string(body)})
+				d.mu.Unlock()
+				if n == 2 {
+					return
+				}
+				if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+func (d *dropSecond) requests() []seenRequest {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.seen)
+}
+
+// A request whose keep-alive connection dies before the answer comes back
+// to the caller as a TransportError, for its retry to wait for the limiter:
+// net/http's transport never sends it again by itself (it would a GET with
+// no body, a request the limiter never saw). Bodiless requests still go
+// without a body: no Content-Length, no chunked encoding.
+func TestSendNeverReplaysOnADeadKeepAliveConnection(t *testing.T) {
+	tests := []struct {
+		method   string
+		body     any
+		wantBody string
+	}{
+		{method: http.MethodGet},
+		{method: http.MethodDelete},
+		{method: http.MethodPost, body: map[string]string{"k": "v"}, wantBody: `{"k":"v"}`},
+		{method: http.MethodPut, body: map[string]string{"k": "v"}, wantBody: `{"k":"v"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method, func(t *testing.T) {
+			srv := startDropSecond(t)
+			client := NewHTTPClient(1, 10*time.Second)
+			t.Cleanup(client.CloseIdleConnections)
+			s, err := NewSender(SenderOptions{URL: "http://" + srv.ln.Addr().String() + "/v2/things",
+				HTTPClient: client, Authorize: bearer(NewSecret(testToken))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.Send(context.Background(), http.MethodGet, "/first", "", nil); err != nil {
+				t.Fatalf("first request: %v", err)
+			}
+			var reused []bool
+			ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+				GotConn: func(info httptrace.GotConnInfo) { reused = append(reused, info.Reused) }})
+			_, _, err = s.Send(ctx, tc.method, "/second", "", tc.body)
+
+			if len(reused) == 0 || !reused[0] {
+				t.Fatalf("connections of the second request: reused %v, want the first one's kept alive", reused)
+			}
+			var te *TransportError
+			if !errors.As(err, &te) || !te.Sent || te.Method != tc.method {
+				t.Errorf("second request: %v (%T), want a TransportError after the request was sent", err, err)
+			}
+			var second []seenRequest
+			for _, r := range srv.requests() {
+				if r.path == "/v2/things/second" {
+					second = append(second, r)
+				}
+			}
+			if len(second) != 1 || len(reused) != 1 {
+				t.Fatalf("the server saw the second request %d times (connections taken: %v), want once", len(second), reused)
+			}
+			got := second[0]
+			if got.method != tc.method || got.body != tc.wantBody || got.chunked {
+				t.Errorf("server saw %+v, want %s with body %q, not chunked", got, tc.method, tc.wantBody)
+			}
+			if tc.body == nil && got.contentLength != "" {
+				t.Errorf("a bodiless %s went with Content-Length %q", tc.method, got.contentLength)
+			}
+			first := srv.requests()[0]
+			if first.contentLength != "" || first.chunked || first.body != "" {
+				t.Errorf("the first GET went with a body: %+v", first)
+			}
+		})
 	}
 }

@@ -57,3 +57,32 @@ func TestAutoFollowsAServerThatStatesItsLimit(t *testing.T) {
 		t.Errorf("Describe() = %q, want %q", got, want)
 	}
 }
+
+// The exotel client tells the limiter when each request was written, so
+// that a request written late does not bring the next one closer to it
+// than the pace.
+func TestClientReportsEachDeparture(t *testing.T) {
+	srv := exoteltest.NewServer(exoteltest.Options{})
+	defer srv.Close()
+	lim, err := ratelimit.New(ratelimit.Config{Rate: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := srv.NewClient("", lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		before := time.Now()
+		if _, err := client.CreateUser(context.Background(), exotel.CreateUserRequest{
+			FirstName: "Dep", LastName: fmt.Sprint(i), Email: fmt.Sprintf("dep%d@example.com", i)}); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Now()
+		interval := time.Duration(float64(time.Second) / lim.Stats().Rate)
+		if nb := lim.NotBefore(); nb.Before(before.Add(interval)) || nb.After(after.Add(interval)) {
+			t.Errorf("request %d: the next may leave %v after this one began, want one interval (%v) after it was written, within the call's %v",
+				i, nb.Sub(before), interval, after.Sub(before))
+		}
+	}
+}

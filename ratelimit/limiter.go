@@ -12,7 +12,9 @@
 // backoff with jitter); and an adaptive pace that drops when 429s arrive
 // without quota headers and climbs back once they stop. Workers call Wait
 // before each request and the function it returns after; they never sleep
-// on their own.
+// on their own. With Burst 1, a request also leaves no sooner than one
+// interval after the previous one was written (Departure), not only after
+// it was let go.
 package ratelimit
 
 import (
@@ -76,7 +78,9 @@ type Config struct {
 // Adaptive-rate tuning. Requests go out at (1-headroom) of the limit: a
 // server that allows exactly that rate refuses a request that arrives a few
 // milliseconds early, and each refusal costs a Retry-After (30 s on
-// Exotel).
+// Exotel). The first 429 that the headers did not warn about widens the
+// headroom to jitterHeadroom for the rest of the run: re-probing to the
+// narrow one would only draw the next.
 //
 // A 429 that the headers did not warn about lowers the pace, once per
 // episode (only requests sent after the last cut can cause another). How
@@ -97,9 +101,15 @@ type Config struct {
 // rate that drew the 429 (the ceiling), so the run settles under the
 // server's limit instead of sawing across it; after reprobeAfter clean
 // answers the ceiling is forgotten and the pace climbs back towards the
-// limit, in case the 429s were a passing fault.
+// limit (less the wider headroom), in case the 429s were a passing fault.
 const (
 	headroom = 0.03
+	// jitterHeadroom replaces headroom after the first 429 that no
+	// X-RateLimit header explains, for the rest of the run: 3% leaves
+	// 1.5 ms between requests to a server allowing 20/s, less than the
+	// jitter of a loaded machine (or a network) on the way, and every 429
+	// holds every worker for its Retry-After.
+	jitterHeadroom = 0.06
 
 	gentleCut     = 0.97 // isolated 429
 	gentleCeiling = 0.98 // recovery stops at this share of the rate that drew it
@@ -185,11 +195,14 @@ type Limiter struct {
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced whenever waiters should look again
 
-	auto    bool    // follow the server's stated limit
-	limit   float64 // what the pace stays under, requests/second
-	source  Source
-	target  float64 // limit less headroom
-	current float64 // adaptive pace, ≤ target
+	auto   bool    // follow the server's stated limit
+	limit  float64 // what the pace stays under, requests/second
+	source Source
+	target float64 // limit less headroom
+	// headroom is the share of the limit left unused: the headroom
+	// constant, jitterHeadroom after a 429 no header explained.
+	headroom float64
+	current  float64 // adaptive pace, ≤ target
 	// ceiling is the rate that drew the last 429 (0 when forgotten) and
 	// share how much of it recovery climbs back to.
 	ceiling, share float64
@@ -213,6 +226,10 @@ type Limiter struct {
 	probing       bool
 	probeInFlight bool
 	stated        statedLimit
+
+	// notBefore is when the next request may leave at the earliest: the
+	// latest departure (see Departure) plus one interval at the pace.
+	notBefore time.Time
 
 	inFlight int
 	stopped  bool
@@ -255,7 +272,8 @@ func New(cfg Config) (*Limiter, error) {
 	if cfg.Rate == Auto {
 		l.auto, l.limit, l.source = true, Documented, SourceDocumented
 	}
-	l.target = l.limit * (1 - headroom)
+	l.headroom = headroom
+	l.target = l.limit * (1 - l.headroom)
 	l.current = l.target
 	l.bucket = rate.NewLimiter(rate.Limit(l.target), cfg.Burst)
 	return l, nil
@@ -287,6 +305,8 @@ func (l *Limiter) Stats() Stats {
 // the moment it really leaves, so a worker that wakes a few milliseconds
 // late delays the next request instead of crowding it: against a server
 // that allows exactly our rate, crowding is a 429.
+// When ctx carries a Departure (WithDeparture), the request's departure
+// spaces the next one as well.
 func (l *Limiter) Wait(ctx context.Context) (func(*http.Response), error) {
 	select {
 	case l.line <- struct{}{}:
@@ -306,6 +326,9 @@ func (l *Limiter) Wait(ctx context.Context) (func(*http.Response), error) {
 			if l.bucket.AllowN(now, 1) {
 				probe := l.admit()
 				l.mu.Unlock()
+				if d, ok := ctx.Value(departureKey{}).(*Departure); ok {
+					d.arm(l)
+				}
 				var once sync.Once
 				return func(resp *http.Response) {
 					once.Do(func() { l.done(now, probe, resp) })
@@ -322,6 +345,60 @@ func (l *Limiter) Wait(ctx context.Context) (func(*http.Response), error) {
 		if err := sleep(ctx, pause, notify); err != nil {
 			return nil, err
 		}
+	}
+}
+
+// Departure tells the Limiter that let a request go when it really left:
+// a request admitted on time but written a few milliseconds late (the
+// machine busy) would otherwise reach a server that allows exactly the
+// pace just before the next one, on time, and that one draws a 429. With
+// Burst 1, the next request then leaves no sooner than one interval after
+// the latest departure. It rides on the request's context, as an
+// httptrace.ClientTrace does, so that whatever wraps the Limiter's Wait
+// passes it on unchanged.
+type Departure struct {
+	mu sync.Mutex
+	l  *Limiter // set by Wait once the request is let go; nil after Left
+}
+
+type departureKey struct{}
+
+// WithDeparture returns ctx carrying a new Departure: pass the ctx to Wait,
+// and call Left when the request has been written.
+func WithDeparture(ctx context.Context) (context.Context, *Departure) {
+	d := &Departure{}
+	return context.WithValue(ctx, departureKey{}, d), d
+}
+
+func (d *Departure) arm(l *Limiter) {
+	d.mu.Lock()
+	d.l = l
+	d.mu.Unlock()
+}
+
+// Left reports that the request was written just now. Only the first call
+// counts; without a Wait that let the request go, it does nothing.
+func (d *Departure) Left() {
+	d.mu.Lock()
+	l := d.l
+	d.l = nil
+	d.mu.Unlock()
+	if l != nil {
+		l.departed(time.Now())
+	}
+}
+
+// departed takes in a request's departure at: the next may not leave
+// sooner than one interval at the pace after it. With a Burst above 1
+// requests may leave back to back, and departures are not spaced.
+func (l *Limiter) departed(at time.Time) {
+	if l.cfg.Burst > 1 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if next := at.Add(time.Duration(float64(time.Second) / l.current)); next.After(l.notBefore) {
+		l.notBefore = next
 	}
 }
 
@@ -344,6 +421,9 @@ func (l *Limiter) gate(now time.Time) (time.Duration, <-chan struct{}) {
 		return l.holdUntil.Sub(now), l.changed
 	}
 	l.endHold(now)
+	if now.Before(l.notBefore) {
+		return l.notBefore.Sub(now), l.changed
+	}
 	if !l.quotaKnown {
 		return 0, nil
 	}
@@ -447,8 +527,15 @@ func (l *Limiter) done(start time.Time, probe bool, resp *http.Response) {
 	// success since then: a server whose window is used up refuses
 	// everything until it resets, however slowly we ask, and cutting at
 	// every refusal would leave the rate far below its limit.
+	if !haveQuota {
+		l.widen()
+	}
 	if !haveQuota && start.After(l.lastCut) && l.armed {
 		l.cut(now)
+	}
+	if l.current > l.target {
+		l.current = l.target
+		l.bucket.SetLimitAt(now, rate.Limit(l.current))
 	}
 	l.clean = 0
 	wait, named := ParseRetryAfter(resp.Header.Get("Retry-After"), now)
@@ -498,6 +585,18 @@ func (l *Limiter) endHold(now time.Time) {
 	}
 	l.stats.Held += l.holdUntil.Sub(l.holdFrom)
 	l.holdFrom = time.Time{}
+}
+
+// widen leaves jitterHeadroom under the limit from now on, after a 429 no
+// X-RateLimit header explained. It moves the target only: the cut that
+// follows lowers the pace, from the rate that drew the 429. Called with mu.
+func (l *Limiter) widen() {
+	if l.headroom >= jitterHeadroom {
+		return
+	}
+	l.headroom = jitterHeadroom
+	l.target = l.limit * (1 - l.headroom)
+	l.log.Debug("headroom widened after a 429", "headroom", l.headroom, "target_per_min", math.Round(l.target*60))
 }
 
 // cut lowers the pace after a 429 (see the tuning notes above).
@@ -556,7 +655,7 @@ func (l *Limiter) setLimit(now time.Time, limit float64, from Source) {
 		l.log.Debug("rate limit", "per_min", math.Round(limit*60), "from", string(from))
 	}
 	l.limit, l.source = limit, from
-	l.target = limit * (1 - headroom)
+	l.target = limit * (1 - l.headroom)
 	if uncut || l.current > l.target {
 		l.current = l.target
 		l.bucket.SetLimitAt(now, rate.Limit(l.current))

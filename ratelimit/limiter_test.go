@@ -286,12 +286,15 @@ func throttle429() *http.Response {
 }
 
 // The pace after 429s depends on what they say: an isolated one after a
-// clean stretch is jitter, repeated ones mean too fast.
+// clean stretch is jitter, repeated ones mean too fast. The first 429 also
+// widens the headroom for good, so a gentle cut from the first pace ends
+// at the wider one.
 func TestCutsGentlyOnAnIsolated429AndFirmlyOnRepeatedOnes(t *testing.T) {
 	// Answers come far faster than this rate: what the server accepted is
 	// never below the pace, so the cut cannot be to the accepted rate.
 	const rate = 100
 	paced := rate * (1 - headroom)
+	widened := rate * (1 - jitterHeadroom)
 	tests := []struct {
 		name  string
 		steps func(l *Limiter)
@@ -300,28 +303,41 @@ func TestCutsGentlyOnAnIsolated429AndFirmlyOnRepeatedOnes(t *testing.T) {
 		{"first 429 before anything is measured: a blind cut", func(l *Limiter) {
 			reply(l, throttle429())
 		}, paced * blindCut},
-		{"isolated 429 after a clean stretch: gentle", func(l *Limiter) {
+		{"isolated 429 after a clean stretch: gentle, to the wider headroom", func(l *Limiter) {
 			replyN(l, cleanStretch, ok200)
 			reply(l, throttle429())
-		}, paced * gentleCut},
-		{"recovery after a gentle cut stops under the rate that drew it", func(l *Limiter) {
+		}, min(paced*gentleCut, widened)},
+		{"recovery after it stays at the wider headroom", func(l *Limiter) {
 			replyN(l, cleanStretch, ok200)
 			reply(l, throttle429())
 			replyN(l, 20, ok200)
-		}, paced * gentleCeiling},
+		}, widened},
+		{"a later isolated 429: gentle again", func(l *Limiter) {
+			replyN(l, cleanStretch, ok200)
+			reply(l, throttle429())
+			replyN(l, cleanStretch, ok200)
+			reply(l, throttle429())
+		}, widened * gentleCut},
+		{"recovery after a gentle cut stops under the rate that drew it", func(l *Limiter) {
+			replyN(l, cleanStretch, ok200)
+			reply(l, throttle429())
+			replyN(l, cleanStretch, ok200)
+			reply(l, throttle429())
+			replyN(l, 20, ok200)
+		}, widened * gentleCeiling},
 		{"a second 429 soon after the first: firm", func(l *Limiter) {
 			replyN(l, cleanStretch, ok200)
 			reply(l, throttle429())
 			replyN(l, 10, ok200)
 			reply(l, throttle429())
-		}, paced * gentleCeiling * firmCut},
+		}, widened * firmCut},
 		{"recovery after a firm cut stops lower", func(l *Limiter) {
 			replyN(l, cleanStretch, ok200)
 			reply(l, throttle429())
 			replyN(l, 10, ok200)
 			reply(l, throttle429())
 			replyN(l, 40, ok200)
-		}, paced * gentleCeiling * firmCeiling},
+		}, widened * firmCeiling},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -642,20 +658,123 @@ func TestRetry(t *testing.T) {
 }
 
 // After about a hundred clean answers the ceiling a 429 left is forgotten
-// and the pace climbs back towards the configured rate.
+// and the pace climbs back towards the configured rate, less the wider
+// headroom the first 429 left.
 func TestReprobesAfterAHundredCleanAnswers(t *testing.T) {
 	const rate = 100 // answers come far faster: see above
 	l := mustNew(t, Config{Rate: rate})
 	replyN(l, cleanStretch, ok200)
 	reply(l, throttle429())
+	replyN(l, 10, ok200)
+	reply(l, throttle429()) // firm
 	replyN(l, reprobeAfter-1, ok200)
-	capped := rate * (1 - headroom) * gentleCeiling
-	if r := l.Stats().Rate; math.Abs(r-capped) > 1e-9 {
-		t.Fatalf("rate = %.0f after %d clean answers, want still capped at %.0f", r, reprobeAfter-1, capped)
+	widened := rate * (1 - jitterHeadroom)
+	if r, capped := l.Stats().Rate, widened*firmCeiling; math.Abs(r-capped) > 1e-9 {
+		t.Fatalf("rate = %.1f after %d clean answers, want still capped at %.1f", r, reprobeAfter-1, capped)
 	}
-	replyN(l, 2, ok200)
-	if r, want := l.Stats().Rate, rate*(1-headroom); math.Abs(r-want) > 1e-9 {
-		t.Errorf("rate = %.0f after %d clean answers, want back at %.0f", r, reprobeAfter+1, want)
+	replyN(l, 5, ok200)
+	if r := l.Stats().Rate; math.Abs(r-widened) > 1e-9 {
+		t.Errorf("rate = %.1f after %d clean answers, want back at %.1f", r, reprobeAfter+4, widened)
+	}
+}
+
+// A 429 that no X-RateLimit header explains says the pace left too little
+// room for the jitter on the way: the headroom widens for the rest of the
+// run, and no number of clean answers takes it back to the first one. A
+// 429 the headers explain (the window was used up) leaves it as it is.
+func TestHeadroomWidensAfterA429NoHeaderExplains(t *testing.T) {
+	quota := func(status int) func() *http.Response {
+		return func() *http.Response {
+			return answer(status, "X-RateLimit-Limit", "100", "X-RateLimit-Remaining", "0", "Retry-After", "0",
+				"X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
+		}
+	}
+	tests := []struct {
+		name     string
+		cfg      Config
+		throttle func() *http.Response
+		want     float64 // share of the limit paced at after a 429 and many clean answers
+		describe string
+	}{
+		{"explicit rate, a bare 429", Config{Rate: 20}, throttle429, 1 - jitterHeadroom,
+			"1200/min, from the configured rate; paced at 1128/min after the server's 429s"},
+		{"documented limit (auto, no headers), a bare 429", Config{Rate: Auto}, throttle429, 1 - jitterHeadroom,
+			"50/min, from Exotel's documented limit; paced at 47/min after the server's 429s"},
+		{"explicit rate, a 429 the quota headers explain", Config{Rate: 20}, quota(http.StatusTooManyRequests), 1 - headroom,
+			"1200/min, from the configured rate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := mustNew(t, tc.cfg)
+			replyN(l, cleanStretch, ok200)
+			reply(l, tc.throttle())
+			replyN(l, 3*reprobeAfter, ok200)
+			s := l.Stats()
+			if math.Abs(s.Rate-s.Limit*tc.want) > 1e-9 {
+				t.Errorf("rate = %.4f after %d clean answers, want %.4f (%.0f%% of %.4f)", s.Rate, 3*reprobeAfter,
+					s.Limit*tc.want, 100*tc.want, s.Limit)
+			}
+			if got := s.Describe(); got != tc.describe {
+				t.Errorf("Describe() = %q, want %q", got, tc.describe)
+			}
+		})
+	}
+}
+
+// A request let go on time but written late (the machine busy) must not
+// bring the next one closer to it than the pace: with Burst 1, the next
+// leaves no sooner than one interval after the latest departure.
+func TestDepartureSpacesTheNextRequest(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    Config
+		wait   bool // the request was let go by Wait (with the Departure's ctx)
+		lefts  int  // calls to Left
+		spaced bool // notBefore is one interval after the first Left
+	}{
+		{name: "written after Wait", cfg: Config{Rate: 10}, wait: true, lefts: 1, spaced: true},
+		{name: "a second Left changes nothing", cfg: Config{Rate: 10}, wait: true, lefts: 2, spaced: true},
+		{name: "never let go: nothing to space", cfg: Config{Rate: 10}, lefts: 1},
+		{name: "burst above 1: requests may leave back to back", cfg: Config{Rate: 10, Burst: 2}, wait: true, lefts: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := mustNew(t, tc.cfg)
+			ctx, dep := WithDeparture(context.Background())
+			if tc.wait {
+				done, err := l.Wait(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer done(ok200())
+			}
+			interval := time.Duration(float64(time.Second) / l.Stats().Rate)
+			before := time.Now()
+			dep.Left()
+			after := time.Now()
+			for range tc.lefts - 1 {
+				time.Sleep(time.Millisecond)
+				dep.Left()
+			}
+			l.mu.Lock()
+			nb := l.notBefore
+			l.mu.Unlock()
+			if !tc.spaced {
+				if !nb.IsZero() {
+					t.Errorf("next request held until %v after the departure", nb.Sub(before))
+				}
+				return
+			}
+			if nb.Before(before.Add(interval)) || nb.After(after.Add(interval)) {
+				t.Fatalf("next request may leave %v after the departure, want one interval, %v", nb.Sub(before), interval)
+			}
+			l.mu.Lock()
+			pause, _ := l.gate(nb.Add(-time.Millisecond))
+			l.mu.Unlock()
+			if pause != time.Millisecond {
+				t.Errorf("a millisecond before then, gate pauses %v, want 1ms", pause)
+			}
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/exoroster/exoroster/offboard"
 	"github.com/exoroster/exoroster/resolve"
@@ -102,6 +103,7 @@ func (t *Target) Find(ctx context.Context, idents []resolve.Ident) (offboard.Fou
 		f.strategy = resolve.ByID + "+" + resolve.ByListing
 	}
 	err = Walk(ctx, t.fetchPage(&f.requests), func(p *Page) error {
+		t.size.note(p)
 		f.unreadable += p.Unreadable
 		for i := range p.Users {
 			u := &p.Users[i]
@@ -184,23 +186,144 @@ func (f *found) matchPhone(phone string) offboard.Match {
 // Delete removes one user from the app.
 func (t *Target) Delete(ctx context.Context, id string) error { return t.c.DeleteUser(ctx, id) }
 
-// Reread reads the users again by user_id, one GET each.
+// Reread reads the members again right before they are deleted: by
+// user_id, one GET each, or, when a listing of the app takes fewer
+// requests, by one pass over the list (see listMembers). A member the
+// listing did not show is then read by its user_id: it may be gone, or
+// deletions while the listing paged may have moved it past a page.
 func (t *Target) Reread(ctx context.Context, members []offboard.Member) (map[string]offboard.Member, map[string]error, int, error) {
-	ids := make([]string, len(members))
-	for i, m := range members {
-		ids[i] = m.ID()
-	}
-	l, err := t.getAll(ctx, ids)
-	if err != nil {
-		return nil, nil, l.requests, err
+	earlier := make(map[string]*User, len(members))
+	var ids []string
+	for _, m := range members {
+		id := m.ID()
+		if _, dup := earlier[id]; !dup {
+			ids = append(ids, id)
+		}
+		earlier[id] = UserOf(m)
 	}
 	fresh := map[string]offboard.Member{}
+	requests := 0
+	byID := ids
+	if t.listingPays(len(ids)) {
+		listed, n, err := t.listMembers(ctx, ids)
+		requests += n
+		if resolve.IsRunLevel(err) {
+			return nil, nil, requests, err
+		}
+		// Any other failure of the listing leaves its unread members to
+		// their GETs.
+		byID = nil
+		for _, id := range ids {
+			if u := listed[id]; u != nil {
+				fresh[id] = member{withDates(u, earlier[id])}
+			} else {
+				byID = append(byID, id)
+			}
+		}
+	}
+	l, err := t.getAll(ctx, byID)
+	requests += l.requests
+	if err != nil {
+		return nil, nil, requests, err
+	}
 	for id, u := range l.users {
 		if u != nil {
 			fresh[id] = member{u}
 		}
 	}
-	return fresh, l.errs, l.requests, nil
+	return fresh, l.errs, requests, nil
+}
+
+// listingPays reports whether reading n users by listing the app may take
+// fewer requests than n GETs: its pages are fewer, by the size of the app
+// at its latest listing; or, that unknown, n is more than one, and the
+// first page will tell (its users are read all the same).
+func (t *Target) listingPays(n int) bool {
+	if n < 2 {
+		return false
+	}
+	size, known := t.size.get()
+	return !known || pages(size, t.c.PageSize()) < n
+}
+
+// pages is how many pages of size list n users (at least one).
+func pages(n, size int) int { return max(1, (n+size-1)/max(size, 1)) }
+
+// errListedEnough ends a listing early: every member was seen, or the
+// pages left would cost more requests than reading the rest one by one.
+var errListedEnough = errors.New("listed enough")
+
+// listMembers lists the app for the users with these ids and returns those
+// it showed, by user_id, and the requests it sent. After each page it goes
+// on only while the pages left (by the page's total) are fewer than the
+// members not yet seen; without a total, it stops. The error is the listing's; the users seen before
+// it are returned all the same.
+func (t *Target) listMembers(ctx context.Context, ids []string) (map[string]*User, int, error) {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	listed := map[string]*User{}
+	requests := 0
+	err := Walk(ctx, t.fetchPage(&requests), func(p *Page) error {
+		t.size.note(p)
+		for i := range p.Users {
+			if u := &p.Users[i]; want[u.UserID] {
+				listed[u.UserID] = u
+			}
+		}
+		left := len(want) - len(listed)
+		if left == 0 || !p.HasTotal {
+			return errListedEnough
+		}
+		if after := p.Total - (p.Offset + p.Count); after > 0 && pages(after, t.c.PageSize()) >= left {
+			return errListedEnough
+		}
+		return nil
+	})
+	if errors.Is(err, errListedEnough) {
+		err = nil
+	}
+	return listed, requests, err
+}
+
+// withDates is u, read by listing, with the dates a listing does not carry
+// taken from earlier, the same user as a GET read it: created_at never
+// changes, and updated_at has not when nothing the listing shows has.
+func withDates(u, earlier *User) *User {
+	if earlier == nil || earlier.UserID != u.UserID {
+		return u
+	}
+	c := *u
+	if c.CreatedAt == "" {
+		c.CreatedAt = earlier.CreatedAt
+	}
+	if c.UpdatedAt == "" && c.Name == earlier.Name && c.Phone == earlier.Phone && c.Status == earlier.Status &&
+		sameBool(c.SIPEnabled, earlier.SIPEnabled) {
+		c.UpdatedAt = earlier.UpdatedAt
+	}
+	return &c
+}
+
+func sameBool(a, b *bool) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+
+// appSize is how many users the app held at its latest listing, for
+// Reread's choice between GETs and a listing. It is safe for concurrent
+// use.
+type appSize struct {
+	n atomic.Int64 // the count plus one; 0 until a page states a total
+}
+
+func (s *appSize) get() (int, bool) {
+	n := s.n.Load()
+	return int(n - 1), n > 0
+}
+
+// note takes in a page's total, when it states one.
+func (s *appSize) note(p *Page) {
+	if p.HasTotal {
+		s.n.Store(int64(max(p.Total, 0)) + 1)
+	}
 }
 
 // Account lists the whole app; complete is false when an entry of the list
@@ -209,6 +332,7 @@ func (t *Target) Account(ctx context.Context) ([]offboard.Member, bool, int, err
 	var all []offboard.Member
 	requests, unreadable := 0, 0
 	err := Walk(ctx, t.fetchPage(&requests), func(p *Page) error {
+		t.size.note(p)
 		unreadable += p.Unreadable
 		for i := range p.Users {
 			all = append(all, member{&p.Users[i]})

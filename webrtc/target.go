@@ -38,6 +38,7 @@ type Target struct {
 	pacer Retrier
 	cfg   TargetConfig
 	log   *slog.Logger
+	size  appSize // the app's users at its latest listing, for Reread
 }
 
 // The commands a Target serves.
@@ -153,6 +154,7 @@ func (t *Target) ListPage(ctx context.Context, offset int) (*exporter.Page[User]
 	if err != nil {
 		return nil, err
 	}
+	t.size.note(p)
 	page := &exporter.Page[User]{Users: p.Users, Limit: p.Limit}
 	if p.HasTotal {
 		page.Total = p.Total
