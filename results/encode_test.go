@@ -49,6 +49,7 @@ func TestAppendLineMatchesEncodingCSV(t *testing.T) {
 		{name: "quotes, commas and line breaks in cells", line: Line{Row: 4, Status: Invalid, Message: `bad "email", see row 2`,
 			Input: []string{"Sharma, \"Rahul\"", "a\nb", "c\rd"}}},
 		{name: "formula and spaces", line: Line{Row: 5, Status: Invalid, Input: []string{"=cmd|' /C calc'!A0", " lead", "\tTab"}}},
+		{name: "control spaces first", line: Line{Row: 10, Status: Invalid, Message: "\vvt", Input: []string{"\ffeed", "\u0085nel", "\x01"}}},
 		{name: "backslash dot", line: Line{Row: 6, Status: Invalid, Message: `\.`, Input: []string{`\.`, "", ""}}},
 		{name: "short and long input, extra", line: Line{Row: 7, Status: Updated, Extra: []string{"o@x.com", "", "dropped"},
 			Input: []string{"only one"}}},

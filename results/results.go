@@ -219,7 +219,10 @@ func (w *Writer) appendLine(b []byte, l Line) []byte {
 	// as given in whichever column holds it. Load restores them.
 	for _, c := range l.Input {
 		b = append(b, ',')
-		b = appendCell(b, SafeCell(c, true))
+		if len(c) > 0 && mayRunAsFormula(c[0]) {
+			c = SafeCell(c, true)
+		}
+		b = appendCell(b, c)
 	}
 	for i := len(l.Input); i < w.inputWidth; i++ {
 		b = append(b, ',')
@@ -274,6 +277,9 @@ func cellNeedsQuotes(cell string) bool {
 		case c == '\n', c == '\r', c == '"', c == ',':
 			return true
 		}
+	}
+	if c := cell[0]; c < utf8.RuneSelf {
+		return c == ' ' || c == '\t' || c == '\v' || c == '\f' // \n and \r were quoted above
 	}
 	r, _ := utf8.DecodeRuneInString(cell)
 	return unicode.IsSpace(r)
