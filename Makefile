@@ -18,7 +18,7 @@ demo: build ## import samples/roster.csv into the sandbox, end to end, no creden
 	./scripts/demo.sh $(BIN)
 
 bench: ## Go benchmarks, then one table of end-to-end pace against the fake API (PACE_RUNS=7 per scenario, ~15 min)
-	$(GO) test -run '^$$' -bench . -benchmem ./roster/ ./ratelimit/
+	$(GO) test -run '^$$' -bench . -benchmem ./roster/ ./ratelimit/ ./results/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./importer/ ./exporter/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./audit/ ./htmlreport/
 	$(GO) test -C ratelimit -tags pacebench -run '^TestPaceTable$$' -count 1 -timeout 60m
@@ -34,6 +34,9 @@ fuzz: ## fuzz the CSV and .xlsx readers, header words, --map, phone, email, API-
 	$(GO) test -run '^$$' -fuzz '^FuzzEmail$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzHeaderWords$$' -fuzztime $(FUZZTIME) ./roster/
+	$(GO) test -run '^$$' -fuzz '^FuzzCountRows$$' -fuzztime $(FUZZTIME) ./roster/
+	$(GO) test -run '^$$' -fuzz '^FuzzLineEnds$$' -fuzztime $(FUZZTIME) ./roster/
+	$(GO) test -run '^$$' -fuzz '^FuzzAppendRecord$$' -fuzztime $(FUZZTIME) ./results/
 	$(GO) test -run '^$$' -fuzz '^FuzzMap$$' -fuzztime $(FUZZTIME) ./roster/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAnswer$$' -fuzztime $(FUZZTIME) ./exotel/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./audit/

@@ -131,7 +131,8 @@ func (cfg Config) withDefaults() Config {
 }
 
 // Input is a roster file, CSV or .xlsx. Open is called more than once: to
-// check the whole file, to stream it to the workers, and to check a resume.
+// check the header, to count and hash the file, to stream it to the
+// workers, and to check a resume.
 type Input struct {
 	Name string
 	Open func() (io.ReadCloser, error)
@@ -159,21 +160,24 @@ func Prepare(in Input, opts roster.Options) (*Plan, error) {
 	return PrepareFor(CCMRows(), in, opts)
 }
 
-// PrepareFor reads the whole input once: checks the header and columns as
-// rows needs them, counts rows and fingerprints the file. It does not
-// validate the rows: the run does, once, as it streams them. Its errors are
+// PrepareFor reads the whole input: checks the header and columns as rows
+// needs them, counts rows and fingerprints the file. It does not validate
+// the rows: the run does, once, as it streams them. Its errors are
 // run-level: an unreadable file, one without the columns the target needs,
 // or what roster.NewReaderWith refuses (a *roster.UsageError for a bad
 // --map, a *roster.ColumnError for columns that need --map or
 // --ignore-column).
+//
+// The count comes from roster.CountRows, a scan of the bytes as they are
+// hashed, where it can tell; otherwise from reading every record, which
+// also finds a file that cannot be read to its end.
 func PrepareFor(rows Rows, in Input, _ roster.Options) (*Plan, error) {
 	rc, err := in.Open()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
 	}
 	defer rc.Close()
-	sum := sha256.New()
-	r, err := roster.NewReaderWith(io.TeeReader(rc, sum), in.Read)
+	r, err := roster.NewReaderWith(rc, in.Read)
 	if err != nil {
 		return nil, openError(in.Name, err)
 	}
@@ -183,6 +187,13 @@ func PrepareFor(rows Rows, in Input, _ roster.Options) (*Plan, error) {
 		return nil, fmt.Errorf("%s: %w", in.Name, err)
 	}
 	plan := &Plan{Input: in, Header: h, Describe: r.Describe()}
+	counted, err := plan.countAndHash()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
+	}
+	if counted {
+		return plan, nil
+	}
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -194,13 +205,33 @@ func PrepareFor(rows Rows, in Input, _ roster.Options) (*Plan, error) {
 		plan.Rows++
 		plan.LastRow = rec.Row
 	}
-	// The hash must cover every byte, including any the CSV reader did
-	// not need.
-	if _, err := io.Copy(io.Discard, io.TeeReader(rc, sum)); err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", in.Name, err)
-	}
-	plan.SHA256 = hex.EncodeToString(sum.Sum(nil))
 	return plan, nil
+}
+
+// countAndHash sets the plan's SHA256 from every byte of the input and,
+// where roster.CountRows can tell, its Rows and LastRow (a CSV row's number
+// is its count); counted is false when the rows are left to the Reader.
+func (p *Plan) countAndHash() (counted bool, err error) {
+	rc, err := p.Input.Open()
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	sum := sha256.New()
+	n, counted, err := roster.CountRows(io.TeeReader(rc, sum), p.Input.Read)
+	if err != nil {
+		return false, err
+	}
+	// The hash must cover every byte, including any the counter did not
+	// need.
+	if _, err := io.Copy(io.Discard, io.TeeReader(rc, sum)); err != nil {
+		return false, err
+	}
+	p.SHA256 = hex.EncodeToString(sum.Sum(nil))
+	if counted {
+		p.Rows, p.LastRow = n, n
+	}
+	return counted, nil
 }
 
 // openError says why a roster could not be opened: a problem with its

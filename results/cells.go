@@ -30,12 +30,23 @@ func runsAsFormula(s string) bool {
 	if i == len(s) {
 		return false
 	}
-	switch s[i] {
+	return formulaStart(s[i])
+}
+
+// formulaStart reports whether a spreadsheet reads a cell starting with c
+// as a formula.
+func formulaStart(c byte) bool {
+	switch c {
 	case '=', '+', '-', '@', '\t', '\r':
 		return true
 	}
 	return false
 }
+
+// mayRunAsFormula reports whether a cell starting with c may need
+// Neutralize: it starts a formula, or is a quote that may come before one.
+// Every other cell is safe as it is.
+func mayRunAsFormula(c byte) bool { return c == '\'' || formulaStart(c) }
 
 // SafeCell is cell made safe to open in a spreadsheet (Neutralize), except
 // an E.164 number in a phone column, which stays exactly as it is: a

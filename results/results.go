@@ -14,8 +14,6 @@
 package results
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"slices"
@@ -23,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Status is what happened to a row.
@@ -104,10 +104,11 @@ const DefaultSyncInterval = time.Second
 
 // Writer appends lines to a results file. It is safe for concurrent use.
 type Writer struct {
-	mu         sync.Mutex
-	f          *os.File
-	buf        bytes.Buffer
-	csv        *csv.Writer
+	mu sync.Mutex
+	f  *os.File
+	// buf holds lines not yet written to f, encoded as encoding/csv
+	// writes them (appendRecord).
+	buf        []byte
 	layout     Layout
 	lastSync   time.Time
 	lastFlush  time.Time // when buffered lines last reached the OS
@@ -124,7 +125,7 @@ func Create(path string, layout Layout) (*Writer, error) {
 		return nil, fmt.Errorf("cannot create results file: %w", err)
 	}
 	w := newWriter(f, layout)
-	w.csv.Write(layout.Header())
+	w.buf = appendRecord(w.buf, layout.Header())
 	if err := w.flushLocked(true); err != nil {
 		f.Close()
 		return nil, err
@@ -143,10 +144,8 @@ func Append(path string, layout Layout) (*Writer, error) {
 }
 
 func newWriter(f *os.File, layout Layout) *Writer {
-	w := &Writer{f: f, layout: layout, lastSync: time.Now(), lastFlush: time.Now(), syncEvery: DefaultSyncInterval,
+	return &Writer{f: f, layout: layout, lastSync: time.Now(), lastFlush: time.Now(), syncEvery: DefaultSyncInterval,
 		extraWidth: len(layout.Extra), inputWidth: len(layout.Input)}
-	w.csv = csv.NewWriter(&w.buf)
-	return w
 }
 
 // Path returns the file's name.
@@ -165,16 +164,9 @@ func (w *Writer) Write(l Line) error {
 	if w.err != nil {
 		return w.err
 	}
-	w.csv.Write(w.record(l))
-	if decidedLocally(l) {
-		w.csv.Flush()
-		if err := w.csv.Error(); err != nil {
-			w.err = err
-			return err
-		}
-		if w.buf.Len() < localHold && time.Since(w.lastFlush) < w.syncEvery {
-			return nil
-		}
+	w.buf = w.appendLine(w.buf, l)
+	if decidedLocally(l) && len(w.buf) < localHold && time.Since(w.lastFlush) < w.syncEvery {
+		return nil
 	}
 	return w.flushLocked(time.Since(w.lastSync) >= w.syncEvery)
 }
@@ -194,48 +186,114 @@ func decidedLocally(l Line) bool {
 	return false
 }
 
-func (w *Writer) record(l Line) []string {
-	rec := make([]string, 0, 8+w.extraWidth+max(w.inputWidth, len(l.Input)))
-	rec = append(rec,
-		strconv.Itoa(l.Row),
-		string(l.Status),
-		l.UserID,
-		l.DeviceID,
-		itoaOrEmpty(l.HTTPStatus),
-		l.ErrorCode,
-		oneLine(l.Message),
-		strconv.Itoa(l.Attempts),
-	)
-	extra := make([]string, w.extraWidth)
-	copy(extra, l.Extra)
-	rec = append(rec, extra...)
+// appendLine appends l's line to b: the leading columns, the layout's
+// extra columns, then the input's cells, padded to the header's width. It
+// builds no record: a dry run writes a line for every row.
+func (w *Writer) appendLine(b []byte, l Line) []byte {
+	b = strconv.AppendInt(b, int64(l.Row), 10)
+	b = append(b, ',')
+	b = appendCell(b, string(l.Status))
+	b = append(b, ',')
+	b = appendCell(b, l.UserID)
+	b = append(b, ',')
+	b = appendCell(b, l.DeviceID)
+	b = append(b, ',')
+	if l.HTTPStatus != 0 {
+		b = strconv.AppendInt(b, int64(l.HTTPStatus), 10)
+	}
+	b = append(b, ',')
+	b = appendCell(b, l.ErrorCode)
+	b = append(b, ',')
+	b = appendCell(b, oneLine(l.Message))
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(l.Attempts), 10)
+	for i := range w.extraWidth {
+		b = append(b, ',')
+		if i < len(l.Extra) {
+			b = appendCell(b, l.Extra[i])
+		}
+	}
 	// The input's cells are echoed as export writes its cells (SafeCell):
 	// a results file is opened in a spreadsheet, and a roster's "=cmd|…"
 	// must not run there, while an E.164 number, which runs nothing, stays
 	// as given in whichever column holds it. Load restores them.
 	for _, c := range l.Input {
-		rec = append(rec, SafeCell(c, true))
+		b = append(b, ',')
+		if len(c) > 0 && mayRunAsFormula(c[0]) {
+			c = SafeCell(c, true)
+		}
+		b = appendCell(b, c)
 	}
 	for i := len(l.Input); i < w.inputWidth; i++ {
-		rec = append(rec, "")
+		b = append(b, ',')
 	}
-	return rec
+	return append(b, '\n')
+}
+
+// appendRecord appends cells as one CSV line, as encoding/csv's Writer
+// writes it (comma-separated, LF line end).
+func appendRecord(b []byte, cells []string) []byte {
+	for i, c := range cells {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCell(b, c)
+	}
+	return append(b, '\n')
+}
+
+// appendCell appends one cell as encoding/csv's Writer writes it: quoted
+// when it holds a comma, quote, CR or LF, starts with a space, or is \.;
+// quotes in it doubled, line ends kept.
+func appendCell(b []byte, cell string) []byte {
+	if !cellNeedsQuotes(cell) {
+		return append(b, cell...)
+	}
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(cell, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, cell[:i+1]...)
+		b = append(b, '"')
+		cell = cell[i+1:]
+	}
+	b = append(b, cell...)
+	return append(b, '"')
+}
+
+// cellNeedsQuotes is encoding/csv's Writer.fieldNeedsQuotes for a comma.
+func cellNeedsQuotes(cell string) bool {
+	if cell == "" {
+		return false
+	}
+	if cell == `\.` {
+		return true
+	}
+	for i := 0; i < len(cell); i++ {
+		switch c := cell[i]; {
+		case c > ',': // letters, digits, @ and . pass here
+		case c == '\n', c == '\r', c == '"', c == ',':
+			return true
+		}
+	}
+	if c := cell[0]; c < utf8.RuneSelf {
+		return c == ' ' || c == '\t' || c == '\v' || c == '\f' // \n and \r were quoted above
+	}
+	r, _ := utf8.DecodeRuneInString(cell)
+	return unicode.IsSpace(r)
 }
 
 // flushLocked writes the buffered line(s) in one write call and fsyncs when
 // asked to.
 func (w *Writer) flushLocked(sync bool) error {
-	w.csv.Flush()
-	if err := w.csv.Error(); err != nil {
-		w.err = err
-		return err
-	}
-	if w.buf.Len() > 0 {
-		if _, err := w.f.Write(w.buf.Bytes()); err != nil {
+	if len(w.buf) > 0 {
+		if _, err := w.f.Write(w.buf); err != nil {
 			w.err = fmt.Errorf("writing results: %w", err)
 			return w.err
 		}
-		w.buf.Reset()
+		w.buf = w.buf[:0]
 	}
 	w.lastFlush = time.Now()
 	if sync {
@@ -284,7 +342,7 @@ func itoaOrEmpty(n int) string {
 
 // oneLine keeps messages on one line so the file stays easy to grep.
 func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
+	if strings.IndexByte(s, '\n') < 0 && strings.IndexByte(s, '\r') < 0 {
 		return s
 	}
 	return strings.Join(strings.Fields(s), " ")

@@ -363,3 +363,42 @@ func BenchmarkPhoneShapes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCountRows counts a 100,000-row generated roster's rows as an
+// import's first pass does: with CountRows' scan, and with the Reader
+// (Next until io.EOF), which that pass used before and still uses for the
+// files the scan leaves to it.
+func BenchmarkCountRows(b *testing.B) {
+	const rows = 100000
+	var buf bytes.Buffer
+	if _, err := rostertest.Write(&buf, rostertest.Spec{Rows: rows, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	count := map[string]func() (int, error){
+		"scan": func() (int, error) {
+			n, ok, err := CountRows(bytes.NewReader(data), ReadOptions{})
+			if !ok && err == nil {
+				b.Fatal("CountRows left the generated roster to the Reader")
+			}
+			return n, err
+		},
+		"reader": func() (int, error) { return readerRows(data, ReadOptions{}) },
+	}
+	for _, name := range []string{"scan", "reader"} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for range b.N {
+				n, err := count[name]()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n != rows {
+					b.Fatalf("%d rows", n)
+				}
+			}
+			b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

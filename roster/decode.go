@@ -311,24 +311,33 @@ func (l *lineEnds) Read(p []byte) (int, error) {
 		if n == 0 {
 			return 0, err
 		}
-		if !l.lastCR && bytes.IndexByte(p[:n], '\r') < 0 {
+		b := p[:n]
+		if !l.lastCR && bytes.IndexByte(b, '\r') < 0 {
 			return n, err
 		}
-		w := 0
-		for _, c := range p[:n] {
-			switch {
-			case c == '\r':
-				p[w] = '\n'
-				w++
-				l.lastCR = true
-				continue
-			case c == '\n' && l.lastCR:
-				// the LF of a CRLF: its line end is written already
-			default:
-				p[w] = c
-				w++
+		// Move the text between CRs down over the LFs dropped, a stretch
+		// at a time: CRLF files have a CR on every line.
+		r, w := 0, 0
+		if l.lastCR && b[0] == '\n' {
+			r = 1 // the LF of a CRLF whose CR ended the last read
+		}
+		l.lastCR = false
+		for r < n {
+			i := bytes.IndexByte(b[r:], '\r')
+			if i < 0 {
+				w += copy(b[w:], b[r:])
+				break
 			}
-			l.lastCR = false
+			w += copy(b[w:], b[r:r+i])
+			b[w] = '\n'
+			w++
+			r += i + 1
+			switch {
+			case r == n:
+				l.lastCR = true
+			case b[r] == '\n':
+				r++
+			}
 		}
 		if w > 0 || err != nil {
 			return w, err

@@ -185,16 +185,12 @@ func newReader(in io.Reader, c compiled, strict bool) (*Reader, error) {
 		if c.sheetFlag {
 			return nil, usageErrorf("--sheet %q: the file is CSV text, not an .xlsx workbook", c.sheet)
 		}
-		d := decideEncoding(head, c.enc)
+		d, delim := decideText(head, c)
 		if d.refusal != nil {
 			return nil, d.refusal
 		}
 		if _, err := raw.Discard(d.bomLen); err != nil {
 			return nil, fmt.Errorf("reading the header: %w", err)
-		}
-		delim := c.delim
-		if delim == 0 {
-			delim = sniffDelimiter(oneLineEnd(d.decodeWindow(evenFor(d, head))))
 		}
 		tail := &tailReader{r: &lineEnds{r: d.decodeReader(raw)}}
 		cr := csv.NewReader(tail)
@@ -242,6 +238,21 @@ func newReader(in io.Reader, c compiled, strict bool) (*Reader, error) {
 		return nil, err
 	}
 	return rd, nil
+}
+
+// decideText chooses how CSV text starting with head is decoded and
+// separated: the encoding, and the separator given or sniffed from the
+// header line. CountRows decides by the same rules as newReader.
+func decideText(head []byte, c compiled) (decision, rune) {
+	d := decideEncoding(head, c.enc)
+	if d.refusal != nil {
+		return d, 0
+	}
+	delim := c.delim
+	if delim == 0 {
+		delim = sniffDelimiter(oneLineEnd(d.decodeWindow(evenFor(d, head))))
+	}
+	return d, delim
 }
 
 // evenFor trims a UTF-16 window to whole code units.
