@@ -3,6 +3,7 @@ package roster
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ func readerRows(in []byte, opts ReadOptions) (int, error) {
 	defer r.Close()
 	n := 0
 	for {
-		_, err := r.Next()
+		rec, err := r.Next()
 		if err == io.EOF {
 			return n, nil
 		}
@@ -31,6 +32,12 @@ func readerRows(in []byte, opts ReadOptions) (int, error) {
 			return n, err
 		}
 		n++
+		// importer.PrepareFor takes a counted file's last row number to be
+		// its count: that holds only while the Reader numbers CSV rows
+		// without gaps.
+		if rec.Row != n {
+			return n, fmt.Errorf("row %d is numbered %d", n, rec.Row)
+		}
 	}
 }
 
