@@ -7,5 +7,5 @@ import "time"
 func (l *Limiter) NotBefore() time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.notBefore
+	return l.notBefore()
 }

@@ -227,9 +227,9 @@ type Limiter struct {
 	probeInFlight bool
 	stated        statedLimit
 
-	// notBefore is when the next request may leave at the earliest: the
-	// latest departure (see Departure) plus one interval at the pace.
-	notBefore time.Time
+	// departedAt is the latest departure (see Departure): the next request
+	// leaves no sooner than one interval at the pace after it.
+	departedAt time.Time
 
 	inFlight int
 	stopped  bool
@@ -397,9 +397,20 @@ func (l *Limiter) departed(at time.Time) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if next := at.Add(time.Duration(float64(time.Second) / l.current)); next.After(l.notBefore) {
-		l.notBefore = next
+	if at.After(l.departedAt) {
+		l.departedAt = at
 	}
+}
+
+// notBefore is the earliest the next request may leave by the latest
+// departure: one interval at the pace as it is now, not as it was then, so
+// a pace raised meanwhile (the server's stated limit learned from the first
+// answer) is not held to the documented 50/min's 1.2 s. Called with mu.
+func (l *Limiter) notBefore() time.Time {
+	if l.departedAt.IsZero() {
+		return time.Time{}
+	}
+	return l.departedAt.Add(time.Duration(float64(time.Second) / l.current))
 }
 
 // Stop lets no further request start: waiting and future calls to Wait
@@ -421,8 +432,8 @@ func (l *Limiter) gate(now time.Time) (time.Duration, <-chan struct{}) {
 		return l.holdUntil.Sub(now), l.changed
 	}
 	l.endHold(now)
-	if now.Before(l.notBefore) {
-		return l.notBefore.Sub(now), l.changed
+	if next := l.notBefore(); now.Before(next) {
+		return next.Sub(now), l.changed
 	}
 	if !l.quotaKnown {
 		return 0, nil

@@ -757,7 +757,7 @@ func TestDepartureSpacesTheNextRequest(t *testing.T) {
 				dep.Left()
 			}
 			l.mu.Lock()
-			nb := l.notBefore
+			nb := l.notBefore()
 			l.mu.Unlock()
 			if !tc.spaced {
 				if !nb.IsZero() {
@@ -775,6 +775,38 @@ func TestDepartureSpacesTheNextRequest(t *testing.T) {
 				t.Errorf("a millisecond before then, gate pauses %v, want 1ms", pause)
 			}
 		})
+	}
+}
+
+// The spacing after a departure follows the pace as it is when the next
+// request asks, not as it was when the last one left: under --rate auto the
+// first request leaves at the documented 50/min (1.2 s apart), and its
+// answer's X-RateLimit headers may raise the pace at once. Holding the next
+// request to 1.2 s cost every run against a window server 4%.
+func TestDepartureSpacingFollowsARaisedPace(t *testing.T) {
+	l := mustNew(t, Config{Rate: Auto})
+	ctx, dep := WithDeparture(context.Background())
+	done, err := l.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep.Left()
+	left := time.Now()
+	l.mu.Lock()
+	slow := l.notBefore().Sub(left)
+	l.setLimit(left, 10, SourceHeaders) // 600/min, as a window server states
+	fast := l.notBefore().Sub(left)
+	pause, _ := l.gate(left.Add(200 * time.Millisecond))
+	l.mu.Unlock()
+	done(ok200())
+	if slow < time.Second {
+		t.Errorf("at the documented 50/min the next request may leave %v after the last, want about 1.2 s", slow)
+	}
+	if fast > 110*time.Millisecond {
+		t.Errorf("at 600/min the next request may leave %v after the last, want about 103 ms", fast)
+	}
+	if pause != 0 {
+		t.Errorf("200 ms after the departure at 600/min, gate pauses %v, want none", pause)
 	}
 }
 
