@@ -191,35 +191,45 @@ func (t *Target) Delete(ctx context.Context, id string) error { return t.c.Delet
 // requests, by one pass over the list (see listMembers). A member the
 // listing did not show is then read by its user_id: it may be gone, or
 // deletions while the listing paged may have moved it past a page.
+//
+// Only members read earlier by a GET may be read again by listing: a
+// listing carries no dates, and the results and backup files record
+// created_at and updated_at, which a member found by listing (by phone)
+// has only from its GET here.
 func (t *Target) Reread(ctx context.Context, members []offboard.Member) (map[string]offboard.Member, map[string]error, int, error) {
 	earlier := make(map[string]*User, len(members))
-	var ids []string
+	var dated, byID []string
 	for _, m := range members {
 		id := m.ID()
+		u := UserOf(m)
 		if _, dup := earlier[id]; !dup {
-			ids = append(ids, id)
+			if u != nil && u.CreatedAt != "" {
+				dated = append(dated, id)
+			} else {
+				byID = append(byID, id)
+			}
 		}
-		earlier[id] = UserOf(m)
+		earlier[id] = u
 	}
 	fresh := map[string]offboard.Member{}
 	requests := 0
-	byID := ids
-	if t.listingPays(len(ids)) {
-		listed, n, err := t.listMembers(ctx, ids)
+	if t.listingPays(len(dated)) {
+		listed, n, err := t.listMembers(ctx, dated)
 		requests += n
 		if resolve.IsRunLevel(err) {
 			return nil, nil, requests, err
 		}
 		// Any other failure of the listing leaves its unread members to
 		// their GETs.
-		byID = nil
-		for _, id := range ids {
+		for _, id := range dated {
 			if u := listed[id]; u != nil {
 				fresh[id] = member{withDates(u, earlier[id])}
 			} else {
 				byID = append(byID, id)
 			}
 		}
+	} else {
+		byID = append(byID, dated...)
 	}
 	l, err := t.getAll(ctx, byID)
 	requests += l.requests

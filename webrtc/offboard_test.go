@@ -13,12 +13,13 @@ import (
 	"github.com/exoroster/exoroster/results"
 )
 
-// agents are the members agent_NNN for these numbers, as Find left them:
-// only their user_ids are needed to read them again.
+// agents are the members agent_NNN for these numbers, as Find left them
+// after reading each by user_id: a GET, so they carry dates.
 func agents(nums ...int) []offboard.Member {
 	out := make([]offboard.Member, len(nums))
 	for i, n := range nums {
-		out[i] = NewMember(&User{UserID: fmt.Sprintf("agent_%03d", n)})
+		out[i] = NewMember(&User{UserID: fmt.Sprintf("agent_%03d", n),
+			CreatedAt: "2026-01-02T03:04:05Z", UpdatedAt: "2026-01-02T03:04:05Z"})
 	}
 	return out
 }
@@ -202,6 +203,37 @@ func TestRereadByListingKeepsTheDates(t *testing.T) {
 	}
 	if got := members[1].Changes(fresh["agent_002"]); len(got) != 1 {
 		t.Errorf("changes of agent_002: %v, want the name", got)
+	}
+}
+
+// Members found by listing the app (by phone) carry no dates, and the
+// results and backup files record them: they are read again by user_id,
+// whose GET has them, even where a listing would take fewer requests.
+func TestRereadGetsMembersFoundByListing(t *testing.T) {
+	e := newTargetEnv(t, exoteltest.Options{})
+	seedApp(e, 10)
+	c, _ := fakeClient(t, e.srv, nil, "")
+	got, err := c.GetUser(context.Background(), "agent_002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := []offboard.Member{NewMember(got)}
+	for _, n := range []int{5, 7} {
+		members = append(members, NewMember(&User{UserID: fmt.Sprintf("agent_%03d", n), Name: "As Listed"}))
+	}
+	before := len(e.srv.Requests())
+	fresh, failed, n, err := e.tg.Reread(context.Background(), members)
+	if err != nil || len(failed) != 0 {
+		t.Fatalf("Reread: %v, failed %v", err, failed)
+	}
+	if lists, gets := requestCounts(e.srv, before); lists != 0 || gets != 3 || n != 3 {
+		t.Errorf("%d list calls and %d GETs (reported %d), want 3 GETs: one dated member cannot pay for a listing", lists, gets, n)
+	}
+	for _, m := range members {
+		u := UserOf(fresh[m.ID()])
+		if u == nil || u.CreatedAt == "" || u.UpdatedAt == "" {
+			t.Errorf("%s read again without its dates: %+v", m.ID(), u)
+		}
 	}
 }
 
