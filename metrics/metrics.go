@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -139,7 +140,8 @@ func (f family) valueType() prometheus.ValueType {
 // *.prom files, so it never sees a half-written one). Series of other
 // commands already in the file are kept, so commands can share it; so is
 // this command's last success time when r did not succeed. A previous
-// file that does not parse is replaced.
+// file that does not parse is replaced. Its folder is created when
+// missing (a fresh volume), as export does for its reports.
 func Write(path string, r Run) error {
 	if r.Command == "" {
 		return errors.New("metrics: the run has no command name")
@@ -150,6 +152,9 @@ func Write(path string, r Run) error {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(&collector{run: r, previous: readPrevious(path)}); err != nil {
 		return fmt.Errorf("metrics: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("cannot write metrics to %s: %w", path, pathErr(err))
 	}
 	if err := prometheus.WriteToTextfile(path, reg); err != nil {
 		return fmt.Errorf("cannot write metrics to %s: %w", path, pathErr(err))

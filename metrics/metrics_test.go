@@ -211,10 +211,23 @@ func TestWriteErrors(t *testing.T) {
 	if err := Write(filepath.Join(t.TempDir(), "m.prom"), Run{}); err == nil {
 		t.Error("a run without a command was written")
 	}
-	err := Write(filepath.Join(t.TempDir(), "missing", "m.prom"), Run{Command: "x"})
+	notDir := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := Write(filepath.Join(notDir, "m.prom"), Run{Command: "x"})
 	if err == nil || !strings.HasPrefix(err.Error(), "cannot write metrics to ") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// A textfile folder on a fresh volume does not exist before the first run.
+func TestWriteMakesTheFolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "metrics", "textfile", "m.prom")
+	if err := Write(path, Run{Command: "export", Success: true, Finished: finished}); err != nil {
+		t.Fatal(err)
+	}
+	metricstest.Parse(t, path)
 }
 
 func TestAuditOf(t *testing.T) {

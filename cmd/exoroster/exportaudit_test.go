@@ -445,3 +445,26 @@ func TestExportLineSinkTeesAnotherTarget(t *testing.T) {
 		t.Errorf("a CCM --against for a WebRTC export: %v", err)
 	}
 }
+
+// The nightly CronJob (deploy/kubernetes/cronjob.yaml) writes its report,
+// page and metrics into folders of a fresh volume that nothing has made:
+// export makes them, or the first night fails.
+func TestExportMakesTheFoldersItWritesInto(t *testing.T) {
+	srv := expAuditAccount(t, exoteltest.Options{})
+	data := t.TempDir()
+	report := filepath.Join(data, "reports", "users.csv")
+	r := expRun(t, srv, nil, "", append([]string{"export", "--out", report, "--against", report,
+		"--html", filepath.Join(data, "reports", "audit.html"),
+		"--metrics-file", filepath.Join(data, "metrics", "nightly.prom"), "--summary-json"}, expFast()...)...)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, f := range []string{"reports/users.csv", "reports/users.csv.diff.csv", "reports/audit.html", "metrics/nightly.prom"} {
+		if _, err := os.Stat(filepath.Join(data, f)); err != nil {
+			t.Errorf("first night: %v", err)
+		}
+	}
+	if strings.Contains(r.stderr, "warn") {
+		t.Errorf("first night warned:\n%s", r.stderr)
+	}
+}

@@ -131,10 +131,10 @@ func (f *exportFlags) pathTemplates() []templatePath {
 		templatePath{"html", &f.audit.html}, templatePath{"metrics-file", &f.audit.metricsFile})
 }
 
-// expandPaths fills the placeholders of every path flag. A folder that a
-// template names (reports/{date}/, or the folder of reports/{profile}.csv)
-// is created: a scheduled run must not fail on its first night for want of
-// it.
+// expandPaths fills the placeholders of every path flag and creates the
+// folder of each file export writes (reports/{date}/, or /data/reports/ on
+// a fresh volume): a scheduled run must not fail on its first night for
+// want of it. --against is read, not written: its folder is left alone.
 func (f *exportFlags) expandPaths(v config.OutVars) error {
 	for _, t := range f.pathTemplates() {
 		if *t.value == "" || *t.value == "-" {
@@ -144,7 +144,7 @@ func (f *exportFlags) expandPaths(v config.OutVars) error {
 		if err != nil {
 			return usageErr("--%s %v", t.flag, err)
 		}
-		if path != *t.value {
+		if t.flag != "against" {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return abortErr(fmt.Errorf("--%s %s: %w", t.flag, path, exportPathErr(err)))
 			}

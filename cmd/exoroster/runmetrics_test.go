@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -199,7 +200,12 @@ func TestMetricsOfDryRuns(t *testing.T) {
 // else (after its own message), and leaves a failed run's exit alone.
 func TestMetricsFileUnwritable(t *testing.T) {
 	_, oldPath, newPath := diffFixtures(t)
-	prom := filepath.Join(t.TempDir(), "no-such-dir", "exoroster.prom")
+	// A file where the metrics folder should be: no folder can be made.
+	notDir := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prom := filepath.Join(notDir, "exoroster.prom")
 	r := runDiffCmd(t, oldPath, newPath, "--format", "json", "--fail-on", "role-escalation", "--metrics-file", prom)
 	if r.code != ExitAborted || !strings.HasPrefix(r.stderr, "exoroster: --fail-on: role-escalation (3 users).\nexoroster: cannot write metrics to ") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
