@@ -118,7 +118,7 @@ func (a *app) recordRun(m runMetrics, rows map[string]int, aud *metrics.Audit, e
 	case werr == nil:
 		return err
 	case !run.Success:
-		fmt.Fprintf(a.env.Stderr, "exoroster: warning: %s\n", sentence(werr))
+		a.warn(sentence(werr))
 		return err
 	}
 	var ee *exitError

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -214,5 +216,18 @@ func TestMetricsFileUnwritable(t *testing.T) {
 	if r.code != ExitAborted || !strings.Contains(r.stderr, "exoroster: warning: cannot write metrics to ") ||
 		!strings.Contains(r.stderr, "missing.csv") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	// A log collector reads only the JSON lines: the warning is one of them.
+	r = runDiffCmd(t, oldPath, filepath.Join(filepath.Dir(oldPath), "missing.csv"), "--metrics-file", prom, "--log-format", "json")
+	logged := false
+	for _, line := range strings.Split(r.stderr, "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["level"] == "WARN" &&
+			strings.HasPrefix(fmt.Sprint(rec["msg"]), "cannot write metrics to ") && rec["command"] == "diff" {
+			logged = true
+		}
+	}
+	if !logged {
+		t.Errorf("no JSON warning about the metrics file:\n%s", r.stderr)
 	}
 }

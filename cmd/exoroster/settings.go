@@ -176,10 +176,17 @@ func changedValue(fs *pflag.FlagSet, name string) string {
 // warnAll prints warnings (a token file others can read) once each.
 func (a *app) warnAll(warnings []string) {
 	for _, w := range warnings {
-		fmt.Fprintf(a.env.Stderr, "exoroster: warning: %s.\n", w)
-		if a.info.format == runlog.FormatJSON {
-			a.log.Warn(w) // a collector reads only the JSON lines
-		}
+		a.warn(w + ".")
+	}
+}
+
+// warn prints one warning, a sentence, for the person at the terminal and,
+// with --log-format json, logs it too: a collector reads only the JSON
+// lines.
+func (a *app) warn(sentence string) {
+	fmt.Fprintf(a.env.Stderr, "exoroster: warning: %s\n", sentence)
+	if a.info.format == runlog.FormatJSON {
+		a.log.Warn(strings.TrimSuffix(sentence, "."))
 	}
 }
 

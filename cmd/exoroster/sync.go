@@ -657,7 +657,7 @@ func (a *app) applyPlan(cmd *cobra.Command, pl *planned, f *syncFlags, input, re
 		// The roster is applied: the next plan's shrinkage guard compares
 		// with it.
 		if err := reconcile.SaveApplied(pl.stateDir, pl.s.acct, reconcile.AppliedOf(p, time.Now())); err != nil {
-			fmt.Fprintf(a.env.Stderr, "exoroster: warning: %s; the next plan's shrinkage guard compares with an older roster.\n", sentence(err))
+			a.warn(strings.TrimSuffix(sentence(err), ".") + "; the next plan's shrinkage guard compares with an older roster.")
 		}
 	}
 	return a.finishRun(cmd.OutOrStdout(), report, runErr)
