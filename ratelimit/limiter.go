@@ -284,13 +284,7 @@ func (l *Limiter) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.stats
-	if !l.holdFrom.IsZero() {
-		end := time.Now()
-		if l.holdUntil.Before(end) {
-			end = l.holdUntil
-		}
-		s.Held += end.Sub(l.holdFrom)
-	}
+	s.Held = l.heldAt(time.Now())
 	s.Rate, s.Limit, s.Source = l.current, l.limit, l.source
 	s.Stated = l.stated.rate()
 	s.Provisional = l.learning()
