@@ -268,7 +268,7 @@ func (r *Resolver) filter(ctx context.Context, ix *Index, k Key, values []string
 			continue
 		}
 		if err != nil {
-			if r.runLevel(err) != nil {
+			if IsRunLevel(err) {
 				return err
 			}
 			r.log.Warn("lookup failed", "by", k.String(), "values", len(group), "err", err)
@@ -375,7 +375,7 @@ func (r *Resolver) getByID(ctx context.Context, ix *Index, ids []string) error {
 				ix.asked[lookupKey{KeyUserID, id}] = true
 			case exotel.KindOf(err) == exotel.KindNotFound:
 				ix.asked[lookupKey{KeyUserID, id}] = true
-			case r.runLevel(err) != nil:
+			case IsRunLevel(err):
 				return err
 			default:
 				ix.fail(KeyUserID, id, err)
@@ -384,14 +384,6 @@ func (r *Resolver) getByID(ctx context.Context, ix *Index, ids []string) error {
 		})
 	}
 	return g.Wait()
-}
-
-// runLevel returns err when it must stop the whole run, else nil.
-func (r *Resolver) runLevel(err error) error {
-	if IsRunLevel(err) {
-		return err
-	}
-	return nil
 }
 
 // IsRunLevel reports whether err must stop the whole run rather than fail
