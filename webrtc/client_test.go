@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,13 +67,7 @@ func newTestClient(t *testing.T, h http.Handler) (*Client, *syncBuffer) {
 	t.Cleanup(srv.Close)
 	hc := srv.Client()
 	hc.Timeout = 5 * time.Second
-	logs := &syncBuffer{}
-	c, err := New(Options{BaseURL: srv.URL, Credentials: testCreds(), HTTPClient: hc,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, logs
+	return clientAt(t, srv.URL, hc, nil)
 }
 
 type syncBuffer struct {

@@ -40,12 +40,8 @@ func closedPort(t *testing.T) string {
 func clientAt(t *testing.T, base string, hc *http.Client, pacer exotel.Pacer) (*Client, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	opts := Options{BaseURL: base, Credentials: testCreds(), HTTPClient: hc,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	if pacer != nil {
-		opts.Pacer = pacer
-	}
-	c, err := New(opts)
+	c, err := New(Options{BaseURL: base, Credentials: testCreds(), HTTPClient: hc, Pacer: pacer,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
