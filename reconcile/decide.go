@@ -134,11 +134,7 @@ func match(ix *index, id resolve.Ident, mode Match, callerIDs bool) matched {
 			continue
 		}
 		ms := ix.find(k, v)
-		for _, m := range ms {
-			if !slices.Contains(out.named, m) {
-				out.named = append(out.named, m)
-			}
-		}
+		out.named = addNamed(out.named, ms)
 		if len(ms) > 1 {
 			out.kind, out.reason = Conflict, fmt.Sprintf("%s %s matches %d users: %s", k, v, len(ms), whoList(ms))
 			return out
@@ -210,6 +206,16 @@ func match(ix *index, id resolve.Ident, mode Match, callerIDs bool) matched {
 	return out
 }
 
+// addNamed adds ms to named, each user once.
+func addNamed(named, ms []*Member) []*Member {
+	for _, m := range ms {
+		if !slices.Contains(named, m) {
+			named = append(named, m)
+		}
+	}
+	return named
+}
+
 func (m *Member) label() string {
 	if m.Who == "" {
 		return m.ID
@@ -251,11 +257,7 @@ func Decide(r *Roster, l *Listing, t Planner, s Settings, last *Applied, now tim
 			// deletion: a typo in one cell must not remove anyone.
 			for _, k := range resolve.Keys() {
 				if v := w.Ident.Value(k); v != "" {
-					for _, m := range ix.find(k, v) {
-						if !slices.Contains(found[i].named, m) {
-							found[i].named = append(found[i].named, m)
-						}
-					}
+					found[i].named = addNamed(found[i].named, ix.find(k, v))
 				}
 			}
 		} else {

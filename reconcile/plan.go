@@ -272,18 +272,23 @@ func (p *Plan) Write(w io.Writer) error {
 
 // Save writes the plan to path atomically (a temporary file renamed over
 // it), so apply never reads half a plan.
-func (p *Plan) Save(path string) error {
+func (p *Plan) Save(path string) error { return writeAtomically(path, "the plan", p.Write) }
+
+// writeAtomically writes path through a temporary file beside it, synced
+// and renamed over it, so a reader never sees half a file. what names the
+// file in the error: "cannot write <what>: …".
+func writeAtomically(path, what string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("cannot write the plan: %w", err)
+		return fmt.Errorf("cannot write %s: %w", what, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op once renamed
-	werr := p.Write(tmp)
+	werr := write(tmp)
 	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("cannot write the plan: %w", err)
+		return fmt.Errorf("cannot write %s: %w", what, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("cannot write the plan: %w", err)
+		return fmt.Errorf("cannot write %s: %w", what, err)
 	}
 	return nil
 }
