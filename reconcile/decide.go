@@ -135,15 +135,20 @@ func match(ix *index, id resolve.Ident, mode Match, callerIDs bool) matched {
 		}
 		ms := ix.find(k, v)
 		out.named = addNamed(out.named, ms)
-		if len(ms) > 1 {
+		// The first identifier that names several users makes the row a
+		// conflict, but the rest are still looked up: every user the row
+		// names is kept from deletion.
+		if len(ms) > 1 && out.kind == "" {
 			out.kind, out.reason = Conflict, fmt.Sprintf("%s %s matches %d users: %s", k, v, len(ms), whoList(ms))
-			return out
 		}
 		var m *Member
 		if len(ms) == 1 {
 			m = ms[0]
 		}
 		hits = append(hits, hit{k, v, m})
+	}
+	if out.kind != "" {
+		return out
 	}
 	get := func(k Key) (hit, bool) {
 		for _, h := range hits {

@@ -151,6 +151,15 @@ func TestDecide(t *testing.T) {
 			reason: map[string]string{"row 1": "matches 2 users"},
 		},
 		{
+			name:   "an email naming two users is a conflict, and the user its phone names is kept too",
+			roster: head + ",Asha,Rao,asha@corp.com,+919876500002,user\n",
+			list: listing(user("u1", "Asha", "Rao", "asha@corp.com", "", "user"), user("u9", "Asha", "R", "ASHA@corp.com", "", "user"),
+				user("u2", "Ravi", "Nair", "ravi@corp.com", "+919876500002", "user"), user("u3", "Meera", "Iyer", "", "+919876500003", "user")),
+			set:    func(s *Settings) { s.Prune, s.MaxDeletePercent = true, 100 },
+			want:   map[string]Kind{"row 1": Conflict, "u1": "", "u9": "", "u2": "", "u3": Delete},
+			reason: map[string]string{"row 1": "email asha@corp.com matches 2 users"},
+		},
+		{
 			name:   "roles cannot change: differs; an admin's is protected",
 			roster: head + ",Meera,Iyer,,+919876500003,user\n,Isha,Bose,isha@corp.com,+919876500007,user\n,Dev,Shah-Roy,dev@other.com,+919876500008,supervisor\n",
 			want:   map[string]Kind{"row 1": Differs, "row 2": Protected, "row 3": Protected},
