@@ -40,8 +40,6 @@ func newCCM(api API, pacer Pacer, cfg Config) *ccm {
 
 func (t *ccm) CheckHeader(h *roster.Header) error { return h.CheckForImport() }
 
-func (t *ccm) Unknown(h *roster.Header) []string { return h.Unknown }
-
 func (t *ccm) NewChecker(h *roster.Header, opts roster.Options) Checker {
 	return &ccmChecker{t: t, v: roster.NewValidator(h, opts), restore: h.IsExport(), extraCol: extraDevicesColumn(h)}
 }

@@ -32,9 +32,6 @@ type Rows interface {
 	// CheckHeader refuses a roster this target cannot read: a run-level
 	// error naming the missing column.
 	CheckHeader(h *roster.Header) error
-	// Unknown lists the columns of h this target does not read, for a
-	// note.
-	Unknown(h *roster.Header) []string
 	// NewChecker checks the rows read with header h, in file order; it
 	// remembers what it has seen, to catch a person listed twice.
 	NewChecker(h *roster.Header, opts roster.Options) Checker

@@ -333,13 +333,6 @@ func (w *Writer) Close() error {
 	return err
 }
 
-func itoaOrEmpty(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.Itoa(n)
-}
-
 // oneLine keeps messages on one line so the file stays easy to grep.
 func oneLine(s string) string {
 	if strings.IndexByte(s, '\n') < 0 && strings.IndexByte(s, '\r') < 0 {

@@ -118,7 +118,8 @@ func load(path string, layout Layout, keep func(int, PriorRow) bool) (*Prior, []
 	}
 	prior := &Prior{Rows: map[int]PriorRow{}, TornLine: torn}
 	latest := map[int][]string{}
-	inputAt := len(Columns()) + len(layout.Extra)
+	extraAt := len(Columns())
+	inputAt := extraAt + len(layout.Extra)
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -143,7 +144,7 @@ func load(path string, layout Layout, keep func(int, PriorRow) bool) (*Prior, []
 			HTTPStatus: httpStatus,
 			Attempts:   attempts,
 			InputHash:  InputHash(restored(rec[inputAt:])),
-			Extra:      restored(rec[len(Columns()):inputAt]),
+			Extra:      restored(rec[extraAt:inputAt]),
 		}
 		latest[row] = rec
 	}

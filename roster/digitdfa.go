@@ -180,7 +180,8 @@ func (d *digitDFA) settled(digits []byte) int {
 	}
 }
 
-// matches runs the automaton over digits, for tests.
+// matches reports whether the pattern matches the whole of digits (ownCode
+// and stripForCode read a region's general pattern with it).
 func (d *digitDFA) matches(digits []byte) bool {
 	s := int32(0)
 	for _, c := range digits {

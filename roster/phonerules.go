@@ -126,6 +126,15 @@ func newPhoneRules(region string) *phoneRules {
 	return p
 }
 
+// of returns the metadata of region, one of cc's: the non-geographic
+// entity's for "001" (codes such as +800). nil when there is none.
+func (idx metadataIndex) of(region string, cc int) *phonenumbers.PhoneMetadata {
+	if region == "001" {
+		return idx.nonGeo[cc]
+	}
+	return idx.regions[region]
+}
+
 func loadMetadataIndex() metadataIndex {
 	idx := metadataIndex{regions: map[string]*phonenumbers.PhoneMetadata{}, nonGeo: map[int]*phonenumbers.PhoneMetadata{}}
 	coll, err := phonenumbers.MetadataCollection()
@@ -182,12 +191,7 @@ func (p *phoneRules) loadCountry(cc int) *countryRules {
 	}
 	// The metadata Parse strips the national prefix with: the main region's,
 	// or the non-geographic entity's for codes such as +800.
-	var m *phonenumbers.PhoneMetadata
-	if main := phonenumbers.GetRegionCodeForCountryCode(cc); main == "001" {
-		m = p.meta.nonGeo[cc]
-	} else {
-		m = p.meta.regions[main]
-	}
+	m := p.meta.of(phonenumbers.GetRegionCodeForCountryCode(cc), cc)
 	if m == nil {
 		return nil
 	}
@@ -213,12 +217,7 @@ const maxPatternStates = 1 << 13
 func (p *phoneRules) validityPatterns(cc int) []*digitDFA {
 	var out []*digitDFA
 	for _, region := range phonenumbers.GetRegionCodesForCountryCode(cc) {
-		var m *phonenumbers.PhoneMetadata
-		if region == "001" {
-			m = p.meta.nonGeo[cc]
-		} else {
-			m = p.meta.regions[region]
-		}
+		m := p.meta.of(region, cc)
 		if m == nil {
 			return nil
 		}

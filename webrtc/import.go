@@ -14,10 +14,6 @@ import (
 // CheckHeader refuses a roster without a name column.
 func (t *Target) CheckHeader(h *roster.Header) error { return CheckHeader(h) }
 
-// Unknown lists the columns import passes over: roster's header knows
-// this target's columns (sip_enabled, the export's own).
-func (t *Target) Unknown(h *roster.Header) []string { return h.Unknown }
-
 // NewChecker reads this target's rows: user_id, name, phone, sip_enabled.
 func (t *Target) NewChecker(h *roster.Header, opts roster.Options) importer.Checker {
 	return &checker{t: t, v: NewValidator(h, opts)}

@@ -5,7 +5,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"os"
@@ -19,11 +18,8 @@ func main() {
 	dups := flag.Int("dups", 0, "per mille of rows repeating an earlier email or phone (0: 5, negative: none)")
 	bad := flag.Int("bad", 0, "per mille of rows with a problem (0: 10, negative: none)")
 	flag.Parse()
-	w := bufio.NewWriter(os.Stdout)
-	c, err := rostertest.Write(w, rostertest.Spec{Rows: *rows, Seed: *seed, Duplicates: *dups, Bad: *bad})
-	if err == nil {
-		err = w.Flush()
-	}
+	// Write buffers and flushes its output itself.
+	c, err := rostertest.Write(os.Stdout, rostertest.Spec{Rows: *rows, Seed: *seed, Duplicates: *dups, Bad: *bad})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genroster:", err)
 		os.Exit(1)
