@@ -265,3 +265,30 @@ func TestImportReadsWithTheGivenOptions(t *testing.T) {
 		t.Errorf("Prepare without --map = %v, want a *roster.ColumnError", err)
 	}
 }
+
+// Rows created one at a time (sync's apply) learn from each other as one
+// import's rows do: after the account refuses a user without a phone, the
+// next phone-less row is not sent.
+func TestCreateOneSharesThePhoneGate(t *testing.T) {
+	e := newEnv(t, exoteltest.Options{RequireDevice: true})
+	im := importer.New(e.client, e.limiter, importer.Config{})
+	sw := e.halt()
+	var statuses []results.Status
+	for row := 1; row <= 3; row++ {
+		p := roster.Person{FirstName: "Agent" + letters(row), LastName: "Person", Email: fmt.Sprintf("one%d@corp.example.com", row)}
+		l := im.CreateOne(context.Background(), sw, roster.Record{Row: row}, im.CCMPerson(p), false)
+		statuses = append(statuses, l.Status)
+	}
+	posts := 0
+	for _, r := range e.srv.Requests() {
+		if r.Method == "POST" {
+			posts++
+		}
+	}
+	if posts != 1 {
+		t.Errorf("%d POSTs for three phone-less rows, want 1: the account's refusal holds for the rest", posts)
+	}
+	if statuses[0] != results.Failed || statuses[1] != results.Skipped || statuses[2] != results.Skipped {
+		t.Errorf("statuses %v, want failed, then skipped twice", statuses)
+	}
+}

@@ -96,20 +96,24 @@ type Importer struct {
 	pacer  Pacer
 	cfg    Config
 	log    *slog.Logger
+	// oneByOne is CreateOne's phone gate, shared by every row created one
+	// at a time (sync's apply, which runs its own engine): what one
+	// phone-less create learns of the account holds for the rest.
+	oneByOne *phoneGate
 }
 
 // New returns an Importer into Exotel's CCM Users API. api and pacer may
 // be nil for a dry run.
 func New(api API, pacer Pacer, cfg Config) *Importer {
 	cfg = cfg.withDefaults()
-	return &Importer{target: newCCM(api, pacer, cfg), pacer: pacer, cfg: cfg, log: cfg.Logger}
+	return &Importer{target: newCCM(api, pacer, cfg), pacer: pacer, cfg: cfg, log: cfg.Logger, oneByOne: newPhoneGate()}
 }
 
 // NewFor returns an Importer into target, another API than CCM's.
 // OnEmailTaken and PlusLimit are CCM's; pacer may be nil for a dry run.
 func NewFor(target Target, pacer Pacer, cfg Config) *Importer {
 	cfg = cfg.withDefaults()
-	return &Importer{target: target, pacer: pacer, cfg: cfg, log: cfg.Logger}
+	return &Importer{target: target, pacer: pacer, cfg: cfg, log: cfg.Logger, oneByOne: newPhoneGate()}
 }
 
 func (cfg Config) withDefaults() Config {

@@ -15,9 +15,11 @@ import (
 // importer's target (CCMPerson, or a Target's own). mayExist says an
 // earlier run may have created the user, so it is looked up before any
 // POST. The importer must have been made with a pacer. The line's Row and
-// Input are rec's.
+// Input are rec's. Phone-less rows share one phone gate across calls, as
+// one import's rows do: once the account refuses a user without a phone
+// (400 1402), the next phone-less row is refused without a request.
 func (im *Importer) CreateOne(ctx context.Context, sw *halt.Switch, rec roster.Record, person Person, mayExist bool) results.Line {
-	r := &run{im: im, halt: sw, phones: newPhoneGate()}
+	r := &run{im: im, halt: sw, phones: im.oneByOne}
 	return r.process(ctx, job{rec: rec, person: person, mayExist: mayExist})
 }
 
