@@ -12,6 +12,7 @@ import (
 
 	"github.com/exoroster/exoroster/audit"
 	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/metrics"
 	"github.com/exoroster/exoroster/roster"
 	"github.com/exoroster/exoroster/webrtc"
 )
@@ -357,7 +358,7 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	var sum *exporter.Summary
 	var res *audit.Result
 	defer func() {
-		exit = a.recordRun(runMetrics{path: f.audit.metricsFile, command: "export", setup: setup}, exportRows(sum), exportGauges(res), exit)
+		exit = a.recordRun(runMetrics{path: f.audit.metricsFile, command: "export", setup: setup}, exportRows(sum), metrics.AuditOf(res), exit)
 	}()
 
 	// The report goes to a temporary file that only a finished export puts
