@@ -334,7 +334,8 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	if err != nil {
 		return err
 	}
-	// --against is read before anything is fetched: it may be --out itself.
+	// The report's columns are its target's. --against is read before
+	// anything is fetched: it may be --out itself.
 	columns := exporter.Columns()
 	if o.target == targetWebRTC {
 		columns = webrtc.Columns()
@@ -380,13 +381,11 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	o.cfg.Progress = a.newProgress("export", f.progressEvery)
 	sw := a.newSwitch(cmd.Context(), setup)
 	defer sw.Close()
-	var w *exporter.Writer
+	w := exporter.NewWriterFor(dest, o.format, columns)
 	var runErr error
 	if o.target == targetWebRTC {
-		w = exporter.NewWriterFor(dest, o.format, webrtc.Columns())
 		sum, runErr = exporter.RunList(sw, a.appTarget(setup, &f.api), setup.limiter, o.cfg, exportLineSink[exporter.Line](ea, w))
 	} else {
-		w = exporter.NewWriter(dest, o.format)
 		sum, runErr = exporter.New(setup.client, setup.limiter, o.cfg).Run(sw, ea.sink(w))
 	}
 	if runErr == nil && !sum.Interrupted {
