@@ -63,8 +63,12 @@ type Audit struct {
 	Changes map[string]int
 }
 
-// AuditOf takes an audit result's counts.
+// AuditOf takes an audit result's counts; nil for no result (a run that
+// stopped before it could audit).
 func AuditOf(res *audit.Result) *Audit {
+	if res == nil {
+		return nil
+	}
 	s := res.Stats
 	a := &Audit{Users: s.Users, ByRole: s.ByRole, Findings: map[string]int{}}
 	skipped := func(r audit.Rule) bool {

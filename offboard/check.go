@@ -138,11 +138,7 @@ func (r *run) stopOn(err error) {
 // when the row may go ahead; then the row holds f.
 func (r *run) settle(row *Row, f Member, lookupErr error) (l results.Line, settled bool) {
 	was := row.member()
-	final := func(st results.Status, msg string) (results.Line, bool) {
-		l := row.line()
-		l.Status, l.Message = st, msg
-		return l, true
-	}
+	final := func(st results.Status, msg string) (results.Line, bool) { return row.lineAs(st, msg), true }
 	switch {
 	case lookupErr != nil:
 		row.Err = lookupErr
@@ -213,24 +209,15 @@ func (r *run) deleteAdmin(ctx context.Context, row *Row) results.Line {
 		if r.halt.Stopping() {
 			return skipped(row, 0, false)
 		}
-		l := row.line()
-		l.Status, l.Message = results.Protected, "admin not deleted: "+why
-		return l
+		return row.lineAs(results.Protected, "admin not deleted: "+why)
 	}
 	all, complete, n, err := r.o.target.Account(r.halt.Context())
 	c.requests.Add(int64(n))
-	protect := func(msg string) results.Line {
-		l := row.line()
-		l.Status, l.Message = results.Protected, msg
-		return l
-	}
 	switch {
 	case resolve.IsRunLevel(err) || exotel.IsMisconfiguration(err):
 		r.stopOn(err)
 		if exotel.KindOf(err) == exotel.KindAuth {
-			l := row.line()
-			l.Status, l.Message = results.Failed, "credentials refused; run stopped: "+err.Error()
-			return l
+			return row.lineAs(results.Failed, "credentials refused; run stopped: "+err.Error())
 		}
 		return skippedWhy(row, "not deleted: the run stopped while the account's admins were being counted")
 	case err != nil || !complete:
@@ -238,7 +225,7 @@ func (r *run) deleteAdmin(ctx context.Context, row *Row) results.Line {
 		if err != nil {
 			why += " (" + err.Error() + ")"
 		}
-		return protect("admin not deleted: " + why)
+		return row.lineAs(results.Protected, "admin not deleted: "+why)
 	}
 	id := row.member().ID()
 	var fresh Member
@@ -256,7 +243,7 @@ func (r *run) deleteAdmin(ctx context.Context, row *Row) results.Line {
 		return l
 	}
 	if admins <= 1 {
-		return protect(fmt.Sprintf("would remove the last remaining admin of the account (counted again right before deleting: it has %d); "+
+		return row.lineAs(results.Protected, fmt.Sprintf("would remove the last remaining admin of the account (counted again right before deleting: it has %d); "+
 			"an account must keep one admin, so this row is kept even with --allow-admins", admins))
 	}
 	return r.deleteOne(ctx, row)
@@ -287,7 +274,5 @@ func (r *run) lockAdmins() string {
 
 // skippedWhy is the skipped line of a row to delete, with why.
 func skippedWhy(row *Row, why string) results.Line {
-	l := row.line()
-	l.Status, l.Message = results.Skipped, why+": "+row.member().Who()
-	return l
+	return row.lineAs(results.Skipped, why+": "+row.member().Who())
 }

@@ -187,13 +187,7 @@ func TestRunRecountsAdminsBeforeEachAdminDelete(t *testing.T) {
 		resultstest.Status(t, 2, lines[2], string(results.Deleted))
 	}
 	resultstest.Status(t, 0, kept, string(results.Protected), "last remaining admin", "counted again right before deleting: it has 1")
-	left := 0
-	for _, u := range e.srv.Users() {
-		if u.Role == "admin" {
-			left++
-		}
-	}
-	if left != 1 {
+	if left := e.admins(); left != 1 {
 		t.Errorf("%d admins left, want 1", left)
 	}
 	// The cost: one GET to read the batch again, then a listing of the
@@ -262,13 +256,7 @@ func TestTwoRunsDeletingAdminsKeepOne(t *testing.T) {
 	if !(statuses[0] == "deleted" && statuses[1] == "protected") && !(statuses[0] == "protected" && statuses[1] == "deleted") {
 		t.Errorf("statuses %v, want one deleted and one protected", statuses)
 	}
-	left := 0
-	for _, u := range e.srv.Users() {
-		if u.Role == "admin" {
-			left++
-		}
-	}
-	if left != 1 {
+	if left := e.admins(); left != 1 {
 		t.Errorf("%d admins left, want 1", left)
 	}
 }

@@ -50,6 +50,17 @@ func newEnv(t *testing.T, opts exoteltest.Options) *env {
 	return e
 }
 
+// admins counts the account's admins now.
+func (e *env) admins() int {
+	n := 0
+	for _, u := range e.srv.Users() {
+		if u.Role == "admin" {
+			n++
+		}
+	}
+	return n
+}
+
 // connect returns a client with a fresh limiter (a stopped run stops its
 // limiter for good).
 func (e *env) connect(token string) (*exotel.Client, *ratelimit.Limiter) {
@@ -310,13 +321,7 @@ func TestOffboardAdmins(t *testing.T) {
 		if o.plan.Admins != 5 {
 			t.Errorf("Admins = %d, want 5", o.plan.Admins)
 		}
-		left := 0
-		for _, u := range e.srv.Users() {
-			if u.Role == "admin" {
-				left++
-			}
-		}
-		if left != 1 {
+		if left := e.admins(); left != 1 {
 			t.Errorf("%d admins left, want 1", left)
 		}
 		// Counting took the whole listing: 122 users, 3 pages.

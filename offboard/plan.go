@@ -466,6 +466,13 @@ func (r *Row) line() results.Line {
 	return l
 }
 
+// lineAs is the row's line settled with st and msg.
+func (r *Row) lineAs(st results.Status, msg string) results.Line {
+	l := r.line()
+	l.Status, l.Message = st, msg
+	return l
+}
+
 // KeepOnResume says which of an earlier run's lines a resumed run keeps:
 // rows whose user was deleted. Every other row is looked up and decided
 // again, so a row fixed in the list since is judged as it is now.

@@ -189,11 +189,7 @@ func (a *app) runDiff(cmd *cobra.Command, f *diffFlags, oldPath, newPath string)
 		return err
 	}
 	res, err := a.diff(cmd.OutOrStdout(), o, oldPath, newPath)
-	var aud *metrics.Audit
-	if res != nil {
-		aud = metrics.AuditOf(res)
-	}
-	return a.recordRun(runMetrics{path: f.metricsFile, command: "diff"}, nil, aud, err)
+	return a.recordRun(runMetrics{path: f.metricsFile, command: "diff"}, nil, metrics.AuditOf(res), err)
 }
 
 // diff reads and compares; res is nil when it got no audit.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/exoroster/exoroster/audit"
 	"github.com/exoroster/exoroster/exporter"
+	"github.com/exoroster/exoroster/metrics"
 	"github.com/exoroster/exoroster/roster"
 	"github.com/exoroster/exoroster/webrtc"
 )
@@ -333,7 +334,8 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	if err != nil {
 		return err
 	}
-	// --against is read before anything is fetched: it may be --out itself.
+	// The report's columns are its target's. --against is read before
+	// anything is fetched: it may be --out itself.
 	columns := exporter.Columns()
 	if o.target == targetWebRTC {
 		columns = webrtc.Columns()
@@ -357,7 +359,7 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	var sum *exporter.Summary
 	var res *audit.Result
 	defer func() {
-		exit = a.recordRun(runMetrics{path: f.audit.metricsFile, command: "export", setup: setup}, exportRows(sum), exportGauges(res), exit)
+		exit = a.recordRun(runMetrics{path: f.audit.metricsFile, command: "export", setup: setup}, exportRows(sum), metrics.AuditOf(res), exit)
 	}()
 
 	// The report goes to a temporary file that only a finished export puts
@@ -379,13 +381,11 @@ func (a *app) runExport(cmd *cobra.Command, f *exportFlags) (exit error) {
 	o.cfg.Progress = a.newProgress("export", f.progressEvery)
 	sw := a.newSwitch(cmd.Context(), setup)
 	defer sw.Close()
-	var w *exporter.Writer
+	w := exporter.NewWriterFor(dest, o.format, columns)
 	var runErr error
 	if o.target == targetWebRTC {
-		w = exporter.NewWriterFor(dest, o.format, webrtc.Columns())
 		sum, runErr = exporter.RunList(sw, a.appTarget(setup, &f.api), setup.limiter, o.cfg, exportLineSink[exporter.Line](ea, w))
 	} else {
-		w = exporter.NewWriter(dest, o.format)
 		sum, runErr = exporter.New(setup.client, setup.limiter, o.cfg).Run(sw, ea.sink(w))
 	}
 	if runErr == nil && !sum.Interrupted {

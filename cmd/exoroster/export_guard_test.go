@@ -16,12 +16,51 @@ import (
 
 // expRunAt runs the program with base as EXOTEL_BASE_URL, under ctx.
 func expRunAt(ctx context.Context, base string, args ...string) expResult {
-	vars := map[string]string{"EXOTEL_BASE_URL": base, "EXOTEL_API_KEY": "test-key",
-		"EXOTEL_API_TOKEN": "test-token", "EXOTEL_ACCOUNT_SID": "test-sid"}
+	return runWithVars(ctx, map[string]string{"EXOTEL_BASE_URL": base, "EXOTEL_API_KEY": "test-key",
+		"EXOTEL_API_TOKEN": "test-token", "EXOTEL_ACCOUNT_SID": "test-sid"}, args...)
+}
+
+// runWithVars runs the program under ctx with vars as its whole
+// environment and no input.
+func runWithVars(ctx context.Context, vars map[string]string, args ...string) expResult {
 	var out, errb bytes.Buffer
 	code := run(ctx, args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 		Getenv: func(k string) string { return vars[k] }})
 	return expResult{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// closedAddr is a loopback address nothing listens on: connecting to it is
+// refused.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// runStopsAtOnce runs start under a context of 10 s, the failure condition
+// of a run that should stop at its first request (not a measurement), and
+// checks that it stopped before then: exit 1, with msg in its one line on
+// stderr.
+func runStopsAtOnce(t *testing.T, msg string, start func(ctx context.Context) expResult) expResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res := start(ctx)
+	if ctx.Err() != nil {
+		t.Fatalf("still running after 10 s; exit %d: %s", res.code, res.stderr)
+	}
+	if res.code != ExitAborted || !strings.Contains(res.stderr, msg) {
+		t.Errorf("exit %d, stderr %q; want %d and %q", res.code, res.stderr, ExitAborted, msg)
+	}
+	if n := strings.Count(strings.TrimSpace(res.stderr), "\n"); n != 0 {
+		t.Errorf("more than one line: %q", res.stderr)
+	}
+	return res
 }
 
 // A server that repeats its first page forever, or answers empty with a
@@ -169,12 +208,7 @@ func TestExportRemovesLeftoverTemps(t *testing.T) {
 func TestExportFailsFastOnMisconfiguration(t *testing.T) {
 	srv := expServer(t, exoteltest.Options{}, exoteltest.SampleUsers(5, 1, time.Now())...)
 	host := strings.TrimPrefix(srv.URL(), "http://")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := closedAddr(t)
 	tests := []struct {
 		name string
 		base string
@@ -187,19 +221,10 @@ func TestExportFailsFastOnMisconfiguration(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
 			dir := t.TempDir()
-			res := expRunAt(ctx, tc.base, "export", "--out", filepath.Join(dir, "users.csv"))
-			if ctx.Err() != nil {
-				t.Fatalf("still running after 10 s; exit %d: %s", res.code, res.stderr)
-			}
-			if res.code != ExitAborted || !strings.Contains(res.stderr, tc.msg) {
-				t.Errorf("exit %d, stderr %q; want %d and %q", res.code, res.stderr, ExitAborted, tc.msg)
-			}
-			if n := strings.Count(strings.TrimSpace(res.stderr), "\n"); n != 0 {
-				t.Errorf("more than one line: %q", res.stderr)
-			}
+			runStopsAtOnce(t, tc.msg, func(ctx context.Context) expResult {
+				return expRunAt(ctx, tc.base, "export", "--out", filepath.Join(dir, "users.csv"))
+			})
 			expCheckDir(t, dir, map[string][]byte{})
 		})
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/exoroster/exoroster/audit"
 	"github.com/exoroster/exoroster/exporter"
-	"github.com/exoroster/exoroster/metrics"
 )
 
 // exportAuditFlags audit the report an export has just written: compare it
@@ -220,12 +219,4 @@ func exportRows(sum *exporter.Summary) map[string]int {
 		"failed":                     sum.RecordErrors, // marked as failed by the API: not in the report
 		"missing":                    sum.Missing,      // promised by the API's total, never returned
 	}
-}
-
-// exportGauges are the audit's counts for the metrics; nil without one.
-func exportGauges(res *audit.Result) *metrics.Audit {
-	if res == nil {
-		return nil
-	}
-	return metrics.AuditOf(res)
 }

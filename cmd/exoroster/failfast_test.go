@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/exoroster/exoroster/exotel/exoteltest"
 	"github.com/exoroster/exoroster/results/resultstest"
@@ -26,12 +24,7 @@ func TestRowCommandsFailFastOnMisconfiguration(t *testing.T) {
 	srv := offServer(t, exoteltest.Options{})
 	offAccount(srv)
 	host := strings.TrimPrefix(srv.URL(), "http://")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := closedAddr(t)
 	bases := []struct{ name, base, msg string }{
 		{"tls to plain http", "https://" + host,
 			"exoroster: the server at " + host + " speaks plain http, not https: use http://" + host + " as --base-url or EXOTEL_BASE_URL."},
@@ -46,24 +39,13 @@ func TestRowCommandsFailFastOnMisconfiguration(t *testing.T) {
 	for _, b := range bases {
 		for _, c := range commands {
 			t.Run(b.name+"/"+c.name, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
 				dir := t.TempDir()
 				input := offFile(t, dir, "in.csv", c.input)
 				args := []string{c.name, input, "--progress-every", "0"}
 				if c.name == "offboard" {
 					args = append(args, "--yes")
 				}
-				res := expRunAt(ctx, b.base, args...)
-				if ctx.Err() != nil {
-					t.Fatalf("still running after 10 s; exit %d: %s", res.code, res.stderr)
-				}
-				if res.code != ExitAborted || !strings.Contains(res.stderr, b.msg) {
-					t.Errorf("exit %d, stderr %q; want %d and %q", res.code, res.stderr, ExitAborted, b.msg)
-				}
-				if n := strings.Count(strings.TrimSpace(res.stderr), "\n"); n != 0 {
-					t.Errorf("more than one line: %q", res.stderr)
-				}
+				runStopsAtOnce(t, b.msg, func(ctx context.Context) expResult { return expRunAt(ctx, b.base, args...) })
 				for row, l := range resultstest.Complete(t, filepath.Join(dir, "in.results.csv"), strings.Count(c.input, "\n")-1) {
 					if l["status"] != "skipped" {
 						t.Errorf("row %d: %s %s", row, l["status"], l["message"])

@@ -40,10 +40,8 @@ user_id (required), name, phone and sip_enabled.`,
 			if err := f.read.check(f.defaultRegion); err != nil {
 				return err
 			}
-			if _, err := a.pickTarget(f.target); err != nil {
-				return err
-			}
-			// A profile's target and default_region apply here too.
+			// A profile's target and default_region apply here too; a
+			// wrong --target is refused first (resolveAPI).
 			s, err := a.resolveAPI(cmd, nil, &f.defaultRegion)
 			if err != nil {
 				return err

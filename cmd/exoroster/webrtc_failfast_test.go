@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/exoroster/exoroster/exotel/exoteltest"
 	"github.com/exoroster/exoroster/results/resultstest"
@@ -18,12 +15,8 @@ import (
 // appRunAt runs the program with the webrtc target's credentials against
 // base, under ctx.
 func appRunAt(ctx context.Context, base string, args ...string) expResult {
-	vars := map[string]string{"EXOTEL_BASE_URL": base, "EXOTEL_TARGET": "webrtc",
-		"EXOTEL_WEBRTC_TOKEN": "test-webrtc-token", "EXOTEL_CUSTOMER_ID": "test-customer", "EXOTEL_APP_ID": "test-app"}
-	var out, errb bytes.Buffer
-	code := run(ctx, args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		Getenv: func(k string) string { return vars[k] }})
-	return expResult{code: code, stdout: out.String(), stderr: errb.String()}
+	return runWithVars(ctx, map[string]string{"EXOTEL_BASE_URL": base, "EXOTEL_TARGET": "webrtc",
+		"EXOTEL_WEBRTC_TOKEN": "test-webrtc-token", "EXOTEL_CUSTOMER_ID": "test-customer", "EXOTEL_APP_ID": "test-app"}, args...)
 }
 
 // The webrtc target's commands stop at once, with one sentence naming the
@@ -34,12 +27,7 @@ func appRunAt(ctx context.Context, base string, args ...string) expResult {
 func TestWebRTCCommandsFailFastOnMisconfiguration(t *testing.T) {
 	srv := fakeServer(t, exoteltest.Options{})
 	host := strings.TrimPrefix(srv.URL(), "http://")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := closedAddr(t)
 	bases := []struct{ name, base, msg string }{
 		{"tls to plain http", "https://" + host,
 			"exoroster: the server at " + host + " speaks plain http, not https: use http://" + host + " as --base-url or EXOTEL_BASE_URL"},
@@ -59,8 +47,6 @@ func TestWebRTCCommandsFailFastOnMisconfiguration(t *testing.T) {
 	for _, b := range bases {
 		for _, c := range commands {
 			t.Run(b.name+"/"+c.label, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
 				dir := t.TempDir()
 				args := []string{c.name, "--progress-every", "0"}
 				if c.name == "export" {
@@ -68,16 +54,8 @@ func TestWebRTCCommandsFailFastOnMisconfiguration(t *testing.T) {
 				} else {
 					args = append(args, writeFile(t, dir, "in.csv", c.input))
 				}
-				res := appRunAt(ctx, b.base, append(args, c.args...)...)
-				if ctx.Err() != nil {
-					t.Fatalf("still running after 10 s; exit %d: %s", res.code, res.stderr)
-				}
-				if res.code != ExitAborted || !strings.Contains(res.stderr, b.msg) {
-					t.Errorf("exit %d, stderr %q; want %d and %q", res.code, res.stderr, ExitAborted, b.msg)
-				}
-				if n := strings.Count(strings.TrimSpace(res.stderr), "\n"); n != 0 {
-					t.Errorf("more than one line: %q", res.stderr)
-				}
+				args = append(args, c.args...)
+				res := runStopsAtOnce(t, b.msg, func(ctx context.Context) expResult { return appRunAt(ctx, b.base, args...) })
 				if strings.Contains(res.stderr+res.stdout, "test-webrtc-token") {
 					t.Error("the token was printed")
 				}
