@@ -26,11 +26,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/exoroster/exoroster/atomicfile"
 )
 
 // Kind is what a plan does with one roster row or one account user.
@@ -278,16 +279,7 @@ func (p *Plan) Save(path string) error { return writeAtomically(path, "the plan"
 // and renamed over it, so a reader never sees half a file. what names the
 // file in the error: "cannot write <what>: …".
 func writeAtomically(path, what string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", what, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	werr := write(tmp)
-	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("cannot write %s: %w", what, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, write); err != nil {
 		return fmt.Errorf("cannot write %s: %w", what, err)
 	}
 	return nil

@@ -10,11 +10,12 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/exoroster/exoroster/atomicfile"
 )
 
 // PriorRow is what an earlier run recorded for one row.
@@ -68,21 +69,16 @@ func Reopen(path string, layout Layout, keep func(row int, p PriorRow) bool) (*W
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write(layout.Header())
+		for _, rec := range kept {
+			cw.Write(rec)
+		}
+		cw.Flush()
+		return cw.Error()
+	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot rewrite results file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	cw := csv.NewWriter(tmp)
-	cw.Write(layout.Header())
-	for _, rec := range kept {
-		cw.Write(rec)
-	}
-	cw.Flush()
-	if err := errors.Join(cw.Error(), tmp.Sync(), tmp.Close()); err != nil {
-		return nil, fmt.Errorf("cannot rewrite results file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return nil, fmt.Errorf("cannot rewrite results file: %w", err)
 	}
 	return Append(path, layout)
@@ -227,16 +223,14 @@ func SaveState(resultsPath string, s State) error {
 		return err
 	}
 	path := StatePath(resultsPath)
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
-	_, werr := tmp.Write(append(data, '\n'))
-	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // LoadState reads the state file of a results file; ok is false when there
